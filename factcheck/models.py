@@ -1,0 +1,113 @@
+"""The typed data that flows between the pipeline's steps, and the Report every front end renders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+
+class Stance(str, Enum):
+    """What one passage says about one claim."""
+
+    SUPPORTS = "SUPPORTS"
+    REFUTES = "REFUTES"
+    NOT_ENOUGH_INFO = "NOT_ENOUGH_INFO"
+
+
+class Label(str, Enum):
+    """The verdict on one claim, from all its evidence."""
+
+    SUPPORTED = "SUPPORTED"
+    CONTRADICTED = "CONTRADICTED"
+    MIXED = "MIXED"
+    NOT_ENOUGH_EVIDENCE = "NOT_ENOUGH_EVIDENCE"
+
+
+class Article(BaseModel):
+    """Plain article text and where it came from."""
+
+    text: str = Field(description="The article's main text, as the claims' spans index it.")
+    title: str | None = Field(default=None, description="Headline, when the source gave one.")
+    source: str = Field(default="-", description="File path, URL or '-' for standard input.")
+    url: str | None = Field(default=None, description="The URL it was fetched from, if any.")
+
+
+class Claim(BaseModel):
+    """One checkable statement of the article."""
+
+    id: int = Field(description="Position of the claim in the article, from 1.")
+    text: str = Field(description="Self-contained wording of the claim.")
+    start: int = Field(description="Character offset where the claim's source sentence starts.")
+    end: int = Field(description="Character offset just past its end.")
+    checkworthiness: float = Field(ge=0.0, le=1.0, description="How much it deserves a check.")
+
+
+class Passage(BaseModel):
+    """A chunk of a trusted source, as search returns it."""
+
+    id: str = Field(description="Chunk id (content hash), stable across re-ingests.")
+    text: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = Field(default=None, description="Publication date as the source gave it.")
+    source_id: str | None = Field(default=None, description="Id of the document it came from.")
+    score: float = Field(default=0.0, description="Fused search score; higher is closer.")
+
+
+class Evidence(BaseModel):
+    """One passage judged against one claim."""
+
+    passage: Passage
+    stance: Stance
+    confidence: float = Field(ge=0.0, le=1.0)
+    quote: str = Field(description="The sentence of the passage the judgement rests on.")
+    rationale: str = Field(description="One line on why.")
+
+
+class Verdict(BaseModel):
+    """The outcome for one claim."""
+
+    label: Label
+    confidence: float = Field(ge=0.0, le=1.0)
+    summary: str = Field(description="One sentence a fact-checker can read aloud.")
+
+
+class ClaimCheck(BaseModel):
+    """A claim with its verdict and the evidence behind it."""
+
+    claim: Claim
+    verdict: Verdict
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Contradiction(BaseModel):
+    """Two claims of the same article that cannot both be true."""
+
+    first: int = Field(description="Claim id.")
+    second: int = Field(description="Claim id.")
+    reason: str
+
+
+class Provenance(BaseModel):
+    """Which engine, model and prompts produced a report."""
+
+    engine: str = Field(description="'offline' or 'llm'.")
+    model: str = Field(description="Chat model name, or the offline models' name.")
+    embedder: str
+    prompts: dict[str, str] = Field(
+        default_factory=dict, description="Prompt name -> 'version:sha256 prefix' (LLM engine)."
+    )
+
+
+class Report(BaseModel):
+    """Everything a check found; the one object the CLI, the bot and the store use."""
+
+    schema_version: int = 1
+    article: Article
+    claims: list[ClaimCheck]
+    internal_contradictions: list[Contradiction] = Field(default_factory=list)
+    provenance: Provenance
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
