@@ -1,0 +1,43 @@
+"""Claim extraction: the LLM when configured, else sentence segmentation plus a trained scorer."""
+
+from __future__ import annotations
+
+from factcheck import checkworthiness
+from factcheck.models import Article, Claim
+from factcheck.sentences import split_sentences
+from factcheck.settings import Settings
+
+# Offline sentences scoring below this are not worth a check (chit-chat, context, colour).
+MIN_CHECKWORTHINESS = 0.05
+
+
+def extract_claims(article: Article, settings: Settings, engine: str) -> list[Claim]:
+    """The article's checkable claims, in article order, at most `settings.max_claims`."""
+    if engine == "llm":
+        from factcheck import llm
+
+        return llm.extract_claims_llm(article, settings)
+    return extract_claims_offline(article, settings.max_claims)
+
+
+def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
+    """Each checkable sentence is a claim; the best-scored ones are kept."""
+    spans = [
+        (s, e) for s, e in split_sentences(article.text)
+        if checkworthiness.is_checkable(article.text[s:e])
+    ]
+    if not spans:
+        return []
+    scores = checkworthiness.score([article.text[s:e] for s, e in spans])
+    ranked = sorted(range(len(spans)), key=lambda i: -scores[i])
+    kept = sorted(i for i in ranked[:max_claims] if scores[i] >= MIN_CHECKWORTHINESS)
+    return [
+        Claim(
+            id=n,
+            text=article.text[spans[i][0] : spans[i][1]],
+            start=spans[i][0],
+            end=spans[i][1],
+            checkworthiness=round(float(scores[i]), 3),
+        )
+        for n, i in enumerate(kept, start=1)
+    ]

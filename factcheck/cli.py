@@ -1,0 +1,119 @@
+"""The `factcheck` command: ingest sources, check articles, list sources, evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from rich.console import Console
+
+from factcheck.errors import BadInputError, FactcheckError
+from factcheck.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+err = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code (0 ok, 2 bad input, 1 other)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "openai", "trafilatura"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.ERROR)
+    try:
+        return args.run(args, _settings(args)) or 0
+    except BadInputError as exc:
+        return _fail(args, exc, 2)
+    except FactcheckError as exc:
+        return _fail(args, exc, 1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 1
+    except Exception as exc:  # the last line of defence: one readable line, details with --debug
+        return _fail(args, exc, 1, prefix=f"unexpected error ({type(exc).__name__}): ")
+
+
+def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str = "") -> int:
+    if args.debug:
+        err.print_exception()
+    err.print(f"[bold red]error:[/] {prefix}{exc}", highlight=False)
+    return code
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    if getattr(args, "engine", None):
+        settings = settings.model_copy(update={"engine": args.engine})
+    return settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="factcheck", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check an article: a file, a URL, '-' for stdin, or text")
+    check.add_argument("source")
+    check.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    check.add_argument("--engine", choices=["offline", "llm"])
+    check.set_defaults(run=_run_check)
+
+    ingest = commands.add_parser("ingest", help="add files, folders, corpus .jsonl or URLs to the collection")
+    ingest.add_argument("paths", nargs="+", metavar="PATH|URL")
+    ingest.set_defaults(run=_run_ingest)
+
+    sources = commands.add_parser("sources", help="list the collection's sources, or remove one")
+    sources.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
+    sources.add_argument("source_id", nargs="?")
+    sources.set_defaults(run=_run_sources)
+
+    from factcheck.eval_cli import add_eval_commands
+
+    add_eval_commands(commands)
+    return parser
+
+
+def _run_check(args: argparse.Namespace, settings: Settings) -> int:
+    from factcheck import render
+    from factcheck.pipeline import check
+
+    report = check(args.source, settings)
+    if args.format == "json":
+        print(render.to_json(report))
+    elif args.format == "markdown":
+        print(render.to_markdown(report), end="")
+    else:
+        render.print_report(report, Console())
+    if not report.claims:
+        err.print("No checkable claim was found in this article.")
+    return 0
+
+
+def _run_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from factcheck.sources import ingest_sources
+
+    stats = ingest_sources(args.paths, settings, console=err)
+    err.print(
+        f"Ingested {stats.documents} document(s): {stats.chunks_added} new chunk(s), "
+        f"{stats.chunks_skipped} already present."
+    )
+    return 0
+
+
+def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from factcheck.sources import list_sources, remove_source
+
+    if args.action == "remove":
+        if not args.source_id:
+            raise BadInputError("say which source to remove: factcheck sources remove SOURCE_ID")
+        removed = remove_source(args.source_id, settings)
+        err.print(f"Removed {removed} chunk(s) of {args.source_id}.")
+        return 0
+    list_sources(settings, Console())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""`factcheck eval ...`: measure retrieval, stance, check-worthiness and verdicts on labelled JSONL.
+
+The output keys are the project's evaluation contract (issue "Fact-check pipeline"): keep them stable.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from factcheck import checkworthiness, metrics
+from factcheck.errors import BadInputError
+from factcheck.models import Article, Claim, Label, Passage
+from factcheck.settings import Settings
+from retrieval import SourceStore
+from retrieval.loaders import CorpusLineError, load_path
+
+STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
+VERDICT_TO_STANCE = {Label.SUPPORTED: "SUPPORTS", Label.CONTRADICTED: "REFUTES"}
+
+
+def eval_retrieval(corpus: Path, claims: Path, settings: Settings, k: int = 10) -> dict:
+    """nDCG@10, recall@5/@10 and MRR@10 of search over a temporary collection of `corpus`."""
+    rows = [r for r in read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
+    started = time.perf_counter()
+    with _temporary_store(corpus, settings) as store:
+        results = store.search_many([r["claim"] for r in rows], k=max(k, 10) * 3)
+    ranked = [[hit.source_id for hit in hits] for hits in results]
+    gold = [{str(g) for g in r["gold_ids"]} for r in rows]
+    return {
+        "n": len(rows),
+        "ndcg@10": _mean(metrics.ndcg_at_k(r, g, 10) for r, g in zip(ranked, gold)),
+        "recall@5": _mean(metrics.recall_at_k(r, g, 5) for r, g in zip(ranked, gold)),
+        "recall@10": _mean(metrics.recall_at_k(r, g, 10) for r, g in zip(ranked, gold)),
+        "mrr@10": _mean(metrics.mrr_at_k(r, g, 10) for r, g in zip(ranked, gold)),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def eval_stance(pairs: Path, settings: Settings) -> dict:
+    """Accuracy and macro-F1 of the stance of each passage on its claim."""
+    rows = read_jsonl(pairs, ("id", "claim", "passage", "label"))
+    judge = _stance_judge(settings)
+    predicted = _map_concurrently(judge, rows, settings)
+    return metrics.classification_report([r["label"] for r in rows], predicted, STANCES)
+
+
+def eval_checkworthiness(sentences: Path, settings: Settings) -> dict:
+    """MAP and P@10 of ranking each group's sentences by check-worthiness."""
+    if settings.resolved_engine() != "offline":
+        raise BadInputError("check-worthiness is scored by the offline model only; use --engine offline")
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in read_jsonl(sentences, ("id", "group", "text", "label")):
+        groups[str(row["group"])].append(row)
+    aps, p10s = [], []
+    for rows in groups.values():
+        scores = list(checkworthiness.score([r["text"] for r in rows]))
+        labels = [int(r["label"]) for r in rows]
+        aps.append(metrics.average_precision(scores, labels))
+        p10s.append(metrics.precision_at_k(scores, labels, 10))
+    return {"n": sum(len(g) for g in groups.values()), "map": _mean(aps), "p@10": _mean(p10s)}
+
+
+def eval_verdicts(corpus: Path, claims: Path, settings: Settings) -> dict:
+    """The whole pipeline on each claim as its own article; verdicts mapped to SciFact labels."""
+    from factcheck.pipeline import check
+
+    rows = read_jsonl(claims, ("id", "claim", "label"))
+    with _temporary_store(corpus, settings) as store:
+        def verdict_of(row: dict) -> str:
+            report = check(Article(text=row["claim"], source=f"claim {row['id']}"), settings, store)
+            label = report.claims[0].verdict.label if report.claims else Label.NOT_ENOUGH_EVIDENCE
+            return VERDICT_TO_STANCE.get(label, "NOT_ENOUGH_INFO")
+
+        predicted = _map_concurrently(verdict_of, rows, settings)
+    report = metrics.classification_report([r["label"] for r in rows], predicted, STANCES)
+    return {key: report[key] for key in ("n", "accuracy", "macro_f1", "per_label")}
+
+
+def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
+    """Read a JSONL file; a malformed line is a BadInputError naming the file and line."""
+    if not path.is_file():
+        raise BadInputError(f"{path}: no such file")
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                rows.append(_parse_line(path, number, line, required))
+    if not rows:
+        raise BadInputError(f"{path}: no rows")
+    return rows
+
+
+def _parse_line(path: Path, number: int, line: str, required: tuple[str, ...]) -> dict:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"{path}, line {number}: not JSON ({exc.msg})") from exc
+    missing = [key for key in required if not isinstance(row, dict) or key not in row]
+    if missing:
+        raise BadInputError(f"{path}, line {number}: missing {', '.join(map(repr, missing))}")
+    return row
+
+
+def _stance_judge(settings: Settings) -> Callable[[dict], str]:
+    if settings.resolved_engine() == "llm":
+        from factcheck.llm import judge_llm
+
+        def judge(row: dict) -> str:
+            claim = Claim(id=1, text=row["claim"], start=0, end=len(row["claim"]), checkworthiness=1.0)
+            evidence = judge_llm(claim, [Passage(id=str(row["id"]), text=row["passage"])], settings)
+            return evidence[0].stance.value if evidence else "NOT_ENOUGH_INFO"
+
+        return judge
+    from factcheck.offline_stance import judge_offline
+
+    def judge_offline_row(row: dict) -> str:
+        evidence = judge_offline(row["claim"], [Passage(id=str(row["id"]), text=row["passage"])])
+        return evidence[0].stance.value if evidence else "NOT_ENOUGH_INFO"
+
+    return judge_offline_row
+
+
+def _map_concurrently(function: Callable[[dict], str], rows: list[dict], settings: Settings) -> list[str]:
+    workers = settings.llm_concurrency if settings.resolved_engine() == "llm" else 1
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(function, rows))
+
+
+@contextmanager
+def _temporary_store(corpus: Path, settings: Settings) -> Iterator[SourceStore]:
+    """A throw-away collection holding `corpus`, so an evaluation never touches the user's own."""
+    from factcheck.pipeline import embedder_for
+
+    try:
+        documents = list(load_path(corpus))
+    except (CorpusLineError, ValueError) as exc:
+        raise BadInputError(f"{corpus}: {exc}") from exc
+    with tempfile.TemporaryDirectory(prefix="factcheck-eval-") as folder:
+        store = SourceStore.open(Path(folder), "eval", embedder_for(settings))
+        store.ingest(documents)
+        yield store
+
+
+def _mean(values: Iterator[float] | list[float]) -> float:
+    values = list(values)
+    return round(sum(values) / len(values), 4) if values else 0.0

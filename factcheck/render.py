@@ -1,0 +1,126 @@
+"""Render a Report for people (terminal, Markdown) and programs (JSON)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.text import Text
+
+from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
+from factcheck.verdict import CREDIBLE
+
+MARKS = {
+    Label.SUPPORTED: "✅",
+    Label.CONTRADICTED: "❌",
+    Label.MIXED: "⚖️",
+    Label.NOT_ENOUGH_EVIDENCE: "❔",
+}
+STYLES = {
+    Label.SUPPORTED: "green",
+    Label.CONTRADICTED: "red",
+    Label.MIXED: "yellow",
+    Label.NOT_ENOUGH_EVIDENCE: "dim",
+}
+WORDS = {
+    Label.SUPPORTED: "supported",
+    Label.CONTRADICTED: "contradicted",
+    Label.MIXED: "mixed",
+    Label.NOT_ENOUGH_EVIDENCE: "not enough evidence",
+}
+
+
+def to_json(report: Report) -> str:
+    """The report as JSON (schema documented in docs/report-schema.md)."""
+    return report.model_dump_json(indent=2)
+
+
+def headline(report: Report) -> str:
+    """One line of counts per verdict, e.g. '9 claims: 2 supported, 1 contradicted, 6 not enough evidence'."""
+    counts = Counter(c.verdict.label for c in report.claims)
+    parts = [f"{counts[label]} {WORDS[label]}" for label in Label if counts[label]]
+    noun = "claim" if len(report.claims) == 1 else "claims"
+    return f"{len(report.claims)} {noun}" + (": " + ", ".join(parts) if parts else "")
+
+
+def best_evidence(check: ClaimCheck, stance: Stance) -> Evidence | None:
+    """The most confident piece of evidence with this stance, if any."""
+    matching = [e for e in check.evidence if e.stance == stance]
+    return max(matching, key=lambda e: e.confidence, default=None)
+
+
+def to_markdown(report: Report) -> str:
+    """The report as Markdown, one section per claim."""
+    lines = [f"# Fact-check: {report.article.title or report.article.source}", "", headline(report), ""]
+    for check in report.claims:
+        v = check.verdict
+        lines += [f"## {MARKS[v.label]} {check.claim.text}", "",
+                  f"**{WORDS[v.label].capitalize()}** (confidence {v.confidence:.2f}). {v.summary}", ""]
+        for e in _decisive(check):
+            lines.append(f"- {_stance_word(e)}: “{e.quote}” — {_source_md(e)}. _{e.rationale}_")
+        lines.append("")
+    lines += _contradictions_lines(report, bullet="- ")
+    lines += ["", _footer(report)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def print_report(report: Report, console: Console | None = None) -> None:
+    """Print the report to the terminal with colours."""
+    console = console or Console()
+    console.print(Text(headline(report), style="bold"))
+    for check in report.claims:
+        console.print(_claim_panel(check))
+    if report.internal_contradictions:
+        console.print(Text("\n".join(_contradictions_lines(report, bullet="• ")), style="magenta"))
+    console.print(Text(_footer(report), style="dim"))
+
+
+def _claim_panel(check: ClaimCheck) -> Panel:
+    v = check.verdict
+    body = [Text(check.claim.text), Text(f"{v.summary} (confidence {v.confidence:.2f})", style="italic")]
+    for e in _decisive(check):
+        body.append(Text(f"{_stance_word(e)}: “{e.quote}”", style=_evidence_style(e)))
+        body.append(Text(f"   {_source_text(e)} — {e.rationale}", style="dim"))
+    title = f"{MARKS[v.label]} claim {check.claim.id}: {WORDS[v.label]}"
+    return Panel(Group(*body), title=title, title_align="left", border_style=STYLES[v.label])
+
+
+def _decisive(check: ClaimCheck) -> list[Evidence]:
+    """Evidence that takes a side; under a NOT_ENOUGH_EVIDENCE verdict it is too weak to decide."""
+    return [e for e in check.evidence if e.stance != Stance.NOT_ENOUGH_INFO]
+
+
+def _stance_word(e: Evidence) -> str:
+    word = "Supports" if e.stance == Stance.SUPPORTS else "Contradicts"
+    return word if e.confidence >= CREDIBLE else f"Weakly {word.lower()}"
+
+
+def _evidence_style(e: Evidence) -> str:
+    return {Stance.SUPPORTS: "green", Stance.REFUTES: "red"}.get(e.stance, "")
+
+
+def _source_text(e: Evidence) -> str:
+    title = e.passage.title or e.passage.source_id or e.passage.id
+    return f"{title} <{e.passage.url}>" if e.passage.url else title
+
+
+def _source_md(e: Evidence) -> str:
+    title = e.passage.title or e.passage.source_id or e.passage.id
+    return f"[{title}]({e.passage.url})" if e.passage.url else f"*{title}*"
+
+
+def _contradictions_lines(report: Report, bullet: str) -> list[str]:
+    if not report.internal_contradictions:
+        return []
+    lines = ["Claims of this article that contradict each other:"]
+    for c in report.internal_contradictions:
+        lines.append(f"{bullet}claim {c.first} vs claim {c.second}: {c.reason}")
+    return lines
+
+
+def _footer(report: Report) -> str:
+    p = report.provenance
+    seconds = report.timings.get("total")
+    took = f" in {seconds:.2f} s" if seconds is not None else ""
+    return f"Checked by the {p.engine} engine ({p.model}; embeddings {p.embedder}){took}."
