@@ -111,3 +111,9 @@ class Report(BaseModel):
     provenance: Provenance
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+if __name__ == "__main__":  # python -m factcheck.models > docs/report-schema.json
+    import json
+
+    print(json.dumps(Report.model_json_schema(), indent=2))
