@@ -1,0 +1,60 @@
+"""How long `factcheck check` takes on the seed article, offline: warm pipeline and cold command.
+
+    .venv/bin/python bench/check.py
+
+Ingests examples/corpus.jsonl into a temporary data dir first (not timed), then prints the
+pipeline's time once warm (median of 5 runs, models loaded) and the whole command's wall time
+from a cold start (a new process: imports, model load, store open, check), median of 3.
+Targets (issue 2): warm < 1 s, cold < 5 s.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "examples" / "seed_article.txt"
+FACTCHECK = [sys.executable, "-m", "factcheck.cli"]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {**os.environ, "DATA_DIR": data_dir, "ENGINE": "offline"}
+        subprocess.run([*FACTCHECK, "ingest", str(ROOT / "examples" / "corpus.jsonl")],
+                       env=env, check=True, capture_output=True)
+        os.environ.update(env)
+        print(f"warm pipeline: median {warm_seconds():.3f} s over 5 runs (target < 1 s)")
+        cold = []
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run([*FACTCHECK, "check", str(ARTICLE), "--format", "json"],
+                           env=env, check=True, capture_output=True)
+            cold.append(time.perf_counter() - started)
+        print(f"cold command:  median {statistics.median(cold):.3f} s over 3 runs (target < 5 s)")
+
+
+def warm_seconds() -> float:
+    from factcheck.pipeline import check, open_store
+    from factcheck.settings import Settings
+
+    settings = Settings()
+    store = open_store(settings)
+    report = check(str(ARTICLE), settings, store)  # loads the models
+    print(f"seed article: {len(report.claims)} claims, "
+          f"{len(report.internal_contradictions)} internal contradictions")
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        check(str(ARTICLE), settings, store)
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+if __name__ == "__main__":
+    main()
