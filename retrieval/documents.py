@@ -1,0 +1,70 @@
+"""The plain data that goes into the store and comes out of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Document:
+    """One trusted source to ingest: an article, a report, an abstract."""
+
+    id: str  # stable id of the source (URL, DOI, file name...); chunk ids derive from it
+    text: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None  # publication date as the source gave it
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One chunk found by a search, best first."""
+
+    chunk_id: str
+    text: str
+    score: float  # fused score in [0, 1]; higher is closer
+    source_id: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestStats:
+    """What one ingest did."""
+
+    documents: int
+    chunks_added: int
+    chunks_skipped: int  # already in the store (same source, same text)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One ingested source, as `sources()` lists it."""
+
+    source_id: str
+    title: str | None
+    url: str | None
+    chunks: int
+    ingested_at: str  # ISO 8601, UTC, of its latest ingest
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Size of the store."""
+
+    sources: int
+    chunks: int
+    last_ingest: str | None
+
+
+class RetrievalError(Exception):
+    """Base of the errors the retrieval package raises; callers map them to their own types."""
+
+
+class StoreUnavailableError(RetrievalError):
+    """The Chroma store cannot be opened or reached."""
+
+
+class EmbedderMismatchError(RetrievalError):
+    """The collection was built with another embedder; vectors of two models cannot be mixed."""

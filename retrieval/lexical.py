@@ -1,0 +1,384 @@
+"""BM25 over the chunks: a tokenizer with a Porter stemmer, and a numpy inverted index.
+
+The tokens of every chunk are kept in a small SQLite file beside the vector store (term ids as
+packed arrays), so a new process builds the in-memory index from it in a fraction of a second
+instead of re-reading and re-tokenizing every chunk from Chroma.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+K1 = 1.2
+B = 0.75
+_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)*")
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves also may might must shall via et al""".split()
+)
+# "no" and "not" carry meaning for fact-checking but BM25 cannot use negation; they stay stopwords.
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stemmed word and number tokens of `text`, without stopwords."""
+    out = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group()
+        if token in _STOPWORDS:
+            continue
+        if token[0].isdigit():
+            out.append(token.replace(",", ""))  # "1,000" and "1000" are one number
+        else:
+            out.append(stem(token))
+    return out
+
+
+# --- Porter stemmer (M. F. Porter, 1980), the original algorithm ---------------------------
+
+_VOWELS = frozenset("aeiou")
+
+
+def _is_consonant(word: str, i: int) -> bool:
+    if word[i] in _VOWELS:
+        return False
+    if word[i] == "y":
+        return i == 0 or not _is_consonant(word, i - 1)
+    return True
+
+
+def _measure(stem_: str) -> int:
+    """Number of vowel-consonant sequences (Porter's m)."""
+    m, previous_vowel = 0, False
+    for i in range(len(stem_)):
+        vowel = not _is_consonant(stem_, i)
+        if previous_vowel and not vowel:
+            m += 1
+        previous_vowel = vowel
+    return m
+
+
+def _has_vowel(stem_: str) -> bool:
+    return any(not _is_consonant(stem_, i) for i in range(len(stem_)))
+
+
+def _ends_double_consonant(word: str) -> bool:
+    return len(word) > 1 and word[-1] == word[-2] and _is_consonant(word, len(word) - 1)
+
+
+def _ends_cvc(word: str) -> bool:
+    if len(word) < 3 or word[-1] in "wxy":
+        return False
+    n = len(word)
+    return (
+        _is_consonant(word, n - 3)
+        and not _is_consonant(word, n - 2)
+        and _is_consonant(word, n - 1)
+    )
+
+
+_STEP2 = [
+    ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+    ("abli", "able"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+    ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+    ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+]
+_STEP3 = [
+    ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"),
+    ("ful", ""), ("ness", ""),
+]
+_STEP4 = [
+    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion",
+    "ou", "ism", "ate", "iti", "ous", "ive", "ize",
+]
+
+
+def _replace(word: str, rules: list[tuple[str, str]], min_measure: int) -> str:
+    for suffix, replacement in rules:
+        if word.endswith(suffix):
+            base = word[: -len(suffix)]
+            return base + replacement if _measure(base) > min_measure else word
+    return word
+
+
+def _step1(word: str) -> str:
+    if word.endswith("sses") or word.endswith("ies"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if word.endswith("eed"):
+        return word[:-1] if _measure(word[:-3]) > 0 else word
+    for suffix in ("ed", "ing"):
+        if word.endswith(suffix) and _has_vowel(word[: -len(suffix)]):
+            word = word[: -len(suffix)]
+            if word.endswith(("at", "bl", "iz")):
+                return word + "e"
+            if _ends_double_consonant(word) and word[-1] not in "lsz":
+                return word[:-1]
+            if _measure(word) == 1 and _ends_cvc(word):
+                return word + "e"
+            return word
+    return word
+
+
+def _step4(word: str) -> str:
+    for suffix in _STEP4:
+        if word.endswith(suffix):
+            base = word[: -len(suffix)]
+            if _measure(base) > 1 and (suffix != "ion" or base.endswith(("s", "t"))):
+                return base
+            return word
+    return word
+
+
+def _step5(word: str) -> str:
+    if word.endswith("e"):
+        base = word[:-1]
+        m = _measure(base)
+        if m > 1 or (m == 1 and not _ends_cvc(base)):
+            word = base
+    if word.endswith("ll") and _measure(word) > 1:
+        word = word[:-1]
+    return word
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Porter stem of a lower-case word (words of two letters or fewer are kept)."""
+    if len(word) <= 2 or not word.isalpha():
+        return word
+    word = _step1(word)
+    if word.endswith("y") and _has_vowel(word[:-1]):
+        word = word[:-1] + "i"
+    word = _replace(word, _STEP2, 0)
+    word = _replace(word, _STEP3, 0)
+    return _step5(_step4(word))
+
+
+# --- The index ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """What the local index keeps about one chunk (its text stays in Chroma)."""
+
+    chunk_id: str
+    source_id: str
+    title: str | None
+    url: str | None
+    date: str | None
+    ingested_at: str
+    text: str  # tokenized on the way in; not stored
+
+
+class _Postings:
+    """An immutable CSR inverted index: term id -> (chunk positions, BM25 term weights)."""
+
+    def __init__(self, chunk_ids: list[str], terms: list[np.ndarray], tfs: list[np.ndarray],
+                 vocabulary: int) -> None:
+        self.chunk_ids = chunk_ids
+        self.position = {cid: i for i, cid in enumerate(chunk_ids)}
+        lengths = np.array([tf.sum() for tf in tfs], dtype=np.float32)
+        n = len(chunk_ids)
+        all_terms = np.concatenate(terms) if n else np.zeros(0, np.int32)
+        all_tfs = np.concatenate(tfs).astype(np.float32) if n else np.zeros(0, np.float32)
+        docs = np.repeat(np.arange(n, dtype=np.int32), [len(t) for t in terms])
+        order = np.argsort(all_terms, kind="stable")
+        self.docs = docs[order]
+        norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if n else 1.0, 1e-9))
+        tf = all_tfs[order]
+        # The tf part of BM25 is fixed per posting, so it is computed once here, not per query.
+        self.weights = (tf * (K1 + 1) / (tf + norm[self.docs])).astype(np.float32)
+        counts = np.bincount(all_terms, minlength=vocabulary + 1)
+        self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def scores(self, term_ids: Counter[int]) -> np.ndarray:
+        """BM25 score of every chunk for the query terms (id -> count in the query)."""
+        n = len(self.chunk_ids)
+        out = np.zeros(n, dtype=np.float32)
+        for term, count in term_ids.items():
+            if term + 1 >= len(self.offsets):
+                continue
+            start, end = self.offsets[term], self.offsets[term + 1]
+            df = end - start
+            if df == 0:
+                continue
+            idf = np.log1p((n - df + 0.5) / (df + 0.5))
+            out[self.docs[start:end]] += np.float32(idf * count) * self.weights[start:end]
+        return out
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source_id TEXT NOT NULL,
+    title TEXT, url TEXT, date TEXT, ingested_at TEXT NOT NULL,
+    terms BLOB NOT NULL, tfs BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class LexicalIndex:
+    """Chunk catalogue and BM25 index in one SQLite file; the numpy index is built on first search."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self._postings: _Postings | None = None
+
+    def close(self) -> None:
+        """Close the SQLite file."""
+        self._db.close()
+
+    def count(self) -> int:
+        """Number of chunks indexed."""
+        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def known(self, chunk_ids: list[str]) -> set[str]:
+        """Those of `chunk_ids` already indexed."""
+        found: set[str] = set()
+        for start in range(0, len(chunk_ids), 900):  # SQLite caps bound parameters
+            part = chunk_ids[start : start + 900]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT id FROM chunks WHERE id IN ({marks})"
+            found.update(r[0] for r in self._db.execute(sql, part))
+        return found
+
+    def all_ids(self) -> set[str]:
+        """Every indexed chunk id."""
+        return {r[0] for r in self._db.execute("SELECT id FROM chunks")}
+
+    def add(self, records: list[ChunkRecord]) -> None:
+        """Tokenize and index chunks (ids already present are replaced)."""
+        if not records:
+            return
+        with self._lock:
+            tokens = [Counter(tokenize(r.text)) for r in records]
+            ids = self._term_ids({t for c in tokens for t in c})
+            rows = []
+            for record, counts in zip(records, tokens):
+                terms = np.array([ids[t] for t in counts], dtype=np.int32)
+                tfs = np.array(list(counts.values()), dtype=np.uint16)
+                rows.append((record.chunk_id, record.source_id, record.title, record.url,
+                             record.date, record.ingested_at, terms.tobytes(), tfs.tobytes()))
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO chunks (id, source_id, title, url, date, ingested_at,"
+                    " terms, tfs) VALUES (?,?,?,?,?,?,?,?)", rows)
+            self._postings = None
+
+    def _term_ids(self, terms: set[str]) -> dict[str, int]:
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)",
+                                 [(t,) for t in terms])
+        return self._lookup(list(terms))
+
+    def _lookup(self, terms: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for start in range(0, len(terms), 900):
+            part = terms[start : start + 900]
+            sql = f"SELECT term, id FROM terms WHERE term IN ({','.join('?' * len(part))})"
+            out.update(self._db.execute(sql, part).fetchall())
+        return out
+
+    def remove(self, chunk_ids: list[str]) -> None:
+        """Drop chunks from the index."""
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM chunks WHERE id = ?", [(c,) for c in chunk_ids])
+            self._postings = None
+
+    def source_chunks(self, source_id: str) -> list[str]:
+        """Ids of the chunks of one source."""
+        sql = "SELECT id FROM chunks WHERE source_id = ?"
+        return [r[0] for r in self._db.execute(sql, (source_id,))]
+
+    def sources(self) -> list[tuple[str, str | None, str | None, int, str]]:
+        """(source_id, title, url, chunks, last ingested_at) per source, newest first."""
+        sql = ("SELECT source_id, max(title), max(url), count(*), max(ingested_at) FROM chunks"
+               " GROUP BY source_id ORDER BY max(ingested_at) DESC, source_id")
+        return self._db.execute(sql).fetchall()
+
+    def last_ingest(self) -> str | None:
+        """Time of the newest ingested chunk, ISO 8601."""
+        return self._db.execute("SELECT max(ingested_at) FROM chunks").fetchone()[0]
+
+    def get_meta(self, key: str) -> str | None:
+        """A value stored beside the index (e.g. the embedder's name)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a value beside the index."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def _index(self) -> _Postings:
+        with self._lock:
+            if self._postings is None:
+                self._postings = self._build()
+            return self._postings
+
+    def _build(self) -> _Postings:
+        ids, terms, tfs = [], [], []
+        for cid, t, f in self._db.execute("SELECT id, terms, tfs FROM chunks ORDER BY row"):
+            ids.append(cid)
+            terms.append(np.frombuffer(t, dtype=np.int32))
+            tfs.append(np.frombuffer(f, dtype=np.uint16))
+        vocabulary = self._db.execute("SELECT coalesce(max(id), 0) FROM terms").fetchone()[0]
+        logger.debug("building BM25 index over %d chunks", len(ids))
+        return _Postings(ids, terms, tfs, vocabulary)
+
+    def warm(self) -> None:
+        """Build the in-memory index now rather than on the first search."""
+        self._index()
+
+    def query_terms(self, query: str) -> Counter[int]:
+        """The query's known term ids with their counts."""
+        counts = Counter(tokenize(query))
+        ids = self._lookup(list(counts))
+        return Counter({ids[t]: c for t, c in counts.items() if t in ids})
+
+    def scores(self, query: str) -> tuple[list[str], np.ndarray]:
+        """(chunk ids, BM25 score of each) for a query, over every indexed chunk."""
+        index = self._index()
+        return index.chunk_ids, index.scores(self.query_terms(query))
+
+    def top(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k best chunks by BM25 with their scores (only chunks that match a term)."""
+        ids, scores = self.scores(query)
+        return top_of(ids, scores, k)
+
+    def position(self) -> dict[str, int]:
+        """Chunk id -> position in the arrays `scores` returns."""
+        return self._index().position
+
+
+def top_of(ids: list[str], scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+    """The k highest positive scores, best first, as (id, score)."""
+    if k <= 0 or len(scores) == 0:
+        return []
+    k = min(k, len(scores))
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(ids[i], float(scores[i])) for i in best if scores[i] > 0]

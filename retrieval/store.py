@@ -1,0 +1,355 @@
+"""The store of trusted sources: chunks with their vectors in Chroma, and a BM25 index beside it.
+
+Chroma (embedded under ``data_dir/chroma``, or a ``chroma run`` server) holds each chunk's text,
+metadata and vector and is the source of truth. The lexical index is a local SQLite file under
+``data_dir/lexical``; when its chunk count differs from Chroma's (another client ingested into a
+shared server, or a crash between the two writes) it is resynced from Chroma when the store
+opens. With a server shared by several machines, each keeps its own lexical copy in its
+``data_dir``, and one that was open during another's ingest sees those chunks in BM25 only after
+it reopens the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sized
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from retrieval.chunking import chunk_id, split_chunks
+from retrieval.documents import (
+    Document,
+    EmbedderMismatchError,
+    Hit,
+    IngestStats,
+    SourceInfo,
+    StoreStats,
+    StoreUnavailableError,
+)
+from retrieval.lexical import ChunkRecord, LexicalIndex
+from retrieval.search import CANDIDATES, DENSE_WEIGHT, fuse
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "lexical"]
+_BATCH_CHUNKS = 256  # chunks embedded and written together during ingest
+_PAGE = 2000  # rows per Chroma read while resyncing
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors."""
+
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    id: str
+    document: Document
+    index: int
+    text: str
+
+    def embed_text(self) -> str:
+        # The title tells the embedder what a chunk from the middle of a long text is about.
+        title = self.document.title
+        return f"{title}\n{self.text}" if title else self.text
+
+    def metadata(self, ingested_at: str) -> dict[str, Any]:
+        doc = self.document
+        meta = {"source_id": doc.id, "chunk_index": self.index, "ingested_at": ingested_at,
+                "title": doc.title, "url": doc.url, "date": doc.date}
+        return {key: value for key, value in meta.items() if value is not None}  # Chroma: no None
+
+    def record(self, ingested_at: str) -> ChunkRecord:
+        doc = self.document
+        return ChunkRecord(self.id, doc.id, doc.title, doc.url, doc.date, ingested_at, self.text)
+
+
+def _chunks_of(document: Document) -> list[_Chunk]:
+    return [
+        _Chunk(chunk_id(document.id, text), document, i, text)
+        for i, text in enumerate(split_chunks(document.text))
+    ]
+
+
+def _client(data_dir: Path, host: str | None, port: int) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if host:
+            return chromadb.HttpClient(host=host, port=port, settings=settings)
+        (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
+    except Exception as exc:
+        where = f"the Chroma server at {host}:{port}" if host else f"{data_dir / 'chroma'}"
+        hint = "start it with `chroma run` or unset CHROMA_HOST" if host else "check the path"
+        raise StoreUnavailableError(f"cannot open {where}: {exc}; {hint}") from exc
+
+
+def _collection(client: Any, name: str, embedder: Embedder) -> Any:
+    from chromadb.errors import NotFoundError
+
+    try:
+        collection = client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        # No embedding function: Chroma's default one would download a model. Vectors are
+        # always passed in explicitly.
+        collection = client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": embedder.name},
+        )
+    built_with = (collection.metadata or {}).get("embedder")
+    if built_with is None and collection.count() == 0:
+        collection.modify(metadata={**(collection.metadata or {}), "embedder": embedder.name})
+    elif built_with != embedder.name:
+        raise EmbedderMismatchError(
+            f"collection {name!r} holds vectors of {built_with or 'an unknown embedder'}, not "
+            f"{embedder.name}: use the same embedder, or another collection name"
+        )
+    return collection
+
+
+class SourceStore:
+    """Trusted sources, chunked and searchable by meaning (Chroma) and by words (BM25)."""
+
+    def __init__(self, collection: Any, embedder: Embedder, index: LexicalIndex) -> None:
+        self._collection = collection
+        self._embedder = embedder
+        self._index = index
+        self.dense_weight = DENSE_WEIGHT
+
+    @classmethod
+    def open(cls, data_dir: Path, collection: str, embedder: Embedder,
+             chroma_host: str | None = None, chroma_port: int = 8000) -> SourceStore:
+        """Open (creating if needed) a collection, embedded under data_dir or on a server."""
+        data_dir = Path(data_dir)
+        client = _client(data_dir, chroma_host, chroma_port)
+        try:
+            chroma = _collection(client, collection, embedder)
+        except EmbedderMismatchError:
+            raise
+        except Exception as exc:
+            raise StoreUnavailableError(f"cannot open collection {collection!r}: {exc}") from exc
+        place = f"{collection}@{chroma_host}_{chroma_port}" if chroma_host else collection
+        store = cls(chroma, embedder, LexicalIndex(data_dir / "lexical" / f"{place}.sqlite"))
+        store._sync()
+        return store
+
+    def close(self) -> None:
+        """Release the lexical index file."""
+        self._index.close()
+
+    def __enter__(self) -> SourceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def embedder_name(self) -> str:
+        """Name of the embedder the collection's vectors come from."""
+        return self._embedder.name
+
+    # --- ingest ---------------------------------------------------------------------------
+
+    def ingest(self, documents: Iterable[Document],
+               progress: Callable[[int, int], None] | None = None) -> IngestStats:
+        """Chunk, embed and store documents; chunks already stored are skipped before embedding.
+
+        `progress(done, total)` is called after each batch; total is 0 when `documents` has
+        no length.
+        """
+        total = len(documents) if isinstance(documents, Sized) else 0
+        done = added = skipped = 0
+        pending: list[_Chunk] = []
+        for document in documents:
+            done += 1
+            pending.extend(_chunks_of(document))
+            if len(pending) >= _BATCH_CHUNKS:
+                a, s = self._write(pending)
+                added, skipped, pending = added + a, skipped + s, []
+                if progress:
+                    progress(done, total)
+        a, s = self._write(pending)
+        if progress:
+            progress(done, total)
+        logger.info("ingested %d documents: %d chunks added, %d already stored",
+                    done, added + a, skipped + s)
+        return IngestStats(documents=done, chunks_added=added + a, chunks_skipped=skipped + s)
+
+    def _write(self, chunks: list[_Chunk]) -> tuple[int, int]:
+        unique = list({c.id: c for c in chunks}.values())
+        if not unique:
+            return 0, len(chunks)
+        stored = set(self._collection.get(ids=[c.id for c in unique], include=[])["ids"])
+        new = [c for c in unique if c.id not in stored]
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if new:
+            vectors = self._embedder.embed([c.embed_text() for c in new])
+            self._collection.add(
+                ids=[c.id for c in new], embeddings=vectors, documents=[c.text for c in new],
+                metadatas=[c.metadata(now) for c in new],
+            )
+        # Chunks in Chroma but not in the lexical index (an interrupted ingest) are indexed too.
+        indexed = self._index.known([c.id for c in unique])
+        self._index.add([c.record(now) for c in unique if c.id not in indexed])
+        self._drop_stale(unique)
+        return len(new), len(chunks) - len(new)
+
+    def _drop_stale(self, chunks: list[_Chunk]) -> None:
+        # A document ingested again with new text replaces its source's old chunks, so that a
+        # corrected article does not leave its old wording searchable.
+        keep = {c.id for c in chunks}
+        stale = [cid for source in {c.document.id for c in chunks}
+                 for cid in self._index.source_chunks(source) if cid not in keep]
+        if stale:
+            self._collection.delete(ids=stale)
+            self._index.remove(stale)
+            logger.info("replaced %d outdated chunks", len(stale))
+
+    # --- search ---------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+        """The k chunks closest to the query, best first."""
+        return self.search_many([query], k, mode)[0]
+
+    def search_many(self, queries: list[str], k: int = 5, mode: Mode = "hybrid"
+                    ) -> list[list[Hit]]:
+        """Search several queries at once (their embeddings are computed in one batch)."""
+        if not queries:
+            return []
+        if k <= 0 or self._index.count() == 0:
+            return [[] for _ in queries]
+        pool = max(CANDIDATES, 2 * k)
+        lexical = [self._index.top(q, pool) for q in queries] if mode != "dense" else None
+        dense = self._dense(queries, pool, lexical) if mode != "lexical" else None
+        ranked = []
+        for i in range(len(queries)):
+            if mode == "lexical":
+                ranked.append(_scaled(lexical[i])[:k])  # type: ignore[index]
+            elif mode == "dense":
+                ranked.append(sorted(dense[i].items(), key=lambda x: -x[1])[:k])  # type: ignore[index]
+            else:
+                lex = self._lexical_scores(queries[i], dense[i], lexical[i])  # type: ignore[index]
+                ranked.append(fuse(dense[i], lex, self.dense_weight)[:k])  # type: ignore[index]
+        return self._hits(ranked)
+
+    def _dense(self, queries: list[str], pool: int,
+               lexical: list[list[tuple[str, float]]] | None) -> list[dict[str, float]]:
+        vectors = self._embedder.embed(list(queries))
+        result = self._collection.query(query_embeddings=vectors, n_results=pool,
+                                        include=["distances"])
+        dense = [
+            {cid: 1.0 - dist for cid, dist in zip(ids, dists)}
+            for ids, dists in zip(result["ids"], result["distances"])
+        ]
+        if lexical is not None:
+            self._score_lexical_only(vectors, dense, lexical)
+        return dense
+
+    def _score_lexical_only(self, vectors: np.ndarray, dense: list[dict[str, float]],
+                            lexical: list[list[tuple[str, float]]]) -> None:
+        # BM25 candidates outside the dense top list still need a dense score to be fused.
+        wanted = {cid for d, lex in zip(dense, lexical) for cid, _ in lex if cid not in d}
+        if not wanted:
+            return
+        got = self._collection.get(ids=sorted(wanted), include=["embeddings"])
+        stored = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        for vector, d, lex in zip(vectors, dense, lexical):
+            for cid, _ in lex:
+                if cid not in d and cid in stored:
+                    d[cid] = float(stored[cid] @ vector)
+
+    def _lexical_scores(self, query: str, dense: dict[str, float],
+                        lexical: list[tuple[str, float]]) -> dict[str, float]:
+        # Dense candidates outside the BM25 top list get their (lower) BM25 score too.
+        scores = dict(lexical)
+        missing = [cid for cid in dense if cid not in scores]
+        if missing:
+            ids, all_scores = self._index.scores(query)
+            position = self._index.position()
+            for cid in missing:
+                if cid in position:
+                    scores[cid] = float(all_scores[position[cid]])
+        return scores
+
+    def _hits(self, ranked: list[list[tuple[str, float]]]) -> list[list[Hit]]:
+        wanted = sorted({cid for r in ranked for cid, _ in r})
+        if not wanted:
+            return [[] for _ in ranked]
+        got = self._collection.get(ids=wanted, include=["documents", "metadatas"])
+        rows = {cid: (text, meta or {}) for cid, text, meta in
+                zip(got["ids"], got["documents"], got["metadatas"])}
+        return [[_hit(cid, score, *rows[cid]) for cid, score in r if cid in rows] for r in ranked]
+
+    # --- catalogue --------------------------------------------------------------------------
+
+    def sources(self) -> list[SourceInfo]:
+        """Every ingested source with its chunk count, most recently ingested first."""
+        return [SourceInfo(*row) for row in self._index.sources()]
+
+    def remove(self, source_id: str) -> int:
+        """Delete every chunk of a source; returns how many were deleted."""
+        local = self._index.source_chunks(source_id)
+        remote = self._collection.get(where={"source_id": source_id}, include=[])["ids"]
+        ids = sorted(set(local) | set(remote))
+        if remote:
+            self._collection.delete(ids=remote)
+        self._index.remove(ids)
+        logger.info("removed source %s (%d chunks)", source_id, len(ids))
+        return len(ids)
+
+    def stats(self) -> StoreStats:
+        """Number of sources and chunks, and when the last ingest happened."""
+        return StoreStats(sources=len(self._index.sources()), chunks=self._index.count(),
+                          last_ingest=self._index.last_ingest())
+
+    # --- keeping the lexical index in step with Chroma ---------------------------------------
+
+    def _sync(self) -> None:
+        remote_count, local_count = self._collection.count(), self._index.count()
+        if remote_count == local_count:
+            return
+        logger.info("lexical index has %d chunks, Chroma %d: resyncing", local_count,
+                    remote_count)
+        remote = self._remote_ids()
+        local = self._index.all_ids()
+        self._index.remove(sorted(local - remote))
+        missing = sorted(remote - local)
+        for start in range(0, len(missing), _PAGE):
+            got = self._collection.get(ids=missing[start : start + _PAGE],
+                                       include=["documents", "metadatas"])
+            self._index.add([_record(cid, text, meta or {}) for cid, text, meta in
+                             zip(got["ids"], got["documents"], got["metadatas"])])
+
+    def _remote_ids(self) -> set[str]:
+        ids: set[str] = set()
+        while True:
+            page = self._collection.get(include=[], limit=_PAGE, offset=len(ids))["ids"]
+            ids.update(page)
+            if len(page) < _PAGE:
+                return ids
+
+
+def _scaled(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    top = ranked[0][1] if ranked else 1.0
+    return [(cid, score / top) for cid, score in ranked]
+
+
+def _hit(cid: str, score: float, text: str, meta: dict[str, Any]) -> Hit:
+    return Hit(chunk_id=cid, text=text, score=score, source_id=str(meta.get("source_id", "")),
+               title=meta.get("title"), url=meta.get("url"), date=meta.get("date"))
+
+
+def _record(cid: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
+    return ChunkRecord(cid, str(meta.get("source_id", "")), meta.get("title"), meta.get("url"),
+                       meta.get("date"), str(meta.get("ingested_at", "")), text or "")
+
