@@ -1,0 +1,268 @@
+"""Reading the article to check: standard input, a file, a URL, or the text itself.
+
+URLs are fetched with the address guard of `factcheck.netguard` on every hop, a size cap and a
+time limit. Whatever the source, the text is normalised once here, before any claim's span
+indexes it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from factcheck import netguard
+from factcheck.errors import BadInputError, FetchError
+from factcheck.models import Article
+from factcheck.settings import Settings
+from retrieval.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, extract_text, normalize_text
+
+logger = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+_REDIRECT_CODES = {301, 302, 303, 307, 308}
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
+_HEADERS = {
+    "User-Agent": "factcheck-bot/0.1 (article fetch)",
+    "Accept": "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5",
+}
+_FORMATS = "Give a .txt, .md, .html or .pdf file"
+
+
+def read_article(source: str, settings: Settings, local_files: bool = True) -> Article:
+    """The Article behind `source`: '-' (stdin), a file path, an http(s) URL, or the text itself.
+
+    With `local_files=False` (the bot: its users must not read the server's files) anything
+    that is not a URL is taken as the article's text.
+    """
+    if _is_url(source):
+        url = source.strip()
+        data, content_type, final_url = fetch_url(url, settings)
+        title, text = _extract(data, content_type or httpx.URL(final_url).path, final_url)
+        return _article(text, title, url, final_url, settings)
+    if local_files and source == "-":
+        title, text = _extract(_read_stdin(settings), "", "standard input")
+        return _article(text, title, "-", None, settings)
+    if local_files and (path := _existing_file(source)):
+        title, text = _read_file(path, settings)
+        return _article(text, title, source, None, settings)
+    if local_files and _looks_like_path(source):
+        raise _no_such_file(source)
+    return _article(source, None, "text", None, settings)
+
+
+def fetch_url(url: str, settings: Settings) -> tuple[bytes, str, str]:
+    """Download `url`, guarded on every hop and capped: (body, content type, final URL)."""
+    try:
+        return _fetch(url, settings)
+    except httpx.TimeoutException as exc:
+        raise _timed_out(url, settings) from exc
+    except httpx.ConnectError as exc:
+        raise FetchError(
+            f"could not reach {url}: {_reason(exc)}. Check the address or try again later."
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"could not fetch {url}: {_reason(exc)}. Try again later.") from exc
+
+
+def _fetch(url: str, settings: Settings) -> tuple[bytes, str, str]:
+    # The time limit covers the whole download, not only each read (a server may drip bytes).
+    deadline = time.monotonic() + settings.fetch_timeout
+    current = url
+    # trust_env=False: a proxy from the environment would fetch any address, past the guard.
+    with httpx.Client(timeout=settings.fetch_timeout, trust_env=False, headers=_HEADERS) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            with _open(client, current, settings.allow_private_urls) as response:
+                if response.status_code in _REDIRECT_CODES:
+                    current = _redirect_target(current, response)
+                    continue
+                if not 200 <= response.status_code < 300:
+                    raise FetchError(
+                        f"{current} answered {response.status_code} {response.reason_phrase}. "
+                        "Check the address or try again later."
+                    )
+                body = _read_capped(response, current, settings, deadline)
+                return body, response.headers.get("content-type", ""), current
+    raise FetchError(
+        f"{url} redirects more than {MAX_REDIRECTS} times. "
+        "Open it in a browser and give the address it ends at."
+    )
+
+
+@contextmanager
+def _open(client: httpx.Client, url: str, allow_private: bool) -> Iterator[httpx.Response]:
+    parsed = netguard.parse_url(url)
+    addresses = netguard.resolve_url(parsed, allow_private)
+    response = _send_pinned(client, parsed, addresses)
+    try:
+        yield response
+    finally:
+        response.close()
+
+
+def _send_pinned(
+    client: httpx.Client, url: httpx.URL, addresses: list[netguard.IPAddress]
+) -> httpx.Response:
+    """Connect to the addresses the guard checked, so that the name cannot resolve anew."""
+    for address in addresses[:-1]:
+        try:
+            return client.send(_pinned_request(client, url, address), stream=True)
+        except httpx.ConnectError:
+            logger.debug("could not connect to %s at %s, trying its next address", url, address)
+    return client.send(_pinned_request(client, url, addresses[-1]), stream=True)
+
+
+def _pinned_request(
+    client: httpx.Client, url: httpx.URL, address: netguard.IPAddress
+) -> httpx.Request:
+    # ::ffff:a.b.c.d is the IPv4 address a.b.c.d; connecting over IPv4 needs no IPv6 stack.
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return client.build_request(
+        "GET",
+        url.copy_with(host=str(mapped or address)),
+        headers={"Host": url.netloc.decode("ascii")},
+        # TLS still sends and checks the name, not the address.
+        extensions={"sni_hostname": url.raw_host.decode("ascii")},
+    )
+
+
+def _redirect_target(current: str, response: httpx.Response) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise FetchError(f"{current} answered {response.status_code} without saying where to go.")
+    target = str(httpx.URL(current).join(location))
+    logger.info("%s redirects to %s", current, target)
+    return target
+
+
+def _read_capped(response: httpx.Response, url: str, settings: Settings, deadline: float) -> bytes:
+    limit = settings.fetch_max_bytes
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(url, limit)
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(url, limit)
+        if time.monotonic() > deadline:
+            raise _timed_out(url, settings)
+    return bytes(body)
+
+
+def _too_large(url: str, limit: int) -> FetchError:
+    return FetchError(
+        f"{url} is larger than {limit:,} bytes. Save the article's text to a file, "
+        "or raise FETCH_MAX_BYTES."
+    )
+
+
+def _timed_out(url: str, settings: Settings) -> FetchError:
+    return FetchError(
+        f"{url} did not finish within {settings.fetch_timeout:g} s. "
+        "Try again later, or raise FETCH_TIMEOUT."
+    )
+
+
+def _reason(exc: Exception) -> str:
+    # "[Errno 111] Connection refused" -> "connection refused"
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc)).strip()
+    return (text[:1].lower() + text[1:]) if text else exc.__class__.__name__
+
+
+def _extract(data: bytes, hint: str, label: str) -> tuple[str | None, str]:
+    try:
+        return extract_text(data, hint)
+    except UnreadableFileError as exc:
+        raise BadInputError(f"cannot read {label}: {exc}. {_FORMATS}.") from exc
+
+
+def _read_file(path: Path, settings: Settings) -> tuple[str | None, str]:
+    size, limit = path.stat().st_size, _byte_limit(settings)
+    if size > limit:
+        raise BadInputError(
+            f"{path} is {size:,} bytes, too large for an article (at most {limit:,}). "
+            "Give the article alone."
+        )
+    return _extract(path.read_bytes(), path.name, str(path))
+
+
+def _read_stdin(settings: Settings) -> bytes:
+    """The bytes of standard input, refused past the byte limit rather than cut."""
+    limit = _byte_limit(settings)
+    binary = getattr(sys.stdin, "buffer", None)
+    # A text stream put in place of stdin (tests, embedding programs) has no .buffer.
+    data = binary.read(limit + 1) if binary else sys.stdin.read(limit + 1).encode("utf-8")
+    if len(data) > limit:
+        raise BadInputError(
+            f"standard input has more than {limit:,} bytes, too large for an article. "
+            "Give the article alone."
+        )
+    return data
+
+
+def _byte_limit(settings: Settings) -> int:
+    # No article needs more bytes than a download may have, or than its text can take in UTF-8.
+    return max(settings.fetch_max_bytes, settings.max_article_chars * 4)
+
+
+def _no_such_file(source: str) -> BadInputError:
+    if Path(source).expanduser().is_dir():
+        return BadInputError(
+            f"{source} is a folder. Give one article file (to add trusted sources, use "
+            "`factcheck ingest`)."
+        )
+    return BadInputError(
+        f"no such file: {source}. Give a file path, an http(s) URL, '-' for standard input, "
+        "or the article's text."
+    )
+
+
+def _article(
+    text: str, title: str | None, source: str, url: str | None, settings: Settings
+) -> Article:
+    text = normalize_text(text)
+    where = {"-": "standard input", "text": "the text given"}.get(source, source)
+    if not text:
+        raise BadInputError(f"the article from {where} is empty. Give an article with some text.")
+    if len(text) > settings.max_article_chars:
+        raise BadInputError(
+            f"the article from {where} has {len(text):,} characters, more than the limit of "
+            f"{settings.max_article_chars:,}. Check a shorter part, or raise MAX_ARTICLE_CHARS."
+        )
+    title = " ".join(title.split()) if title else None
+    return Article(text=text, title=title or None, source=source, url=url)
+
+
+def _is_url(source: str) -> bool:
+    stripped = source.strip()
+    return bool(_SCHEME.match(stripped)) and not any(c.isspace() for c in stripped)
+
+
+def _existing_file(source: str) -> Path | None:
+    if "\n" in source or len(source) > 4096:
+        return None
+    try:
+        path = Path(source).expanduser()
+        return path if path.is_file() else None
+    except (OSError, ValueError):  # a name too long, or with a NUL byte, is no file
+        return None
+
+
+def _looks_like_path(source: str) -> bool:
+    """One token, or one line naming a file (/x, ./x, ~/x, x.txt): a mistyped path, not text."""
+    stripped = source.strip()
+    if not stripped or "\n" in stripped:
+        return False
+    if not any(c.isspace() for c in stripped):
+        return True
+    return stripped.startswith(("/", "./", "../", "~")) or (
+        Path(stripped).suffix.lower() in SUPPORTED_SUFFIXES
+    )

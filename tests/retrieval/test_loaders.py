@@ -1,0 +1,242 @@
+"""Source files to text: txt, md, html, pdf, folders and corpus .jsonl files."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from retrieval.documents import Document
+from retrieval.loaders import (
+    CorpusLineError,
+    UnreadableFileError,
+    extract_text,
+    load_path,
+    normalize_text,
+)
+
+ARTICLE_HTML = b"""<!doctype html><html><head><title>Quake toll rises to 120</title>
+<script>var tracking = "do not index me";</script></head><body>
+<nav><a href="/">Home</a> | <a href="/news">News</a> | <a href="/sport">Sport</a></nav>
+<article><h1>Quake toll rises to 120</h1>
+<p>The earthquake that struck the northern province on Monday killed 120 people, the interior
+ministry said on Tuesday, raising its earlier figure of 85.</p>
+<p>Rescue teams are still searching collapsed buildings in three districts, and officials warned
+that the number of victims could rise further as roads reopen.</p>
+<p>More than 2,000 people have been moved to temporary shelters near the provincial capital.</p>
+</article><footer>Copyright 2024 Example News. All rights reserved.</footer></body></html>"""
+
+
+def make_pdf(lines: list[str], title: str | None = None) -> bytes:
+    """A one-page PDF showing `lines` in Helvetica, written by hand (pypdf cannot draw text)."""
+    stream = (
+        "BT /F1 12 Tf 72 720 Td " + " ".join(f"({line}) Tj 0 -16 Td" for line in lines) + " ET"
+    )
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        (
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            "/Resources << /Font << /F1 5 0 R >> >> >>"
+        ),
+        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Title ({title}) >>" if title else "<< >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 6 0 R >>\n"
+        f"startxref\n{xref}\n%%EOF\n"
+    ).encode()
+    return bytes(out)
+
+
+# extract_text --------------------------------------------------------------------------------
+
+
+def test_text_file_is_decoded_as_utf8_without_bom() -> None:
+    title, text = extract_text("\ufeffZürich a dit: 120 morts.".encode(), "report.txt")
+    assert (title, text) == (None, "Zürich a dit: 120 morts.")
+
+
+def test_markdown_title_is_its_first_heading() -> None:
+    title, text = extract_text(b"intro\n\n# Quake toll\n\nThe toll is 120.\n", "notes.md")
+    assert title == "Quake toll"
+    assert "The toll is 120." in text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        b"abc\x00def",
+        bytes(range(1, 32)) * 20,
+        b"\xff\xfe\xfa",
+    ],
+)
+def test_binary_or_undecodable_text_is_refused(data: bytes) -> None:
+    with pytest.raises(UnreadableFileError, match=r"binary|not utf-8"):
+        extract_text(data, "article.txt")
+
+
+def test_charset_of_the_content_type_is_used() -> None:
+    _, text = extract_text("Café à Genève".encode("latin-1"), "text/plain; charset=ISO-8859-1")
+    assert text == "Café à Genève"
+
+
+def test_html_gives_main_text_and_title_without_boilerplate() -> None:
+    title, text = extract_text(ARTICLE_HTML, "text/html; charset=utf-8")
+    assert title == "Quake toll rises to 120"
+    assert "killed 120 people" in text and "temporary shelters" in text
+    assert "tracking" not in text and "Copyright" not in text and "Sport" not in text
+
+
+def test_html_without_main_text_falls_back_to_visible_text() -> None:
+    page = b"<html><head><title>Short</title><style>p{color:red}</style></head><body><p>Toll: 120."
+    title, text = extract_text(page, "page.htm")
+    assert (title, text) == ("Short", "Toll: 120.")
+
+
+def test_pdf_gives_the_text_of_every_page_and_its_title() -> None:
+    title, text = extract_text(
+        make_pdf(["The toll rose to 120.", "Officials confirmed."], "Quake"), "a.pdf"
+    )
+    assert title == "Quake"
+    assert "The toll rose to 120." in text and "Officials confirmed." in text
+
+
+def test_damaged_pdf_is_refused() -> None:
+    with pytest.raises(UnreadableFileError, match="PDF"):
+        extract_text(b"%PDF-1.4\nthis is not really a pdf", "application/pdf")
+
+
+@pytest.mark.parametrize(
+    ("hint", "data", "expected"),
+    [
+        ("application/octet-stream", make_pdf(["Sniffed PDF."]), "Sniffed PDF."),
+        ("", b"<!DOCTYPE html><html><body><p>Sniffed page.</p></body></html>", "Sniffed page."),
+        ("README", b"Plain words.", "Plain words."),
+    ],
+)
+def test_unknown_types_are_recognised_from_their_bytes(
+    hint: str, data: bytes, expected: str
+) -> None:
+    assert expected in extract_text(data, hint)[1]
+
+
+def test_normalize_text_keeps_content_and_unifies_form() -> None:
+    raw = "  Cafe\u0301 line one.   \r\nline two\t\rline three\n\n\n"
+    assert normalize_text(raw) == "Café line one.\nline two\nline three"
+
+
+# load_path -----------------------------------------------------------------------------------
+
+
+def test_folder_is_read_recursively_with_relative_ids(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("Text source.\r\n")
+    (tmp_path / "sub" / "b.md").write_text("# Bee\n\nMarkdown source.")
+    (tmp_path / "sub" / "c.html").write_bytes(ARTICLE_HTML)
+    (tmp_path / "sub" / "d.pdf").write_bytes(make_pdf(["PDF source."]))
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / ".hidden.txt").write_text("never a source")
+    with caplog.at_level(logging.INFO, logger="retrieval.loaders"):
+        documents = {doc.id: doc for doc in load_path(tmp_path)}
+    assert sorted(documents) == ["a.txt", "sub/b.md", "sub/c.html", "sub/d.pdf"]
+    assert documents["a.txt"] == Document(id="a.txt", text="Text source.", title=None)
+    assert documents["sub/b.md"].title == "Bee"
+    assert documents["sub/c.html"].title == "Quake toll rises to 120"
+    assert documents["sub/d.pdf"].text == "PDF source."
+    assert "image.png" in caplog.text
+
+
+def test_single_file_id_is_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+    path.write_text("One report.")
+    assert [doc.id for doc in load_path(path)] == ["report.txt"]
+
+
+def test_binary_file_in_a_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "fine.txt").write_text("Fine.")
+    (tmp_path / "broken.txt").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(UnreadableFileError, match=r"broken\.txt"):
+        list(load_path(tmp_path))
+
+
+def test_empty_file_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "empty.txt").write_text("  \n")
+    assert list(load_path(tmp_path)) == []
+    assert "empty.txt" in caplog.text
+
+
+def test_missing_and_unsupported_paths_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        list(load_path(tmp_path / "nope"))
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK")
+    with pytest.raises(UnreadableFileError, match="unsupported"):
+        list(load_path(tmp_path / "sheet.xlsx"))
+
+
+def _write_jsonl(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_jsonl_corpus_gives_one_document_per_line(tmp_path: Path) -> None:
+    rows = [
+        {
+            "id": "d1",
+            "text": "First abstract.",
+            "title": "One",
+            "url": "https://x.org/1",
+            "date": "2020",
+        },
+        {"id": 42, "text": "Second abstract.", "date": 2021},
+    ]
+    corpus = _write_jsonl(tmp_path / "corpus.jsonl", [json.dumps(row) for row in rows] + [""])
+    assert list(load_path(corpus)) == [
+        Document(id="d1", text="First abstract.", title="One", url="https://x.org/1", date="2020"),
+        Document(id="42", text="Second abstract.", date="2021"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        ("{not json", "line 3: not JSON"),
+        ('["a list"]', "line 3: not a JSON object"),
+        ('{"id": "x"}', "line 3: missing 'text'"),
+        ('{"text": "no id"}', "line 3: missing 'id'"),
+        ('{"id": "x", "text": ""}', "line 3: 'text' is not a non-empty string"),
+        ('{"id": "x", "text": "t", "title": ["a"]}', "line 3: 'title' is not a string"),
+        ('{"id": "d1", "text": "again"}', "line 3: duplicate id 'd1' (first on line 1)"),
+    ],
+)
+def test_malformed_jsonl_line_names_file_line_and_problem(
+    tmp_path: Path, bad_line: str, reason: str
+) -> None:
+    good = [json.dumps({"id": "d1", "text": "One."}), json.dumps({"id": "d2", "text": "Two."})]
+    corpus = _write_jsonl(tmp_path / "corpus.jsonl", [*good, bad_line])
+    with pytest.raises(CorpusLineError) as caught:
+        list(load_path(corpus))
+    assert str(caught.value) == f"{corpus}: {reason}"
+    assert isinstance(caught.value, ValueError) and caught.value.line_no == 3
+
+
+def test_jsonl_inside_a_folder_is_read_too(tmp_path: Path) -> None:
+    _write_jsonl(tmp_path / "more.jsonl", [json.dumps({"id": "j1", "text": "From a corpus."})])
+    (tmp_path / "a.txt").write_text("From a file.")
+    assert [doc.id for doc in load_path(tmp_path)] == ["a.txt", "j1"]
