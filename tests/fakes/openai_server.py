@@ -1,0 +1,250 @@
+"""A scripted OpenAI-compatible HTTP server on 127.0.0.1, so tests run the real client over HTTP.
+
+Queue what the next requests get, run the code under test, then look at what was sent:
+
+    server.answer({"claims": []})              # 200, the assistant's content is this JSON
+    server.answer("not json")                  # a malformed answer
+    server.answer("{}", delay=3.0)             # answers late (for timeouts)
+    server.error(429, headers={"Retry-After": "0"})
+    assert server.chat_requests[0]["model"] == "gpt-4o-mini"
+
+Chat completions with nothing queued get a 400 (never retried by the client), so a test that
+makes more calls than it scripted fails loudly. Embeddings with nothing queued get deterministic
+bag-of-words vectors: texts that share words are close.
+
+The fixture `openai_server` yields `(server, settings)`; tests/conftest.py makes it available with
+    from fakes.openai_server import openai_server_fixture  # noqa: F401
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+import pytest
+
+from factcheck.settings import Settings
+
+EMBEDDING_DIMS = 32
+CHAT_PATH = "/v1/chat/completions"
+EMBEDDINGS_PATH = "/v1/embeddings"
+
+
+@dataclass
+class Scripted:
+    """One queued reply: a status, a body or assistant content, extra headers, a delay."""
+
+    status: int = 200
+    content: str | None = None
+    message: str = ""
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Recorded:
+    """One request the server received."""
+
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class FakeOpenAI:
+    """The server: start it (or use it as a context manager), queue replies, read `requests`."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self._queues: dict[str, deque[Scripted]] = {CHAT_PATH: deque(), EMBEDDINGS_PATH: deque()}
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        # A short poll interval makes shutdown() (each test's teardown) quick.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """Base URL without the /v1 suffix, e.g. http://127.0.0.1:54321."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def answer(self, content: str | dict | list, *, delay: float = 0.0) -> None:
+        """Queue a chat answer; dicts and lists are JSON-encoded, strings sent as they are."""
+        text = content if isinstance(content, str) else json.dumps(content)
+        self._queues[CHAT_PATH].append(Scripted(content=text, delay=delay))
+
+    def error(
+        self,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        message: str = "scripted error",
+        endpoint: str = "chat",
+    ) -> None:
+        """Queue an HTTP error for the chat (default) or the "embeddings" endpoint."""
+        path = CHAT_PATH if endpoint == "chat" else EMBEDDINGS_PATH
+        self._queues[path].append(Scripted(status=status, message=message, headers=headers or {}))
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """Bodies of the chat completion requests received, in order."""
+        return [r.body for r in self.requests if r.path == CHAT_PATH]
+
+    @property
+    def embedding_requests(self) -> list[dict[str, Any]]:
+        """Bodies of the embedding requests received, in order."""
+        return [r.body for r in self.requests if r.path == EMBEDDINGS_PATH]
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings of the LLM engine pointing at this server (no .env file read)."""
+        values: dict[str, Any] = {
+            "engine": "llm",
+            "openai_base_url": self.url + "/v1",
+            "openai_api_key": "test",
+            "llm_timeout": 5.0,
+            "llm_max_retries": 2,
+        }
+        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+
+    def start(self) -> FakeOpenAI:
+        """Serve in a background thread."""
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving; replies still sleeping are abandoned."""
+        self._closing.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _next(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Scripted | None:
+        with self._lock:
+            self.requests.append(Recorded(path, body, headers))
+            queue = self._queues.get(path)
+            return queue.popleft() if queue else None
+
+
+def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            length = int(self.headers.get("Content-Length", 0))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path not in (CHAT_PATH, EMBEDDINGS_PATH):
+                self._send(404, _error_body(f"no route {self.path}"))
+                return
+            scripted = server._next(self.path, body, dict(self.headers))
+            if scripted and scripted.delay and server._closing.wait(scripted.delay):
+                return  # the server is closing: drop the late reply
+            if scripted and scripted.status != 200:
+                self._send(scripted.status, _error_body(scripted.message), scripted.headers)
+            elif self.path == EMBEDDINGS_PATH:
+                self._send(200, _embeddings_body(body))
+            elif scripted is None:
+                self._send(400, _error_body("fake server: no scripted chat answer left"))
+            else:
+                self._send(200, _chat_body(body, scripted.content or ""))
+
+        def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test): nothing to tell it
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass  # keep test output clean
+
+    return Handler
+
+
+def _error_body(message: str) -> dict:
+    return {"error": {"message": message, "type": "fake_error", "param": None, "code": None}}
+
+
+def _count_tokens(text: str) -> int:
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def _chat_body(request: dict, content: str) -> dict:
+    prompt_tokens = sum(_count_tokens(str(m.get("content", ""))) for m in request["messages"])
+    completion_tokens = _count_tokens(content)
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": request.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def bag_of_words(text: str) -> np.ndarray:
+    """The fake embedding: hashed word counts, deliberately not unit length."""
+    vector = np.zeros(EMBEDDING_DIMS, dtype=np.float32)
+    for word in re.findall(r"\w+", text.lower()):
+        vector[hashlib.sha1(word.encode()).digest()[0] % EMBEDDING_DIMS] += 1.0
+    return vector
+
+
+def _embeddings_body(request: dict) -> dict:
+    texts = request["input"]
+    texts = [texts] if isinstance(texts, str) else texts
+    data = []
+    for index, text in enumerate(texts):
+        vector = bag_of_words(text)
+        # The openai client asks for base64 (little-endian float32) unless told otherwise.
+        if request.get("encoding_format") == "base64":
+            embedding: Any = base64.b64encode(vector.astype("<f4").tobytes()).decode()
+        else:
+            embedding = vector.tolist()
+        data.append({"object": "embedding", "index": index, "embedding": embedding})
+    tokens = sum(_count_tokens(t) for t in texts)
+    return {
+        "object": "list",
+        "data": data,
+        "model": request.get("model", "fake"),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+# Named through `name=` so that importing it (conftest.py) does not shadow test arguments.
+@pytest.fixture(name="openai_server")
+def openai_server_fixture() -> Iterator[tuple[FakeOpenAI, Settings]]:
+    """A running fake OpenAI server and Settings of the LLM engine pointing at it."""
+    with FakeOpenAI() as server:
+        yield server, server.settings()
