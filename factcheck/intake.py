@@ -76,8 +76,14 @@ def _fetch(url: str, settings: Settings) -> tuple[bytes, str, str]:
     # The time limit covers the whole download, not only each read (a server may drip bytes).
     deadline = time.monotonic() + settings.fetch_timeout
     current = url
-    # trust_env=False: a proxy from the environment would fetch any address, past the guard.
-    with httpx.Client(timeout=settings.fetch_timeout, trust_env=False, headers=_HEADERS) as client:
+    client = httpx.Client(
+        timeout=settings.fetch_timeout,
+        headers=_HEADERS,
+        trust_env=False,  # a proxy from the environment would fetch any address, past the guard
+        # Connections are keyed by address: no reuse, so each hop's TLS is checked for its name.
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+    with client:
         for _ in range(MAX_REDIRECTS + 1):
             with _open(client, current, settings.allow_private_urls) as response:
                 if response.status_code in _REDIRECT_CODES:
