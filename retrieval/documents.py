@@ -22,7 +22,7 @@ class Hit:
 
     chunk_id: str
     text: str
-    score: float  # fused score in [0, 1]; higher is closer
+    score: float  # hybrid: fused, in [0, 1]; dense: cosine; lexical: BM25 / best BM25
     source_id: str
     title: str | None = None
     url: str | None = None

@@ -37,16 +37,28 @@ _STOPWORDS = frozenset(
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stemmed word and number tokens of `text`, without stopwords."""
+    cache = _TOKEN_CACHE
+    if len(cache) > 500_000:  # bound the memory a stream of odd tokens can take
+        cache.clear()
     out = []
-    for match in _TOKEN.finditer(text.lower()):
-        token = match.group()
-        if token in _STOPWORDS:
-            continue
-        if token[0].isdigit():
-            out.append(token.replace(",", ""))  # "1,000" and "1000" are one number
-        else:
-            out.append(stem(token))
+    for word in _TOKEN.findall(text.lower()):
+        token = cache.get(word)
+        if token is None:
+            token = cache[word] = _token(word)
+        if token:
+            out.append(token)
     return out
+
+
+_TOKEN_CACHE: dict[str, str] = {}  # word -> token ("" for a stopword); most words recur
+
+
+def _token(word: str) -> str:
+    if word in _STOPWORDS:
+        return ""
+    if word[0].isdigit():
+        return word.replace(",", "")  # "1,000" and "1000" are one number
+    return stem(word)
 
 
 # --- Porter stemmer (M. F. Porter, 1980), the original algorithm ---------------------------
@@ -157,7 +169,7 @@ def _step5(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """Porter stem of a lower-case word (words of two letters or fewer are kept)."""
     if len(word) <= 2 or not word.isalpha():
@@ -240,7 +252,7 @@ class LexicalIndex:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -359,26 +371,33 @@ class LexicalIndex:
         ids = self._lookup(list(counts))
         return Counter({ids[t]: c for t, c in counts.items() if t in ids})
 
-    def scores(self, query: str) -> tuple[list[str], np.ndarray]:
-        """(chunk ids, BM25 score of each) for a query, over every indexed chunk."""
+    def scores(self, query: str) -> Bm25Scores:
+        """BM25 scores of every indexed chunk for a query."""
         index = self._index()
-        return index.chunk_ids, index.scores(self.query_terms(query))
+        return Bm25Scores(index, index.scores(self.query_terms(query)))
 
     def top(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k best chunks by BM25 with their scores (only chunks that match a term)."""
-        ids, scores = self.scores(query)
-        return top_of(ids, scores, k)
-
-    def position(self) -> dict[str, int]:
-        """Chunk id -> position in the arrays `scores` returns."""
-        return self._index().position
+        return self.scores(query).top(k)
 
 
-def top_of(ids: list[str], scores: np.ndarray, k: int) -> list[tuple[str, float]]:
-    """The k highest positive scores, best first, as (id, score)."""
-    if k <= 0 or len(scores) == 0:
-        return []
-    k = min(k, len(scores))
-    best = np.argpartition(-scores, k - 1)[:k]
-    best = best[np.argsort(-scores[best], kind="stable")]
-    return [(ids[i], float(scores[i])) for i in best if scores[i] > 0]
+class Bm25Scores:
+    """One query's scores over one snapshot of the index."""
+
+    def __init__(self, postings: _Postings, scores: np.ndarray) -> None:
+        self._postings, self.array = postings, scores
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        """The k highest positive scores, best first, as (chunk id, score)."""
+        scores, ids = self.array, self._postings.chunk_ids
+        if k <= 0 or len(scores) == 0:
+            return []
+        k = min(k, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(ids[i], float(scores[i])) for i in best if scores[i] > 0]
+
+    def of(self, chunk_id: str) -> float:
+        """Score of one chunk (0 when it is not indexed)."""
+        position = self._postings.position.get(chunk_id)
+        return 0.0 if position is None else float(self.array[position])

@@ -12,6 +12,7 @@ it reopens the store.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "lexical"]
 _BATCH_CHUNKS = 256  # chunks embedded and written together during ingest
 _PAGE = 2000  # rows per Chroma read while resyncing
+_VALID_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")  # Chroma's rule
 
 
 class Embedder(Protocol):
@@ -97,6 +99,10 @@ def _client(data_dir: Path, host: str | None, port: int) -> Any:
 def _collection(client: Any, name: str, embedder: Embedder) -> Any:
     from chromadb.errors import NotFoundError
 
+    if not _VALID_NAME.fullmatch(name):
+        raise ValueError(f"invalid collection name {name!r}: use 3-512 letters, digits, '.', "
+                         "'_' or '-', starting and ending with a letter or digit")
+
     try:
         collection = client.get_collection(name, embedding_function=None)
     except NotFoundError:
@@ -134,7 +140,7 @@ class SourceStore:
         client = _client(data_dir, chroma_host, chroma_port)
         try:
             chroma = _collection(client, collection, embedder)
-        except EmbedderMismatchError:
+        except (EmbedderMismatchError, ValueError):
             raise
         except Exception as exc:
             raise StoreUnavailableError(f"cannot open collection {collection!r}: {exc}") from exc
@@ -229,57 +235,46 @@ class SourceStore:
         if k <= 0 or self._index.count() == 0:
             return [[] for _ in queries]
         pool = max(CANDIDATES, 2 * k)
-        lexical = [self._index.top(q, pool) for q in queries] if mode != "dense" else None
-        dense = self._dense(queries, pool, lexical) if mode != "lexical" else None
-        ranked = []
-        for i in range(len(queries)):
-            if mode == "lexical":
-                ranked.append(_scaled(lexical[i])[:k])  # type: ignore[index]
-            elif mode == "dense":
-                ranked.append(sorted(dense[i].items(), key=lambda x: -x[1])[:k])  # type: ignore[index]
-            else:
-                lex = self._lexical_scores(queries[i], dense[i], lexical[i])  # type: ignore[index]
-                ranked.append(fuse(dense[i], lex, self.dense_weight)[:k])  # type: ignore[index]
-        return self._hits(ranked)
+        vectors = self._embedder.embed(list(queries)) if mode != "lexical" else None
+        dense = self._dense(vectors, pool) if vectors is not None else [{} for _ in queries]
+        if mode == "dense":
+            lexical: list[dict[str, float]] = [{} for _ in queries]
+        else:
+            lexical = [self._lexical(q, pool, d) for q, d in zip(queries, dense)]
+        if vectors is not None and mode == "hybrid":
+            self._score_lexical_only(vectors, dense, lexical)
+        return self._hits([_rank(d, lex, mode, self.dense_weight)[:k]
+                           for d, lex in zip(dense, lexical)])
 
-    def _dense(self, queries: list[str], pool: int,
-               lexical: list[list[tuple[str, float]]] | None) -> list[dict[str, float]]:
-        vectors = self._embedder.embed(list(queries))
+    def _dense(self, vectors: np.ndarray, pool: int) -> list[dict[str, float]]:
         result = self._collection.query(query_embeddings=vectors, n_results=pool,
                                         include=["distances"])
-        dense = [
-            {cid: 1.0 - dist for cid, dist in zip(ids, dists)}
+        return [
+            {cid: 1.0 - dist for cid, dist in zip(ids, dists)}  # cosine distance -> similarity
             for ids, dists in zip(result["ids"], result["distances"])
         ]
-        if lexical is not None:
-            self._score_lexical_only(vectors, dense, lexical)
-        return dense
+
+    def _lexical(self, query: str, pool: int, dense: dict[str, float]) -> dict[str, float]:
+        # The BM25 top list, plus the (lower) BM25 score of the dense candidates outside it.
+        bm25 = self._index.scores(query)
+        found = dict(bm25.top(pool))
+        for cid in dense:
+            if cid not in found:
+                found[cid] = bm25.of(cid)
+        return found
 
     def _score_lexical_only(self, vectors: np.ndarray, dense: list[dict[str, float]],
-                            lexical: list[list[tuple[str, float]]]) -> None:
+                            lexical: list[dict[str, float]]) -> None:
         # BM25 candidates outside the dense top list still need a dense score to be fused.
-        wanted = {cid for d, lex in zip(dense, lexical) for cid, _ in lex if cid not in d}
+        wanted = {cid for d, lex in zip(dense, lexical) for cid in lex if cid not in d}
         if not wanted:
             return
         got = self._collection.get(ids=sorted(wanted), include=["embeddings"])
         stored = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
         for vector, d, lex in zip(vectors, dense, lexical):
-            for cid, _ in lex:
+            for cid in lex:
                 if cid not in d and cid in stored:
                     d[cid] = float(stored[cid] @ vector)
-
-    def _lexical_scores(self, query: str, dense: dict[str, float],
-                        lexical: list[tuple[str, float]]) -> dict[str, float]:
-        # Dense candidates outside the BM25 top list get their (lower) BM25 score too.
-        scores = dict(lexical)
-        missing = [cid for cid in dense if cid not in scores]
-        if missing:
-            ids, all_scores = self._index.scores(query)
-            position = self._index.position()
-            for cid in missing:
-                if cid in position:
-                    scores[cid] = float(all_scores[position[cid]])
-        return scores
 
     def _hits(self, ranked: list[list[tuple[str, float]]]) -> list[list[Hit]]:
         wanted = sorted({cid for r in ranked for cid, _ in r})
@@ -339,9 +334,15 @@ class SourceStore:
                 return ids
 
 
-def _scaled(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    top = ranked[0][1] if ranked else 1.0
-    return [(cid, score / top) for cid, score in ranked]
+def _rank(dense: dict[str, float], lexical: dict[str, float], mode: Mode, dense_weight: float
+          ) -> list[tuple[str, float]]:
+    """Order candidates: fused (hybrid), by cosine (dense), or by BM25 relative to the best."""
+    if mode == "hybrid":
+        return fuse(dense, lexical, dense_weight)
+    if mode == "dense":
+        return sorted(dense.items(), key=lambda item: (-item[1], item[0]))
+    matched = sorted(((c, s) for c, s in lexical.items() if s > 0), key=lambda i: (-i[1], i[0]))
+    return [(cid, score / matched[0][1]) for cid, score in matched]
 
 
 def _hit(cid: str, score: float, text: str, meta: dict[str, Any]) -> Hit:

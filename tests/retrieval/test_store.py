@@ -173,6 +173,11 @@ def test_unreachable_server_is_a_clear_error(tmp_path, embedder):
         SourceStore.open(tmp_path, "sources", embedder, "127.0.0.1", free_port())
 
 
+def test_invalid_collection_name_is_refused(tmp_path, embedder):
+    with pytest.raises(ValueError, match="invalid collection name"):
+        SourceStore.open(tmp_path, "a b", embedder)
+
+
 def test_short_text_is_one_chunk_and_long_text_overlaps():
     assert split_chunks("A short abstract. It has two sentences.") == [
         "A short abstract. It has two sentences."

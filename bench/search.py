@@ -1,0 +1,160 @@
+"""Hybrid search latency and memory with 100,000 chunks.
+
+    .venv/bin/python bench/search.py [--chunks 100000] [--queries 200]
+
+To avoid embedding 100,000 texts, the chunks are SYNTHETIC: random unit vectors and texts drawn
+from a Zipf-distributed vocabulary of pseudo-words, written straight into Chroma and the BM25
+index (the same two writes ingest makes). Latency is measured twice: with a stand-in query
+embedder (random vectors: the store's own cost) and with the real local embedder (what a user
+waits for). Prints p50/p95 per query, the BM25 index's cold build time and the process's RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from retrieval.lexical import ChunkRecord, LexicalIndex  # noqa: E402
+from retrieval.store import SourceStore  # noqa: E402
+
+DIMS = 384
+BATCH = 5000
+
+
+class RandomEmbedder:
+    """Random unit vectors, named like the real model so the collection accepts both."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, seed: int = 1) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        v = self.rng.standard_normal((len(texts), DIMS)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def vocabulary(size: int, rng: np.random.Generator) -> list[str]:
+    """Pronounceable pseudo-words (so the stemmer does real work), some with -ing/-ed/-s."""
+    consonants, vowels = list("bcdfghklmnprstvz"), list("aeiou")
+    suffixes = ["", "", "", "s", "ing", "ed", "ation", "ness"]
+    words = set()
+    while len(words) < size:
+        syllables = rng.integers(2, 5)
+        word = "".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(syllables))
+        words.add(word + suffixes[rng.integers(len(suffixes))])
+    return sorted(words)
+
+
+def synthetic_texts(n: int, words: list[str], rng: np.random.Generator) -> list[str]:
+    """Texts of 60-140 words with Zipf-like word frequencies (~700 characters, like a chunk)."""
+    ranks = np.minimum(rng.zipf(1.15, size=n * 140) - 1, len(words) - 1)
+    lengths = rng.integers(60, 141, size=n)
+    out, pos = [], 0
+    for length in lengths:
+        out.append(" ".join(words[i] for i in ranks[pos : pos + length]) + ".")
+        pos += length
+    return out
+
+
+def fill(store: SourceStore, texts: list[str], rng: np.random.Generator) -> float:
+    """Write chunks straight into Chroma and the BM25 index; returns seconds taken."""
+    start = time.perf_counter()
+    now = "2024-01-01T00:00:00+00:00"
+    for first in range(0, len(texts), BATCH):
+        part = texts[first : first + BATCH]
+        ids = [f"c{first + i}" for i in range(len(part))]
+        vectors = RandomEmbedder(first).embed(part)
+        store._collection.add(ids=ids, embeddings=vectors, documents=part,
+                              metadatas=[{"source_id": f"s{int(c[1:]) // 3}"} for c in ids])
+        store._index.add([ChunkRecord(c, f"s{int(c[1:]) // 3}", None, None, None, now, t)
+                          for c, t in zip(ids, part)])
+        print(f"  {first + len(part):,} chunks written", end="\r", flush=True)
+    print()
+    return time.perf_counter() - start
+
+
+def latencies(store: SourceStore, queries: list[str], mode: str = "hybrid") -> np.ndarray:
+    """Milliseconds of each search."""
+    out = []
+    for query in queries:
+        start = time.perf_counter()
+        store.search(query, k=5, mode=mode)  # type: ignore[arg-type]
+        out.append((time.perf_counter() - start) * 1000)
+    return np.array(out)
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process in MB."""
+    current = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            current = int(line.split()[1]) / 1024
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(label: str, ms: np.ndarray) -> None:
+    print(f"{label}: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
+          f"max {ms.max():.1f} ms over {len(ms)} queries")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    words = vocabulary(30_000, rng)
+    data_dir = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    print(f"SYNTHETIC chunks (random unit vectors + pseudo-word texts) in {data_dir}")
+    store = SourceStore.open(data_dir, "bench", RandomEmbedder())
+    if store.stats().chunks < args.chunks:
+        took = fill(store, synthetic_texts(args.chunks, words, rng), rng)
+        print(f"wrote {args.chunks:,} chunks in {took:.0f} s")
+    store.close()
+    measure(data_dir, words, args.queries)
+    if args.keep is None:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure(data_dir: Path, words: list[str], n_queries: int) -> None:
+    """Reopen the store as a new process would, then time searches."""
+    start = time.perf_counter()
+    store = SourceStore.open(data_dir, "bench", RandomEmbedder())
+    opened = time.perf_counter() - start
+    start = time.perf_counter()
+    LexicalIndex(data_dir / "lexical" / "bench.sqlite").warm()
+    print(f"store open {opened:.2f} s; BM25 index cold build {time.perf_counter() - start:.2f} s "
+          f"for {store.stats().chunks:,} chunks")
+    qrng = np.random.default_rng(7)
+    queries = [" ".join(qrng.choice(words[:5000], size=qrng.integers(4, 12)))
+               for _ in range(n_queries)]
+    store.search(queries[0])  # builds the in-memory BM25 index, warms Chroma
+    report("hybrid, stand-in query vectors (store cost only)", latencies(store, queries))
+    report("lexical only", latencies(store, queries, "lexical"))
+    report("dense only (stand-in vectors)", latencies(store, queries, "dense"))
+    try:
+        from retrieval.embedder import local_embedder
+
+        store._embedder = local_embedder()  # same name, real vectors for the queries
+        store.search(queries[0])
+        report("hybrid, real MiniLM query embedding", latencies(store, queries[:50]))
+    except Exception as exc:  # noqa: BLE001 - the bench still reports the store's own cost
+        print(f"real embedder not measured: {exc}")
+    current, peak = rss_mb()
+    print(f"RSS now {current:.0f} MB, peak {peak:.0f} MB (limit 1,536 MB)")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
