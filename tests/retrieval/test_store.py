@@ -129,6 +129,17 @@ def test_sources_and_stats_describe_the_store(open_store):
     assert stats.last_ingest == sources["everest"].ingested_at
 
 
+def test_a_document_larger_than_one_chroma_write_is_stored_whole(open_store, monkeypatch):
+    import retrieval.store
+
+    monkeypatch.setattr(retrieval.store, "_MAX_WRITE", 2)  # instead of thousands of chunks
+    text = " ".join(f"Paragraph {i} describes tide gauge number {i}." for i in range(120))
+    store = open_store()
+    stats = store.ingest([Document("tides", text)])
+    assert stats.chunks_added == len(split_chunks(text)) > 4
+    assert store.stats().chunks == stats.chunks_added
+
+
 def test_progress_reports_documents_done(open_store):
     calls: list[tuple[int, int]] = []
     open_store().ingest(DOCS, progress=lambda done, total: calls.append((done, total)))
