@@ -144,13 +144,11 @@ def _passage(hit: Hit) -> Passage:
 
 def _provenance(settings: Settings, engine: str, store: SourceStore) -> Provenance:
     if engine == "llm":
-        from factcheck.prompts import load_prompt
+        from factcheck.llm import prompt_fingerprints
 
-        prompts = {
-            name: load_prompt(name, settings.prompts_dir).fingerprint for name in ("claims", "stance")
-        }
         return Provenance(
-            engine="llm", model=settings.llm_model, embedder=store.embedder_name, prompts=prompts
+            engine="llm", model=settings.llm_model, embedder=store.embedder_name,
+            prompts=prompt_fingerprints(settings),
         )
     return Provenance(engine="offline", model=OFFLINE_MODEL, embedder=store.embedder_name)
 
