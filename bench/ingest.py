@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.documents import Document  # noqa: E402
-from retrieval.store import SourceStore, _chunks_of  # noqa: E402
+from retrieval.documents import Document
+from retrieval.store import SourceStore, _chunks_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,8 +55,9 @@ def time_ingest(embedder, docs: list[Document]) -> tuple[float, int]:
         took = time.perf_counter() - start
         again = time.perf_counter()
         store.ingest(docs)
-        print(f"  re-ingest of the same documents (nothing new): "
-              f"{time.perf_counter() - again:.2f} s")
+        print(
+            f"  re-ingest of the same documents (nothing new): {time.perf_counter() - again:.2f} s"
+        )
         store.close()
         return took, stats.chunks_added
     finally:
@@ -65,8 +66,9 @@ def time_ingest(embedder, docs: list[Document]) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path,
-                        default=ROOT.parent / "shared/data/scifact/corpus.jsonl")
+    parser.add_argument(
+        "--corpus", type=Path, default=ROOT.parent / "shared/data/scifact/corpus.jsonl"
+    )
     parser.add_argument("--docs", type=int, default=200)
     args = parser.parse_args()
     from retrieval.embedder import local_embedder
@@ -82,11 +84,15 @@ def main() -> None:
         embed_runs.append(time_embedder(embedder, texts))
         took, added = time_ingest(embedder, docs)
         ingest_runs.append(took)
-        print(f"run {run + 1}: embedder {embed_runs[-1]:.1f} s, ingest {took:.1f} s "
-              f"({added} chunks added)")
+        print(
+            f"run {run + 1}: embedder {embed_runs[-1]:.1f} s, ingest {took:.1f} s "
+            f"({added} chunks added)"
+        )
     embed_best, ingest_best = min(embed_runs), min(ingest_runs)
-    print(f"embedder alone: {len(texts) / embed_best:.1f} chunks/s; "
-          f"ingest: {len(texts) / ingest_best:.1f} chunks/s")
+    print(
+        f"embedder alone: {len(texts) / embed_best:.1f} chunks/s; "
+        f"ingest: {len(texts) / ingest_best:.1f} chunks/s"
+    )
     print(f"ingest / embedder throughput = {embed_best / ingest_best:.2f} (target >= 0.85)")
 
 

@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.documents import Document  # noqa: E402
-from retrieval.store import SourceStore  # noqa: E402
+from retrieval.documents import Document
+from retrieval.store import SourceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = [round(w, 2) for w in np.arange(0.0, 1.01, 0.05)]
@@ -85,15 +86,38 @@ def tune(store: SourceStore, claims: list[dict]) -> None:
     for weight in WEIGHTS:
         store.dense_weight = weight
         per_weight[weight] = [np.mean(evaluate(store, fold, "hybrid")) for fold in folds]
-        print(f"  weight {weight:.2f}: fold A {per_weight[weight][0]:.4f}, "
-              f"fold B {per_weight[weight][1]:.4f}")
+        print(
+            f"  weight {weight:.2f}: fold A {per_weight[weight][0]:.4f}, "
+            f"fold B {per_weight[weight][1]:.4f}"
+        )
     held_out = []
     for tuned_on, tested_on in ((0, 1), (1, 0)):
         best = max(WEIGHTS, key=lambda w: per_weight[w][tuned_on])
         held_out.append(per_weight[best][tested_on])
-        print(f"tuned on fold {'AB'[tuned_on]}: weight {best:.2f} -> "
-              f"{per_weight[best][tested_on]:.4f} on fold {'AB'[tested_on]}")
+        print(
+            f"tuned on fold {'AB'[tuned_on]}: weight {best:.2f} -> "
+            f"{per_weight[best][tested_on]:.4f} on fold {'AB'[tested_on]}"
+        )
     print(f"cross-validated hybrid nDCG@10: {np.mean(held_out):.4f}")
+
+
+def cold_start(data_dir: Path) -> float:
+    """Seconds a fresh Python process takes to import, load the embedder, open and search."""
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "from pathlib import Path\n"
+        "from retrieval.store import SourceStore\n"
+        "from retrieval.embedder import local_embedder\n"
+        f"store = SourceStore.open(Path({str(data_dir)!r}), 'scifact', local_embedder())\n"
+        "store.search('Vitamin D deficiency raises the risk of fractures.')\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    print(f"  (whole process incl. interpreter start: {time.perf_counter() - start:.2f} s)")
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -111,10 +135,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         store = SourceStore.open(Path(tmp), "scifact", embedder)
         start = time.perf_counter()
-        store.ingest(Document(id=str(d["id"]), text=d["text"], title=d.get("title") or None)
-                     for d in corpus)
-        print(f"ingested {len(corpus):,} abstracts ({store.stats().chunks:,} chunks) in "
-              f"{time.perf_counter() - start:.0f} s; {len(claims)} training claims")
+        store.ingest(
+            Document(id=str(d["id"]), text=d["text"], title=d.get("title") or None) for d in corpus
+        )
+        print(
+            f"ingested {len(corpus):,} abstracts ({store.stats().chunks:,} chunks) in "
+            f"{time.perf_counter() - start:.0f} s; {len(claims)} training claims"
+        )
+        store.close()
+        print(
+            f"cold start of a new process (imports, embedder, open, first search): "
+            f"{cold_start(Path(tmp)):.2f} s"
+        )
+        store = SourceStore.open(Path(tmp), "scifact", embedder)
         for mode in ("lexical", "dense", "hybrid"):
             print(f"{mode:>8}: nDCG@10 {np.mean(evaluate(store, claims, mode)):.4f}")
         if args.tune:

@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.lexical import ChunkRecord, LexicalIndex  # noqa: E402
-from retrieval.store import SourceStore  # noqa: E402
+from retrieval.lexical import ChunkRecord, LexicalIndex
+from retrieval.store import SourceStore
 
 DIMS = 384
 BATCH = 5000
@@ -74,10 +74,18 @@ def fill(store: SourceStore, texts: list[str], rng: np.random.Generator) -> floa
         part = texts[first : first + BATCH]
         ids = [f"c{first + i}" for i in range(len(part))]
         vectors = RandomEmbedder(first).embed(part)
-        store._collection.add(ids=ids, embeddings=vectors, documents=part,
-                              metadatas=[{"source_id": f"s{int(c[1:]) // 3}"} for c in ids])
-        store._index.add([ChunkRecord(c, f"s{int(c[1:]) // 3}", None, None, None, now, t)
-                          for c, t in zip(ids, part)])
+        store._collection.add(
+            ids=ids,
+            embeddings=vectors,
+            documents=part,
+            metadatas=[{"source_id": f"s{int(c[1:]) // 3}"} for c in ids],
+        )
+        store._index.add(
+            [
+                ChunkRecord(c, f"s{int(c[1:]) // 3}", None, None, None, now, t)
+                for c, t in zip(ids, part)
+            ]
+        )
         print(f"  {first + len(part):,} chunks written", end="\r", flush=True)
     print()
     return time.perf_counter() - start
@@ -103,8 +111,10 @@ def rss_mb() -> tuple[float, float]:
 
 
 def report(label: str, ms: np.ndarray) -> None:
-    print(f"{label}: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
-          f"max {ms.max():.1f} ms over {len(ms)} queries")
+    print(
+        f"{label}: p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, "
+        f"max {ms.max():.1f} ms over {len(ms)} queries"
+    )
 
 
 def main() -> None:
@@ -134,11 +144,14 @@ def measure(data_dir: Path, words: list[str], n_queries: int) -> None:
     opened = time.perf_counter() - start
     start = time.perf_counter()
     LexicalIndex(data_dir / "lexical" / "bench.sqlite").warm()
-    print(f"store open {opened:.2f} s; BM25 index cold build {time.perf_counter() - start:.2f} s "
-          f"for {store.stats().chunks:,} chunks")
+    print(
+        f"store open {opened:.2f} s; BM25 index cold build {time.perf_counter() - start:.2f} s "
+        f"for {store.stats().chunks:,} chunks"
+    )
     qrng = np.random.default_rng(7)
-    queries = [" ".join(qrng.choice(words[:5000], size=qrng.integers(4, 12)))
-               for _ in range(n_queries)]
+    queries = [
+        " ".join(qrng.choice(words[:5000], size=qrng.integers(4, 12))) for _ in range(n_queries)
+    ]
     store.search(queries[0])  # builds the in-memory BM25 index, warms Chroma
     report("hybrid, stand-in query vectors (store cost only)", latencies(store, queries))
     report("lexical only", latencies(store, queries, "lexical"))

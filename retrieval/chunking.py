@@ -66,5 +66,5 @@ def normalise(text: str) -> str:
 
 def chunk_id(source_id: str, text: str) -> str:
     """Content hash of a chunk: the same text of the same source always gets the same id."""
-    digest = hashlib.sha256(f"{source_id}\x00{normalise(text)}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{source_id}\x00{normalise(text)}".encode()).hexdigest()
     return digest[:32]

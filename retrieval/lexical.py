@@ -24,13 +24,16 @@ K1 = 1.2
 B = 0.75
 _TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)*")
 _STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they
-    this those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours yourself yourselves also may might must shall via et al""".split()
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves also may might must shall via et al
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # "no" and "not" carry meaning for fact-checking but BM25 cannot use negation; they stay stopwords.
 
@@ -105,18 +108,56 @@ def _ends_cvc(word: str) -> bool:
 
 
 _STEP2 = [
-    ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
-    ("abli", "able"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
-    ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
-    ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+    ("ational", "ate"),
+    ("tional", "tion"),
+    ("enci", "ence"),
+    ("anci", "ance"),
+    ("izer", "ize"),
+    ("abli", "able"),
+    ("alli", "al"),
+    ("entli", "ent"),
+    ("eli", "e"),
+    ("ousli", "ous"),
+    ("ization", "ize"),
+    ("ation", "ate"),
+    ("ator", "ate"),
+    ("alism", "al"),
+    ("iveness", "ive"),
+    ("fulness", "ful"),
+    ("ousness", "ous"),
+    ("aliti", "al"),
+    ("iviti", "ive"),
+    ("biliti", "ble"),
 ]
 _STEP3 = [
-    ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"),
-    ("ful", ""), ("ness", ""),
+    ("icate", "ic"),
+    ("ative", ""),
+    ("alize", "al"),
+    ("iciti", "ic"),
+    ("ical", "ic"),
+    ("ful", ""),
+    ("ness", ""),
 ]
 _STEP4 = [
-    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion",
-    "ou", "ism", "ate", "iti", "ous", "ive", "ize",
+    "al",
+    "ance",
+    "ence",
+    "er",
+    "ic",
+    "able",
+    "ible",
+    "ant",
+    "ement",
+    "ment",
+    "ent",
+    "ion",
+    "ou",
+    "ism",
+    "ate",
+    "iti",
+    "ous",
+    "ive",
+    "ize",
 ]
 
 
@@ -129,7 +170,7 @@ def _replace(word: str, rules: list[tuple[str, str]], min_measure: int) -> str:
 
 
 def _step1(word: str) -> str:
-    if word.endswith("sses") or word.endswith("ies"):
+    if word.endswith(("sses", "ies")):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
@@ -201,8 +242,9 @@ class ChunkRecord:
 class _Postings:
     """An immutable CSR inverted index: term id -> (chunk positions, BM25 term weights)."""
 
-    def __init__(self, chunk_ids: list[str], terms: list[np.ndarray], tfs: list[np.ndarray],
-                 vocabulary: int) -> None:
+    def __init__(
+        self, chunk_ids: list[str], terms: list[np.ndarray], tfs: list[np.ndarray], vocabulary: int
+    ) -> None:
         self.chunk_ids = chunk_ids
         self.position = {cid: i for i, cid in enumerate(chunk_ids)}
         lengths = np.array([tf.sum() for tf in tfs], dtype=np.float32)
@@ -292,18 +334,31 @@ class LexicalIndex:
             for record, counts in zip(records, tokens):
                 terms = np.array([ids[t] for t in counts], dtype=np.int32)
                 tfs = np.array(list(counts.values()), dtype=np.uint16)
-                rows.append((record.chunk_id, record.source_id, record.title, record.url,
-                             record.date, record.ingested_at, terms.tobytes(), tfs.tobytes()))
+                rows.append(
+                    (
+                        record.chunk_id,
+                        record.source_id,
+                        record.title,
+                        record.url,
+                        record.date,
+                        record.ingested_at,
+                        terms.tobytes(),
+                        tfs.tobytes(),
+                    )
+                )
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO chunks (id, source_id, title, url, date, ingested_at,"
-                    " terms, tfs) VALUES (?,?,?,?,?,?,?,?)", rows)
+                    " terms, tfs) VALUES (?,?,?,?,?,?,?,?)",
+                    rows,
+                )
             self._postings = None
 
     def _term_ids(self, terms: set[str]) -> dict[str, int]:
         with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)",
-                                 [(t,) for t in terms])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO terms (term) VALUES (?)", [(t,) for t in terms]
+            )
         return self._lookup(list(terms))
 
     def _lookup(self, terms: list[str]) -> dict[str, int]:
@@ -327,9 +382,15 @@ class LexicalIndex:
 
     def sources(self) -> list[tuple[str, str | None, str | None, int, str]]:
         """(source_id, title, url, chunks, last ingested_at) per source, newest first."""
-        sql = ("SELECT source_id, max(title), max(url), count(*), max(ingested_at) FROM chunks"
-               " GROUP BY source_id ORDER BY max(ingested_at) DESC, source_id")
+        sql = (
+            "SELECT source_id, max(title), max(url), count(*), max(ingested_at) FROM chunks"
+            " GROUP BY source_id ORDER BY max(ingested_at) DESC, source_id"
+        )
         return self._db.execute(sql).fetchall()
+
+    def source_count(self) -> int:
+        """Number of distinct sources."""
+        return self._db.execute("SELECT count(DISTINCT source_id) FROM chunks").fetchone()[0]
 
     def last_ingest(self) -> str | None:
         """Time of the newest ingested chunk, ISO 8601."""

@@ -22,8 +22,9 @@ def min_max(scores: dict[str, float]) -> dict[str, float]:
     return {key: (value - low) / (high - low) for key, value in scores.items()}
 
 
-def fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: float = DENSE_WEIGHT
-         ) -> list[tuple[str, float]]:
+def fuse(
+    dense: dict[str, float], lexical: dict[str, float], dense_weight: float = DENSE_WEIGHT
+) -> list[tuple[str, float]]:
     """Weighted sum of min-max normalised scores, best first; a missing score counts as 0."""
     d, lex = min_max(dense), min_max(lexical)
     fused = {

@@ -15,9 +15,9 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 
@@ -65,15 +65,22 @@ class _Chunk:
 
     def metadata(self, ingested_at: str) -> dict[str, Any]:
         doc = self.document
-        meta = {"source_id": doc.id, "chunk_index": self.index, "ingested_at": ingested_at,
-                "title": doc.title, "url": doc.url, "date": doc.date}
+        meta = {
+            "source_id": doc.id,
+            "chunk_index": self.index,
+            "ingested_at": ingested_at,
+            "title": doc.title,
+            "url": doc.url,
+            "date": doc.date,
+        }
         return {key: value for key, value in meta.items() if value is not None}  # Chroma: no None
 
     def record(self, ingested_at: str) -> ChunkRecord:
         doc = self.document
         # BM25 reads the title too: on SciFact it lifts nDCG@10 (bench/retrieval_quality.py).
-        return ChunkRecord(self.id, doc.id, doc.title, doc.url, doc.date, ingested_at,
-                           self.embed_text())
+        return ChunkRecord(
+            self.id, doc.id, doc.title, doc.url, doc.date, ingested_at, self.embed_text()
+        )
 
 
 def _chunks_of(document: Document) -> list[_Chunk]:
@@ -103,8 +110,10 @@ def _collection(client: Any, name: str, embedder: Embedder) -> Any:
     from chromadb.errors import NotFoundError
 
     if not _VALID_NAME.fullmatch(name):
-        raise ValueError(f"invalid collection name {name!r}: use 3-512 letters, digits, '.', "
-                         "'_' or '-', starting and ending with a letter or digit")
+        raise ValueError(
+            f"invalid collection name {name!r}: use 3-512 letters, digits, '.', "
+            "'_' or '-', starting and ending with a letter or digit"
+        )
 
     try:
         collection = client.get_collection(name, embedding_function=None)
@@ -112,7 +121,9 @@ def _collection(client: Any, name: str, embedder: Embedder) -> Any:
         # No embedding function: Chroma's default one would download a model. Vectors are
         # always passed in explicitly.
         collection = client.get_or_create_collection(
-            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+            name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": embedder.name},
         )
     built_with = (collection.metadata or {}).get("embedder")
@@ -136,8 +147,14 @@ class SourceStore:
         self.dense_weight = DENSE_WEIGHT
 
     @classmethod
-    def open(cls, data_dir: Path, collection: str, embedder: Embedder,
-             chroma_host: str | None = None, chroma_port: int = 8000) -> SourceStore:
+    def open(
+        cls,
+        data_dir: Path,
+        collection: str,
+        embedder: Embedder,
+        chroma_host: str | None = None,
+        chroma_port: int = 8000,
+    ) -> SourceStore:
         """Open (creating if needed) a collection, embedded under data_dir or on a server."""
         data_dir = Path(data_dir)
         client = _client(data_dir, chroma_host, chroma_port)
@@ -156,7 +173,7 @@ class SourceStore:
         """Release the lexical index file."""
         self._index.close()
 
-    def __enter__(self) -> SourceStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -169,8 +186,9 @@ class SourceStore:
 
     # --- ingest ---------------------------------------------------------------------------
 
-    def ingest(self, documents: Iterable[Document],
-               progress: Callable[[int, int], None] | None = None) -> IngestStats:
+    def ingest(
+        self, documents: Iterable[Document], progress: Callable[[int, int], None] | None = None
+    ) -> IngestStats:
         """Chunk, embed and store documents; chunks already stored are skipped before embedding.
 
         `progress(done, total)` is called after each batch; total is 0 when `documents` has
@@ -190,8 +208,12 @@ class SourceStore:
         a, s = self._write(pending)
         if progress:
             progress(done, total)
-        logger.info("ingested %d documents: %d chunks added, %d already stored",
-                    done, added + a, skipped + s)
+        logger.info(
+            "ingested %d documents: %d chunks added, %d already stored",
+            done,
+            added + a,
+            skipped + s,
+        )
         return IngestStats(documents=done, chunks_added=added + a, chunks_skipped=skipped + s)
 
     def _write(self, chunks: list[_Chunk]) -> tuple[int, int]:
@@ -200,14 +222,16 @@ class SourceStore:
             return 0, len(chunks)
         stored = set(self._collection.get(ids=[c.id for c in unique], include=[])["ids"])
         new = [c for c in unique if c.id not in stored]
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         if new:
             vectors = self._embedder.embed([c.embed_text() for c in new])
             for start in range(0, len(new), _MAX_WRITE):  # one huge document can exceed it
                 part = new[start : start + _MAX_WRITE]
                 self._collection.add(
-                    ids=[c.id for c in part], embeddings=vectors[start : start + _MAX_WRITE],
-                    documents=[c.text for c in part], metadatas=[c.metadata(now) for c in part],
+                    ids=[c.id for c in part],
+                    embeddings=vectors[start : start + _MAX_WRITE],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata(now) for c in part],
                 )
         # Chunks in Chroma but not in the lexical index (an interrupted ingest) are indexed too.
         indexed = self._index.known([c.id for c in unique])
@@ -219,8 +243,12 @@ class SourceStore:
         # A document ingested again with new text replaces its source's old chunks, so that a
         # corrected article does not leave its old wording searchable.
         keep = {c.id for c in chunks}
-        stale = [cid for source in {c.document.id for c in chunks}
-                 for cid in self._index.source_chunks(source) if cid not in keep]
+        stale = [
+            cid
+            for source in {c.document.id for c in chunks}
+            for cid in self._index.source_chunks(source)
+            if cid not in keep
+        ]
         if stale:
             self._collection.delete(ids=stale)
             self._index.remove(stale)
@@ -232,8 +260,9 @@ class SourceStore:
         """The k chunks closest to the query, best first."""
         return self.search_many([query], k, mode)[0]
 
-    def search_many(self, queries: list[str], k: int = 5, mode: Mode = "hybrid"
-                    ) -> list[list[Hit]]:
+    def search_many(
+        self, queries: list[str], k: int = 5, mode: Mode = "hybrid"
+    ) -> list[list[Hit]]:
         """Search several queries at once (their embeddings are computed in one batch)."""
         if not queries:
             return []
@@ -248,12 +277,14 @@ class SourceStore:
             lexical = [self._lexical(q, pool, d) for q, d in zip(queries, dense)]
         if vectors is not None and mode == "hybrid":
             self._score_lexical_only(vectors, dense, lexical)
-        return self._hits([_rank(d, lex, mode, self.dense_weight)[:k]
-                           for d, lex in zip(dense, lexical)])
+        return self._hits(
+            [_rank(d, lex, mode, self.dense_weight)[:k] for d, lex in zip(dense, lexical)]
+        )
 
     def _dense(self, vectors: np.ndarray, pool: int) -> list[dict[str, float]]:
-        result = self._collection.query(query_embeddings=vectors, n_results=pool,
-                                        include=["distances"])
+        result = self._collection.query(
+            query_embeddings=vectors, n_results=pool, include=["distances"]
+        )
         return [
             {cid: 1.0 - dist for cid, dist in zip(ids, dists)}  # cosine distance -> similarity
             for ids, dists in zip(result["ids"], result["distances"])
@@ -268,8 +299,9 @@ class SourceStore:
                 found[cid] = bm25.of(cid)
         return found
 
-    def _score_lexical_only(self, vectors: np.ndarray, dense: list[dict[str, float]],
-                            lexical: list[dict[str, float]]) -> None:
+    def _score_lexical_only(
+        self, vectors: np.ndarray, dense: list[dict[str, float]], lexical: list[dict[str, float]]
+    ) -> None:
         # BM25 candidates outside the dense top list still need a dense score to be fused.
         wanted = {cid for d, lex in zip(dense, lexical) for cid in lex if cid not in d}
         if not wanted:
@@ -286,8 +318,10 @@ class SourceStore:
         if not wanted:
             return [[] for _ in ranked]
         got = self._collection.get(ids=wanted, include=["documents", "metadatas"])
-        rows = {cid: (text, meta or {}) for cid, text, meta in
-                zip(got["ids"], got["documents"], got["metadatas"])}
+        rows = {
+            cid: (text, meta or {})
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+        }
         return [[_hit(cid, score, *rows[cid]) for cid, score in r if cid in rows] for r in ranked]
 
     # --- catalogue --------------------------------------------------------------------------
@@ -309,8 +343,11 @@ class SourceStore:
 
     def stats(self) -> StoreStats:
         """Number of sources and chunks, and when the last ingest happened."""
-        return StoreStats(sources=len(self._index.sources()), chunks=self._index.count(),
-                          last_ingest=self._index.last_ingest())
+        return StoreStats(
+            sources=self._index.source_count(),
+            chunks=self._index.count(),
+            last_ingest=self._index.last_ingest(),
+        )
 
     # --- keeping the lexical index in step with Chroma ---------------------------------------
 
@@ -318,17 +355,21 @@ class SourceStore:
         remote_count, local_count = self._collection.count(), self._index.count()
         if remote_count == local_count:
             return
-        logger.info("lexical index has %d chunks, Chroma %d: resyncing", local_count,
-                    remote_count)
+        logger.info("lexical index has %d chunks, Chroma %d: resyncing", local_count, remote_count)
         remote = self._remote_ids()
         local = self._index.all_ids()
         self._index.remove(sorted(local - remote))
         missing = sorted(remote - local)
         for start in range(0, len(missing), _PAGE):
-            got = self._collection.get(ids=missing[start : start + _PAGE],
-                                       include=["documents", "metadatas"])
-            self._index.add([_record(cid, text, meta or {}) for cid, text, meta in
-                             zip(got["ids"], got["documents"], got["metadatas"])])
+            got = self._collection.get(
+                ids=missing[start : start + _PAGE], include=["documents", "metadatas"]
+            )
+            self._index.add(
+                [
+                    _record(cid, text, meta or {})
+                    for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+                ]
+            )
 
     def _remote_ids(self) -> set[str]:
         ids: set[str] = set()
@@ -339,8 +380,9 @@ class SourceStore:
                 return ids
 
 
-def _rank(dense: dict[str, float], lexical: dict[str, float], mode: Mode, dense_weight: float
-          ) -> list[tuple[str, float]]:
+def _rank(
+    dense: dict[str, float], lexical: dict[str, float], mode: Mode, dense_weight: float
+) -> list[tuple[str, float]]:
     """Order candidates: fused (hybrid), by cosine (dense), or by BM25 relative to the best."""
     if mode == "hybrid":
         return fuse(dense, lexical, dense_weight)
@@ -351,13 +393,25 @@ def _rank(dense: dict[str, float], lexical: dict[str, float], mode: Mode, dense_
 
 
 def _hit(cid: str, score: float, text: str, meta: dict[str, Any]) -> Hit:
-    return Hit(chunk_id=cid, text=text, score=score, source_id=str(meta.get("source_id", "")),
-               title=meta.get("title"), url=meta.get("url"), date=meta.get("date"))
+    return Hit(
+        chunk_id=cid,
+        text=text,
+        score=score,
+        source_id=str(meta.get("source_id", "")),
+        title=meta.get("title"),
+        url=meta.get("url"),
+        date=meta.get("date"),
+    )
 
 
 def _record(cid: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
     title = meta.get("title")
-    return ChunkRecord(cid, str(meta.get("source_id", "")), title, meta.get("url"),
-                       meta.get("date"), str(meta.get("ingested_at", "")),
-                       f"{title}\n{text or ''}" if title else text or "")
-
+    return ChunkRecord(
+        cid,
+        str(meta.get("source_id", "")),
+        title,
+        meta.get("url"),
+        meta.get("date"),
+        str(meta.get("ingested_at", "")),
+        f"{title}\n{text or ''}" if title else text or "",
+    )

@@ -6,24 +6,41 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from retrieval.documents import Document
-from retrieval.store import SourceStore
-from retrieval.lexical import ChunkRecord, LexicalIndex, stem, tokenize
-from retrieval.search import fuse, min_max
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 
+from retrieval.documents import Document
+from retrieval.lexical import ChunkRecord, LexicalIndex, stem, tokenize
+from retrieval.search import fuse, min_max
+from retrieval.store import SourceStore
+
 NEWS = [
-    Document("quake", "An earthquake of magnitude 6.1 struck the northern province on Monday; "
-             "officials said 120 people died.", title="Quake"),
-    Document("flood", "Heavy rain caused floods in the river valley, and 2,000 residents were "
-             "moved to shelters.", title="Flood"),
-    Document("vaccine", "The measles vaccine is given in two doses and protects about 97 percent "
-             "of children.", title="Measles"),
-    Document("budget", "Parliament approved the budget; spending on hospitals rises by 4 percent "
-             "next year.", title="Budget"),
-    Document("code", "The committee filed report QX-7731 on procurement irregularities in the "
-             "ministry.", title="Audit"),
+    Document(
+        "quake",
+        "An earthquake of magnitude 6.1 struck the northern province on Monday; "
+        "officials said 120 people died.",
+        title="Quake",
+    ),
+    Document(
+        "flood",
+        "Heavy rain caused floods in the river valley, and 2,000 residents were "
+        "moved to shelters.",
+        title="Flood",
+    ),
+    Document(
+        "vaccine",
+        "The measles vaccine is given in two doses and protects about 97 percent of children.",
+        title="Measles",
+    ),
+    Document(
+        "budget",
+        "Parliament approved the budget; spending on hospitals rises by 4 percent next year.",
+        title="Budget",
+    ),
+    Document(
+        "code",
+        "The committee filed report QX-7731 on procurement irregularities in the ministry.",
+        title="Audit",
+    ),
 ]
 
 
@@ -78,11 +95,13 @@ def test_porter_stemmer_conflates_inflections():
 
 def test_bm25_ranks_the_exact_term_match_first(tmp_path):
     index = LexicalIndex(tmp_path / "lex.sqlite")
-    index.add([
-        _record("a", "Vaccination rates among children rose across the region this year."),
-        _record("b", "Rotavirus vaccination of children cut hospital visits."),
-        _record("c", "Children in the region were vaccinated at school this year."),
-    ])
+    index.add(
+        [
+            _record("a", "Vaccination rates among children rose across the region this year."),
+            _record("b", "Rotavirus vaccination of children cut hospital visits."),
+            _record("c", "Children in the region were vaccinated at school this year."),
+        ]
+    )
     ranked = index.top("rotavirus vaccination", 3)
     assert ranked[0][0] == "b" and ranked[0][1] > ranked[1][1]
     assert {cid for cid, _ in ranked} == {"a", "b", "c"}  # "vaccinated" stems like "vaccination"
@@ -92,11 +111,13 @@ def test_bm25_ranks_the_exact_term_match_first(tmp_path):
 def test_bm25_prefers_rare_terms_and_short_chunks(tmp_path):
     index = LexicalIndex(tmp_path / "lex.sqlite")
     filler = " ".join(["report"] * 40)
-    index.add([
-        _record("long", f"inflation {filler}"),
-        _record("short", "inflation report"),
-        _record("common", "report report"),
-    ])
+    index.add(
+        [
+            _record("long", f"inflation {filler}"),
+            _record("short", "inflation report"),
+            _record("common", "report report"),
+        ]
+    )
     assert [cid for cid, _ in index.top("inflation report", 3)][:2] == ["short", "long"]
 
 

@@ -7,20 +7,32 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from retrieval.documents import Document, EmbedderMismatchError, StoreUnavailableError
-from retrieval.store import SourceStore
-from retrieval.chunking import CHUNK_SIZE, chunk_id, split_chunks
 from fakes.chroma_server import chroma_server, free_port  # noqa: F401 (fixture)
 
+from retrieval.chunking import CHUNK_SIZE, chunk_id, split_chunks
+from retrieval.documents import Document, EmbedderMismatchError, StoreUnavailableError
+from retrieval.store import SourceStore
+
 DOCS = [
-    Document("everest", "Mount Everest is the highest mountain on Earth, 8,849 metres above sea "
-             "level, on the border of Nepal and China.", title="Everest", url="https://e.org/1",
-             date="2020-12-08"),
-    Document("insulin", "Insulin is a hormone made by the pancreas that lets cells take up "
-             "glucose from the blood.", title="Insulin"),
-    Document("tower", "The Eiffel Tower in Paris is 330 metres tall and was finished in 1889.",
-             title="Eiffel Tower"),
+    Document(
+        "everest",
+        "Mount Everest is the highest mountain on Earth, 8,849 metres above sea "
+        "level, on the border of Nepal and China.",
+        title="Everest",
+        url="https://e.org/1",
+        date="2020-12-08",
+    ),
+    Document(
+        "insulin",
+        "Insulin is a hormone made by the pancreas that lets cells take up "
+        "glucose from the blood.",
+        title="Insulin",
+    ),
+    Document(
+        "tower",
+        "The Eiffel Tower in Paris is 330 metres tall and was finished in 1889.",
+        title="Eiffel Tower",
+    ),
 ]
 
 
