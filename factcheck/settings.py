@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _id_list(value: Any) -> Any:
+    """'123, -100456' or '[123]' from the environment -> [123, -100456]."""
+    if isinstance(value, str):
+        parts = value.strip(" []").replace(";", ",").split(",")
+        return [int(part) for part in parts if part.strip()]
+    return value
+
+
+# Telegram ids from the environment as a comma-separated list (JSON lists work too).
+IdList = Annotated[list[int], NoDecode, BeforeValidator(_id_list)]
 
 
 class Settings(BaseSettings):
@@ -46,6 +58,22 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(15.0, description="Seconds allowed to download a URL.")
     fetch_max_bytes: int = Field(5_000_000, description="Largest download accepted.")
     allow_private_urls: bool = Field(False, description="Allow fetching from private, loopback and link-local addresses.")
+
+    # Telegram bot
+    telegram_bot_token: SecretStr | None = Field(None, description="Token of the Telegram bot, from @BotFather.")
+    telegram_base_url: str = Field("https://api.telegram.org/bot", description="Bot API address the token is appended to (a self-hosted Bot API server, or the tests' one).")
+    telegram_base_file_url: str = Field("https://api.telegram.org/file/bot", description="Bot API address files are downloaded from.")
+    webhook_url: str | None = Field(None, description="Public HTTPS address Telegram posts updates to; unset = long polling.")
+    webhook_listen: str = Field("127.0.0.1", description="Address the webhook server listens on (behind a reverse proxy); 0.0.0.0 for all.")
+    webhook_port: int = Field(8443, description="Port the webhook server listens on.")
+    webhook_secret: SecretStr | None = Field(None, description="Secret Telegram sends with every webhook request (X-Telegram-Bot-Api-Secret-Token).")
+    allowed_chat_ids: IdList = Field(default_factory=list, description="Chats (users, groups, channels) the bot serves, comma-separated; empty = everyone.")
+    admin_user_ids: IdList = Field(default_factory=list, description="Users who may /add sources and change chat settings, comma-separated.")
+    rate_limit_per_minute: int = Field(5, description="Checks one user may start per minute.")
+    max_concurrent_checks: int = Field(2, description="Checks running at the same time; later ones wait in a queue.")
+    max_queued_checks: int = Field(20, description="Checks waiting in the queue before new ones are refused.")
+    status_edit_interval: float = Field(2.0, description="Seconds between edits of a check's status message (Telegram limits edits).")
+    history_db: Path | None = Field(None, description="SQLite file of stored checks, chat settings and feedback; default DATA_DIR/history.sqlite.")
 
     def resolved_engine(self) -> Literal["offline", "llm"]:
         """The engine to use: an explicit choice, else the LLM when one is configured."""
