@@ -1,0 +1,302 @@
+"""The history of checks, per-chat settings and readers' feedback (SQLite by default).
+
+Front ends talk to the `History` protocol only, so that a server database can replace
+`SQLiteHistory` without touching them. Every check keeps its whole Report (JSON) plus one
+row per claim (verdict, evidence ids) that digests and data-set exports can query directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from factcheck.errors import StoreError
+from factcheck.models import Evidence, Label, Report
+from factcheck.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS checks (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    chat_id INTEGER NOT NULL,
+    chat_type TEXT NOT NULL,
+    user_id INTEGER,
+    message_id INTEGER,
+    article_sha256 TEXT NOT NULL,
+    article_text TEXT NOT NULL,
+    article_source TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompts TEXT NOT NULL,
+    timings TEXT NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checks_by_chat ON checks (chat_id, created_at);
+CREATE TABLE IF NOT EXISTS claims (
+    check_id TEXT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+    claim_id INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    label TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (check_id, claim_id)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    check_id TEXT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+    claim_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    correct INTEGER,
+    right_label TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (check_id, claim_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS chat_settings (
+    chat_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (chat_id, key)
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """One stored check: where it was asked and the Report it produced."""
+
+    id: str
+    created_at: str
+    chat_id: int
+    chat_type: str
+    user_id: int | None
+    message_id: int | None
+    report: Report
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A reader's judgement of one claim's verdict: right or wrong, and which label is right."""
+
+    check_id: str
+    claim_id: int
+    user_id: int
+    correct: bool | None = None
+    right_label: Label | None = None
+    created_at: str = ""
+
+
+class History(Protocol):
+    """What the front ends need from a history store."""
+
+    def add_check(
+        self, report: Report, chat_id: int, chat_type: str, user_id: int | None = None,
+        message_id: int | None = None,
+    ) -> str: ...
+
+    def get_check(self, check_id: str) -> StoredCheck | None: ...
+
+    def checks(
+        self, chat_id: int | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[StoredCheck]: ...
+
+    def add_feedback(self, feedback: Feedback) -> None: ...
+
+    def feedback(self, check_id: str | None = None) -> list[Feedback]: ...
+
+    def get_chat_setting(self, chat_id: int, key: str, default: Any = None) -> Any: ...
+
+    def set_chat_setting(self, chat_id: int, key: str, value: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def history_path(settings: Settings) -> Path:
+    """The SQLite file the settings point at: HISTORY_DB, else DATA_DIR/history.sqlite."""
+    return settings.history_db or Path(settings.data_dir) / "history.sqlite"
+
+
+def open_history(settings: Settings) -> SQLiteHistory:
+    """The history store of these settings, created if missing."""
+    return SQLiteHistory(history_path(settings))
+
+
+def article_hash(text: str) -> str:
+    """SHA-256 of an article's text, to find repeated checks of the same article."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class SQLiteHistory:
+    """History in one SQLite file (WAL), safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the history database {path}: {exc}. Check HISTORY_DB and its folder."
+            ) from exc
+        self.path = path
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the database file."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cursor = self._db.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
+
+    # --- checks ------------------------------------------------------------------------------
+
+    def add_check(
+        self, report: Report, chat_id: int, chat_type: str, user_id: int | None = None,
+        message_id: int | None = None,
+    ) -> str:
+        """Store a check with its claims; returns its id (short, unguessable, URL-safe)."""
+        check_id = secrets.token_urlsafe(8)
+        p = report.provenance
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO checks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (check_id, report.created_at.isoformat(), chat_id, chat_type, user_id, message_id,
+                 article_hash(report.article.text), report.article.text, report.article.source,
+                 p.engine, p.model, json.dumps(p.prompts), json.dumps(report.timings),
+                 report.model_dump_json()),
+            )
+            db.executemany(
+                "INSERT INTO claims VALUES (?,?,?,?,?,?)",
+                [(check_id, c.claim.id, c.claim.text, c.verdict.label.value, c.verdict.confidence,
+                  json.dumps([_evidence_row(e) for e in c.evidence])) for c in report.claims],
+            )
+        logger.info("stored check %s of chat %s (%d claims)", check_id, chat_id, len(report.claims))
+        return check_id
+
+    def get_check(self, check_id: str) -> StoredCheck | None:
+        """The stored check with this id, or None."""
+        rows = self._query(f"SELECT {_CHECK_COLUMNS} FROM checks WHERE id = ?", (check_id,))
+        return _stored(rows[0]) if rows else None
+
+    def checks(
+        self, chat_id: int | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[StoredCheck]:
+        """Stored checks, newest first, of one chat and/or since a moment."""
+        where, params = ["1=1"], []
+        if chat_id is not None:
+            where.append("chat_id = ?")
+            params.append(chat_id)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(_utc(since).isoformat())
+        sql = (f"SELECT {_CHECK_COLUMNS} FROM checks WHERE {' AND '.join(where)} "
+               "ORDER BY created_at DESC, rowid DESC LIMIT ?")
+        return [_stored(row) for row in self._query(sql, (*params, limit))]
+
+    # --- feedback ----------------------------------------------------------------------------
+
+    def add_feedback(self, feedback: Feedback) -> None:
+        """Record (or update) one user's judgement of one claim; an unknown check is refused."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        label = feedback.right_label.value if feedback.right_label else None
+        correct = None if feedback.correct is None else int(feedback.correct)
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO feedback VALUES (?,?,?,?,?,?) "
+                    "ON CONFLICT (check_id, claim_id, user_id) DO UPDATE SET "
+                    "correct = COALESCE(excluded.correct, correct), "
+                    "right_label = COALESCE(excluded.right_label, right_label), "
+                    "created_at = excluded.created_at",
+                    (feedback.check_id, feedback.claim_id, feedback.user_id, correct, label, now),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"no stored check {feedback.check_id!r} to give feedback on") from exc
+
+    def feedback(self, check_id: str | None = None) -> list[Feedback]:
+        """All feedback, or one check's, oldest first."""
+        sql = "SELECT * FROM feedback" + (" WHERE check_id = ?" if check_id else "")
+        rows = self._query(sql + " ORDER BY created_at", (check_id,) if check_id else ())
+        return [
+            Feedback(
+                check_id=r["check_id"], claim_id=r["claim_id"], user_id=r["user_id"],
+                correct=None if r["correct"] is None else bool(r["correct"]),
+                right_label=Label(r["right_label"]) if r["right_label"] else None,
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+
+    # --- chat settings -----------------------------------------------------------------------
+
+    def get_chat_setting(self, chat_id: int, key: str, default: Any = None) -> Any:
+        """A chat's setting (JSON value), or `default` when it was never set."""
+        rows = self._query(
+            "SELECT value FROM chat_settings WHERE chat_id = ? AND key = ?", (chat_id, key)
+        )
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def set_chat_setting(self, chat_id: int, key: str, value: Any) -> None:
+        """Set a chat's setting to a JSON-serialisable value."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO chat_settings VALUES (?,?,?) "
+                "ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value",
+                (chat_id, key, json.dumps(value)),
+            )
+
+
+_CHECK_COLUMNS = "id, created_at, chat_id, chat_type, user_id, message_id, report"
+
+
+def _stored(row: sqlite3.Row) -> StoredCheck:
+    try:
+        report = Report.model_validate_json(row["report"])
+    except ValidationError as exc:
+        raise StoreError(f"stored check {row['id']} cannot be read: {exc}") from exc
+    return StoredCheck(
+        id=row["id"], created_at=row["created_at"], chat_id=row["chat_id"],
+        chat_type=row["chat_type"], user_id=row["user_id"], message_id=row["message_id"],
+        report=report,
+    )
+
+
+def _evidence_row(evidence: Evidence) -> dict[str, Any]:
+    return {"passage_id": evidence.passage.id, "source_id": evidence.passage.source_id,
+            "stance": evidence.stance.value, "confidence": evidence.confidence}
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
