@@ -1,1 +1,1 @@
-"""The Telegram front end (python-telegram-bot); a thin caller of `factcheck`. Built in its own issue."""
+"""The Telegram front end (python-telegram-bot): a thin caller of `factcheck`; see bot.app."""

@@ -1,4 +1,4 @@
-"""The `factcheck` command: ingest sources, check articles, list sources, evaluate."""
+"""The `factcheck` command: ingest sources, check articles, list sources, evaluate, run the bot."""
 
 from __future__ import annotations
 
@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     sources.add_argument("source_id", nargs="?")
     sources.set_defaults(run=_run_sources)
 
+    bot = commands.add_parser("bot", help="run the Telegram bot (token from TELEGRAM_BOT_TOKEN)")
+    bot.add_argument("--engine", choices=["offline", "llm"])
+    bot.set_defaults(run=_run_bot)
+
     from factcheck.eval_cli import add_eval_commands
 
     add_eval_commands(commands)
@@ -112,6 +116,19 @@ def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
         err.print(f"Removed {removed} chunk(s) of {args.source_id}.")
         return 0
     list_sources(settings, Console())
+    return 0
+
+
+def _run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.telegram_bot_token is None:
+        err.print("[bold red]error:[/] TELEGRAM_BOT_TOKEN is not set: get a token from "
+                  "@BotFather and put it in .env", soft_wrap=True, highlight=False)
+        return 2
+    from bot.app import run
+
+    if not args.debug:  # the operator wants to see the bot start and its errors
+        logging.getLogger().setLevel(logging.INFO)
+    run(settings)
     return 0
 
 

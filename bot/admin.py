@@ -1,0 +1,140 @@
+"""The collection and chat settings: /sources, /add (admins), /autocheck, channel posts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.checks import ARTICLE_SUFFIXES, CheckRequest, run_check
+from bot.handlers import source_of
+from bot.messages import edit_quietly
+from bot.render import esc, link
+from bot.services import Services, services
+from factcheck.errors import BadInputError, FactcheckError
+from factcheck.intake import fetch_url
+from factcheck.settings import Settings
+from retrieval import Document, IngestStats
+from retrieval.loaders import UnreadableFileError, extract_text
+
+logger = logging.getLogger(__name__)
+
+CHECK_POSTS = "check_posts"  # chat setting: check a channel's new posts
+_LISTED = 10
+
+
+async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sources: size of the collection, last ingest, and the latest sources."""
+    store = services(context).store
+    stats = await asyncio.to_thread(store.stats)
+    latest = (await asyncio.to_thread(store.sources))[:_LISTED]
+    summary = (f"📚 The collection holds {stats.sources} source(s) in {stats.chunks} "
+               f"passage(s); last ingest: {esc(stats.last_ingest or 'never')}.")
+    lines = [summary]
+    if latest:
+        lines.append("\n<b>Latest sources</b>")
+        lines += [f"• {link(s.title or s.source_id, s.url)} ({s.chunks})" for s in latest]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/add <URL>… or /add as a reply to a document: ingest into the collection (admins)."""
+    s, message = services(context), update.effective_message
+    if not s.access.is_admin(update.effective_user.id if update.effective_user else None):
+        await message.reply_text("Only the bot's admins can add sources.")
+        return
+    replied = message.reply_to_message
+    upload = source_of(replied)[1] if replied else None
+    if not (context.args or upload):
+        await message.reply_text("Reply /add to a document, or write /add and one or more links.")
+        return
+    status = await message.reply_text("📥 Reading the new sources…")
+    try:
+        if upload:
+            file = await context.bot.get_file(upload.file_id)
+            data = bytes(await file.download_as_bytearray())
+            documents = [upload_document(data, upload.name)]
+        else:
+            documents = await asyncio.to_thread(url_documents, context.args, s.settings)
+        stats = await _ingest(s, documents, status)
+    except FactcheckError as exc:
+        await edit_quietly(status, f"⚠️ {esc(str(exc), 1000)}")
+        return
+    await edit_quietly(status, f"✅ Added {stats.documents} document(s): {stats.chunks_added} new "
+                               f"passage(s), {stats.chunks_skipped} already present.")
+
+
+async def _ingest(s: Services, documents: list[Document], status) -> IngestStats:
+    progress = {"done": 0, "total": len(documents)}
+
+    def on_progress(done: int, total: int) -> None:
+        progress.update(done=done)
+
+    work = asyncio.ensure_future(asyncio.to_thread(s.store.ingest, documents, on_progress))
+    while not work.done():
+        await asyncio.wait({work}, timeout=s.settings.status_edit_interval)
+        if not work.done():
+            await edit_quietly(status, f"🧮 Embedding: {progress['done']} of "
+                                       f"{progress['total']} document(s)…")
+    return work.result()
+
+
+def url_documents(urls: list[str], settings: Settings) -> list[Document]:
+    """Fetch each URL (guarded like articles) and extract its text as a source document."""
+    documents = []
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise BadInputError(f"{url} is not an http(s) link.")
+        data, content_type, final_url = fetch_url(url, settings)
+        documents.append(_document(data, content_type or final_url, final_url, final_url))
+    return documents
+
+
+def upload_document(data: bytes, name: str) -> Document:
+    """A source document from an uploaded file; its file name is its id."""
+    return _document(data, name, name, None)
+
+
+def _document(data: bytes, hint: str, source_id: str, url: str | None) -> Document:
+    try:
+        title, text = extract_text(data, hint)
+    except UnreadableFileError as exc:
+        raise BadInputError(f"cannot read {source_id}: {exc}. "
+                            f"Send a {', '.join(ARTICLE_SUFFIXES)} file.") from exc
+    if not text.strip():
+        raise BadInputError(f"{source_id} holds no text to add.")
+    return Document(id=source_id, text=text, title=title, url=url)
+
+
+async def autocheck_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/autocheck [chat id] on|off: check a channel's new posts quietly (admins)."""
+    s, message, chat = services(context), update.effective_message, update.effective_chat
+    # Only a channel's admins can post in it, so a command posted there needs no admin list.
+    is_channel = chat.type == ChatType.CHANNEL
+    if not is_channel and not s.access.is_admin(update.effective_user.id):
+        await message.reply_text("Only the bot's admins can change chat settings.")
+        return
+    words = (message.text or "").split()[1:]
+    target = int(words[0]) if len(words) == 2 and words[0].lstrip("-").isdigit() else chat.id
+    if not words or words[-1] not in ("on", "off"):
+        await message.reply_text("Write /autocheck on or /autocheck off "
+                                 "(or /autocheck CHAT_ID on).")
+        return
+    s.history.set_chat_setting(target, CHECK_POSTS, words[-1] == "on")
+    state = ("on: new posts are checked quietly and kept for digests" if words[-1] == "on"
+             else "off")
+    await message.reply_text(f"Checking of posts in chat {target} is {state}.")
+
+
+async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A new channel post: checked quietly and stored when the channel turned checks on."""
+    s, post = services(context), update.channel_post
+    if not s.history.get_chat_setting(post.chat_id, CHECK_POSTS, False):
+        return
+    text, upload = source_of(post)
+    if text or upload:
+        request = CheckRequest(post.chat_id, ChatType.CHANNEL, None, post.message_id, text, upload)
+        await run_check(context.bot, s, request)

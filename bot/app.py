@@ -1,0 +1,143 @@
+"""The Telegram application: built from Settings, long polling or webhook (`factcheck bot`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlparse
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import admin, buttons, handlers
+from bot.services import Services
+from factcheck.errors import BadInputError
+from factcheck.history import open_history
+from factcheck.pipeline import open_store
+from factcheck.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CHANNEL_POST,
+                   Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+COMMANDS = [
+    BotCommand("check", "check the replied message, or the text or link after it"),
+    BotCommand("sources", "what the collection of trusted sources holds"),
+    BotCommand("cancel", "stop your check in progress"),
+    BotCommand("help", "what I do and what I cannot do"),
+    BotCommand("add", "add a source to the collection (admins)"),
+    BotCommand("autocheck", "check a channel's posts: on or off (admins)"),
+]
+NO_TOKEN = "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put it in .env"
+
+
+def build_application(settings: Settings) -> Application:
+    """The bot's Application, with its handlers; services are opened when it starts."""
+    if settings.telegram_bot_token is None:
+        raise BadInputError(NO_TOKEN)
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Waits out Telegram's flood limits, and a 429's retry_after, instead of dropping.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Checks take seconds to minutes: updates of other chats must not wait behind them.
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["settings"] = settings
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:
+    """Register every handler; the access gate runs first (group -1)."""
+    new = filters.UpdateType.MESSAGE
+    article = filters.TEXT | filters.CAPTION | filters.Document.ALL
+    app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    app.add_handler(CommandHandler("start", handlers.start, new))
+    app.add_handler(CommandHandler("help", handlers.help_command, new))
+    app.add_handler(CommandHandler("check", handlers.check_command, new))
+    app.add_handler(CommandHandler("cancel", handlers.cancel, new))
+    app.add_handler(CommandHandler("sources", admin.sources_command, new))
+    app.add_handler(CommandHandler("add", admin.add_command, new))
+    app.add_handler(CommandHandler("autocheck", admin.autocheck_command, new))
+    channel = filters.UpdateType.CHANNEL_POST
+    app.add_handler(MessageHandler(channel & filters.Regex(r"^/autocheck(@\w+)?(\s|$)"),
+                                   admin.autocheck_command))
+    app.add_handler(MessageHandler(channel & article & ~filters.COMMAND, admin.channel_post))
+    app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & article & ~filters.COMMAND,
+                                   handlers.private_message))
+    app.add_handler(MessageHandler(new & filters.ChatType.GROUPS & article & ~filters.COMMAND,
+                                   handlers.group_message))
+    app.add_handler(CallbackQueryHandler(buttons.on_button))
+    app.add_error_handler(handlers.on_error)
+
+
+async def _post_init(app: Application) -> None:
+    settings: Settings = app.bot_data["settings"]
+    store = await asyncio.to_thread(open_store, settings)  # loads the embedder: seconds
+    history = open_history(settings)
+    app.bot_data["services"] = Services.build(settings, store, history)
+    await app.bot.set_my_commands(COMMANDS)
+    logger.info("bot @%s ready (engine %s)", app.bot.username, settings.resolved_engine())
+
+
+async def _post_shutdown(app: Application) -> None:
+    services: Services | None = app.bot_data.get("services")
+    if services:
+        services.store.close()
+        services.history.close()
+
+
+def run(settings: Settings) -> None:
+    """Run the bot until interrupted: a webhook server when WEBHOOK_URL is set, else polling."""
+    app = build_application(settings)
+    _quiet_loggers(settings.telegram_bot_token.get_secret_value())
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        app.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url, secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+class _RedactToken(logging.Filter):
+    """Replace the bot token in every log line (library messages may quote request URLs)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<bot token>"), None
+        return True
+
+
+def _quiet_loggers(token: str) -> None:
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactToken(token))

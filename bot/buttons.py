@@ -1,0 +1,77 @@
+"""Button presses on reports: sources of a claim, feedback, the full report as a file."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, InputFile, Update
+from telegram.ext import ContextTypes
+
+from bot import keyboards
+from bot.keyboards import Press
+from bot.messages import edit_html, send_html
+from bot.render import evidence_pages, label_name, report_document
+from bot.services import Services, services
+from factcheck.history import Feedback, StoredCheck
+
+logger = logging.getLogger(__name__)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Decode the button, load its stored check, and act."""
+    query = update.callback_query
+    press = keyboards.parse(query.data or "")
+    stored = services(context).history.get_check(press.check_id) if press else None
+    if press is None or stored is None:
+        await query.answer("This report is no longer stored. Send the article again.",
+                           show_alert=True)
+        return
+    claim = next((c for c in stored.report.claims if c.claim.id == press.claim_id), None)
+    if press.action != "report" and claim is None:
+        await query.answer("This report has no such claim.", show_alert=True)
+        return
+    await _ACTIONS[press.action](query, stored, press, services(context))
+
+
+async def _sources(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+    check = next(c for c in stored.report.claims if c.claim.id == press.claim_id)
+    for page in evidence_pages(check):
+        await send_html(query.get_bot(), query.message.chat_id, page, query.message.message_id)
+    await query.answer()
+
+
+async def _correct(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+    s.history.add_feedback(Feedback(stored.id, press.claim_id, query.from_user.id, correct=True))
+    await query.answer(f"Thank you: claim {press.claim_id} noted as correct.")
+
+
+async def _wrong(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+    s.history.add_feedback(Feedback(stored.id, press.claim_id, query.from_user.id, correct=False))
+    await send_html(
+        query.get_bot(), query.message.chat_id,
+        f"Noted as wrong. Which verdict would be right for claim {press.claim_id}?",
+        query.message.message_id, keyboards.verdict_keyboard(stored.id, press.claim_id),
+    )
+    await query.answer()
+
+
+async def _label(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+    label = keyboards.LABEL_CODES[press.arg]
+    s.history.add_feedback(Feedback(stored.id, press.claim_id, query.from_user.id,
+                                    correct=False, right_label=label))
+    word = label_name(label).lower()
+    await edit_html(query.message, f"Thank you: claim {press.claim_id} should be <b>{word}</b>. "
+                                   "Noted for the maintainers.")
+    await query.answer()
+
+
+async def _report(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+    name, data = report_document(stored.report, press.arg)
+    await query.get_bot().send_document(
+        query.message.chat_id, InputFile(data, filename=name), caption="The full report."
+    )
+    await query.answer()
+
+
+_ACTIONS = {"sources": _sources, "correct": _correct, "wrong": _wrong, "label": _label,
+            "report": _report}

@@ -1,0 +1,197 @@
+"""One check from a chat: status message, queue, the pipeline in a worker thread, the report.
+
+The pipeline is CPU-bound (embeddings, offline models) or waits on an LLM, so it runs in a
+thread: the event loop stays free to serve other chats while it works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, Message
+
+from bot import keyboards
+from bot.limits import CheckCancelledError, Job, QueueFullError
+from bot.messages import edit_html, edit_quietly, send_html
+from bot.render import esc, progress_text, queue_text, report_pages
+from bot.services import Services
+from factcheck import pipeline
+from factcheck.errors import BadInputError, FactcheckError
+from factcheck.intake import read_article
+from factcheck.models import Article, Report
+from factcheck.settings import Settings
+from retrieval.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, extract_text, normalize_text
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = sorted(SUPPORTED_SUFFIXES - {".jsonl"})
+GROUP_EDIT_INTERVAL = 3.0  # Telegram allows about 20 messages a minute in a group
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document sent to the bot, not yet downloaded."""
+
+    file_id: str
+    name: str
+    size: int | None
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What to check, for whom, and how to answer."""
+
+    chat_id: int
+    chat_type: str  # "private", "group", "supergroup" or "channel"
+    user_id: int | None
+    message_id: int | None
+    text: str | None = None  # article text or a URL
+    upload: Upload | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """Channel posts are checked without answering in the channel."""
+        return self.chat_type == "channel"
+
+    @property
+    def compact(self) -> bool:
+        """Groups get a short report with a link to the details in private."""
+        return self.chat_type in ("group", "supergroup")
+
+
+class _Progress:
+    """The latest (stage, done, total) the worker thread reported."""
+
+    def __init__(self) -> None:
+        self.latest: tuple[str, int, int] = ("reading", 0, 1)
+
+
+async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str | None:
+    """Check the request's article, store the result and answer; returns the stored check id."""
+    status = None
+    if not request.quiet:
+        status = await send_html(bot, request.chat_id, "⏳ Got it, starting…", request.message_id)
+    job = Job(request.chat_id, request.user_id)
+    try:
+        report = await _queued_check(bot, services, request, job, status)
+    except CheckCancelledError:
+        await edit_quietly(status, "✋ Check cancelled.")
+        return None
+    except QueueFullError:
+        await edit_quietly(status, "🚦 Too many checks are waiting. Try again in a few minutes.")
+        return None
+    except FactcheckError as exc:
+        logger.info("check in chat %s refused: %s", request.chat_id, exc)
+        await edit_quietly(status, f"⚠️ {esc(str(exc), 1000)}")
+        return None
+    except Exception:
+        await edit_quietly(status, "❗ This check failed.")
+        raise
+    check_id = services.history.add_check(
+        report, request.chat_id, request.chat_type, request.user_id, request.message_id
+    )
+    if status:
+        await send_report(bot, request.chat_id, report, check_id, request.compact, status)
+    return check_id
+
+
+async def _queued_check(
+    bot: Bot, services: Services, request: CheckRequest, job: Job, status: Message | None
+) -> Report:
+    async def show_position(position: int) -> None:
+        await edit_quietly(status, queue_text(position))
+
+    async with services.queue.slot(job, show_position):
+        job.raise_if_cancelled()
+        data = await _download(bot, request.upload, services.settings) if request.upload else None
+        await edit_quietly(status, progress_text("reading", 0, 1))
+        progress = _Progress()
+        work = asyncio.ensure_future(
+            asyncio.to_thread(_read_and_check, request, data, services, job, progress)
+        )
+        interval = services.settings.status_edit_interval
+        if request.compact:
+            interval = max(interval, GROUP_EDIT_INTERVAL)
+        return await _watch(work, progress, status, interval)
+
+
+async def _watch(
+    work: asyncio.Future[Report], progress: _Progress, status: Message | None, interval: float
+) -> Report:
+    """Wait for the worker, editing the status at most once per `interval` seconds."""
+    shown = progress_text("reading", 0, 1)
+    while True:
+        done, _ = await asyncio.wait({work}, timeout=interval)
+        if done:
+            return work.result()
+        text = progress_text(*progress.latest)
+        if status and text != shown:
+            await edit_quietly(status, text)
+            shown = text
+
+
+def _read_and_check(
+    request: CheckRequest, data: bytes | None, services: Services, job: Job, progress: _Progress
+) -> Report:
+    """The worker thread: read the article (never a local file), then run the pipeline."""
+    settings = services.settings
+    if data is not None and request.upload:
+        article = document_article(data, request.upload.name, settings)
+    else:
+        article = read_article(request.text or "", settings, local_files=False)
+
+    def report_progress(stage: str, done: int, total: int) -> None:
+        job.raise_if_cancelled()  # a cancelled check stops at its next step
+        progress.latest = (stage, done, total)
+
+    job.raise_if_cancelled()
+    return pipeline.check(article, settings, store=services.store, progress=report_progress)
+
+
+async def _download(bot: Bot, upload: Upload, settings: Settings) -> bytes:
+    if upload.size and upload.size > settings.fetch_max_bytes:
+        raise BadInputError(
+            f"{upload.name} is {upload.size:,} bytes, more than the limit of "
+            f"{settings.fetch_max_bytes:,}. Send the article alone, or as a link."
+        )
+    file = await bot.get_file(upload.file_id)
+    return bytes(await file.download_as_bytearray())
+
+
+def document_article(data: bytes, name: str, settings: Settings) -> Article:
+    """The Article in an uploaded .txt, .md, .html or .pdf file."""
+    try:
+        title, text = extract_text(data, name)
+    except UnreadableFileError as exc:
+        raise BadInputError(
+            f"cannot read {name}: {exc}. Send a {', '.join(ARTICLE_SUFFIXES)} file."
+        ) from exc
+    text = normalize_text(text)
+    if not text:
+        raise BadInputError(f"{name} holds no text. Send a file with the article's text.")
+    if len(text) > settings.max_article_chars:
+        raise BadInputError(
+            f"{name} has {len(text):,} characters, more than the limit of "
+            f"{settings.max_article_chars:,}. Send a shorter part."
+        )
+    return Article(text=text, title=title, source=name)
+
+
+async def send_report(
+    bot: Bot, chat_id: int, report: Report, check_id: str, compact: bool = False,
+    status: Message | None = None,
+) -> None:
+    """Send the report's pages; the first replaces the status message when there is one."""
+    pages = report_pages(report, compact=compact)
+    for number, page in enumerate(pages):
+        last = number == len(pages) - 1
+        if compact:
+            markup = keyboards.private_link_keyboard(bot.username, check_id) if last else None
+        else:
+            markup = keyboards.report_keyboard(check_id, page.claim_ids, last)
+        if number == 0 and status is not None:
+            await edit_html(status, page.text, markup)
+        else:
+            await send_html(bot, chat_id, page.text, markup=markup)

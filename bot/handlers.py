@@ -1,0 +1,168 @@
+"""Handlers of messages and commands: each reads the update, calls the core, answers."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import secrets
+import traceback
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.checks import ARTICLE_SUFFIXES, CheckRequest, Upload, run_check, send_report
+from bot.services import services
+
+logger = logging.getLogger(__name__)
+
+HELP = (
+    "I check the claims of an article against a collection of trusted sources.\n\n"
+    "<b>Send me</b> an article's text, a link, a forwarded post, or a .txt, .md, .html or .pdf "
+    "file. I split it into claims, look each one up in the collection and say whether the "
+    "sources support it, contradict it, or say nothing about it, quoting them.\n\n"
+    "<b>Commands</b>\n/check: check the message you reply to, or the text or link after it\n"
+    "/sources: what the collection holds\n/cancel: stop your check in progress\n"
+    "/add: add a source (admins)\n/autocheck on|off: check a channel's posts (admins)\n\n"
+    "<b>What I cannot do</b>: judge claims the collection does not cover (I say "
+    "\"not enough evidence\"), read images or videos, or check what happened after the "
+    "sources were written. Verdicts are aids for a fact-checker, not final rulings.\n\n"
+    "In groups I act on /check, on a mention, and on replies to my messages."
+)
+REFUSAL = "This bot serves only its own newsroom's chats. Ask its operator to add this chat."
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler: chats outside ALLOWED_CHAT_IDS get a short refusal."""
+    chat = update.effective_chat
+    if chat is None or services(context).access.chat_allowed(chat.id):
+        return
+    logger.info("refused an update from chat %s", chat.id)
+    message = update.effective_message
+    if update.callback_query:
+        await update.callback_query.answer(REFUSAL, show_alert=True)
+    elif message and (chat.type == ChatType.PRIVATE or (message.text or "").startswith("/")):
+        await message.reply_text(REFUSAL)
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, or /start <check id> from a group's "details in private" link."""
+    message, chat = update.effective_message, update.effective_chat
+    if context.args and chat.type == ChatType.PRIVATE:
+        stored = services(context).history.get_check(context.args[0])
+        if stored is None:
+            await message.reply_text("That check is no longer stored. Send the article again.")
+            return
+        await send_report(context.bot, chat.id, stored.report, stored.id)
+        return
+    await message.reply_text("👋 " + HELP)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what the bot does and what it cannot do."""
+    await update.effective_message.reply_text(HELP)
+
+
+async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/check <text or link>, or /check as a reply to the message to check."""
+    message = update.effective_message
+    text = message.text.split(maxsplit=1)[1] if context.args else None
+    upload = None
+    if not text and message.reply_to_message:
+        text, upload = source_of(message.reply_to_message)
+    if not (text or upload):
+        await message.reply_text("Reply /check to a message, or write /check and the text "
+                                 "or link.")
+        return
+    await start_check(update, context, text, upload)
+
+
+async def private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text, link, forwarded post or document sent in a private chat is checked."""
+    text, upload = source_of(update.effective_message)
+    if text or upload:
+        await start_check(update, context, text, upload)
+
+
+async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups: act on a mention of the bot or on a reply to one of its messages."""
+    message, bot = update.effective_message, context.bot
+    replied = message.reply_to_message
+    to_bot = bool(replied and replied.from_user and replied.from_user.id == bot.id)
+    mention = f"@{bot.username}"
+    mentioned = mention.lower() in (message.text or message.caption or "").lower()
+    if not (mentioned or to_bot):
+        return
+    text, upload = source_of(message)
+    if text and mentioned:
+        text = re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip() or None
+    if not (text or upload) and replied and not to_bot:
+        text, upload = source_of(replied)
+    if text or upload:
+        await start_check(update, context, text, upload)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel: stop the user's checks in this chat, running or queued."""
+    user_id = update.effective_user.id if update.effective_user else None
+    jobs = services(context).queue.jobs_of(update.effective_chat.id, user_id)
+    for job in jobs:
+        job.cancel()
+    answer = "✋ Cancelling your check." if jobs else "You have no check in progress in this chat."
+    await update.effective_message.reply_text(answer)
+
+
+async def start_check(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None, upload: Upload | None
+) -> None:
+    """Apply the per-user rate limit and the file-type rule, then run the check."""
+    s, message, chat = services(context), update.effective_message, update.effective_chat
+    user_id = update.effective_user.id if update.effective_user else None
+    if upload and Path(upload.name).suffix.lower() not in ARTICLE_SUFFIXES:
+        await message.reply_text(f"I can read {', '.join(ARTICLE_SUFFIXES)} files.")
+        return
+    wait = s.rate.try_acquire(user_id) if user_id is not None else 0.0
+    if wait:
+        await message.reply_text(
+            f"🚦 You have started {s.rate.per_minute} checks in the last minute, the most "
+            f"allowed. Try again in {math.ceil(wait)} s."
+        )
+        return
+    request = CheckRequest(chat.id, chat.type, user_id, message.message_id, text, upload)
+    await run_check(context.bot, s, request)
+
+
+def source_of(message: Message) -> tuple[str | None, Upload | None]:
+    """The article a message carries: its document, else its text or caption."""
+    if message.document:
+        doc = message.document
+        return None, Upload(doc.file_id, doc.file_name or "document.txt", doc.file_size)
+    text = (message.text or message.caption or "").strip()
+    return (text or None), None
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one error handler: details (never the token) to the log, a reference to the user."""
+    reference = secrets.token_hex(4)
+    details = "".join(traceback.format_exception(context.error))
+    logger.error("handling an update failed (ref %s):\n%s", reference,
+                 redact(details, context.bot.token))
+    if isinstance(update, Update) and update.effective_chat:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                f"Sorry, something went wrong on my side (reference {reference}). "
+                "The maintainers can look it up; please try again later.",
+            )
+        except TelegramError as exc:  # the chat may be gone; the log has the original error
+            logger.warning("could not tell chat %s about error %s: %s", update.effective_chat.id,
+                           reference, redact(str(exc), context.bot.token))
+
+
+def redact(text: str, token: str) -> str:
+    """Text with the bot token replaced, for logs."""
+    return text.replace(token, "<bot token>") if token else text

@@ -1,0 +1,78 @@
+"""Inline keyboards of reports and the callback data their buttons carry (at most 64 bytes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from factcheck.models import Label
+from factcheck.render import WORDS
+
+# One letter per verdict keeps callback data short.
+LABEL_CODES = {"S": Label.SUPPORTED, "C": Label.CONTRADICTED, "M": Label.MIXED,
+               "N": Label.NOT_ENOUGH_EVIDENCE}
+_CODE_OF = {label: code for code, label in LABEL_CODES.items()}
+ACTIONS = {"s": "sources", "y": "correct", "n": "wrong", "l": "label", "r": "report"}
+
+
+@dataclass(frozen=True)
+class Press:
+    """A decoded button press: what to do, on which stored check, for which claim."""
+
+    action: str
+    check_id: str
+    claim_id: int = 0
+    arg: str = ""
+
+
+def parse(data: str) -> Press | None:
+    """Decode callback data made by this module; None for anything else."""
+    parts = data.split(":")
+    if len(parts) < 3 or parts[0] not in ACTIONS:
+        return None
+    action, check_id, rest = ACTIONS[parts[0]], parts[1], parts[2:]
+    if action == "report":
+        return Press(action, check_id, arg=rest[0]) if rest[0] in ("html", "md") else None
+    if not rest[0].isdigit():
+        return None
+    arg = rest[1] if len(rest) > 1 else ""
+    if action == "label" and arg not in LABEL_CODES:
+        return None
+    return Press(action, check_id, int(rest[0]), arg)
+
+
+def report_keyboard(
+    check_id: str, claim_ids: list[int], last: bool
+) -> InlineKeyboardMarkup | None:
+    """Per claim: Sources, correct, wrong; on the last page also the full report files."""
+    rows = [
+        [InlineKeyboardButton(f"🔎 Sources {n}", callback_data=f"s:{check_id}:{n}"),
+         InlineKeyboardButton(f"👍 {n}", callback_data=f"y:{check_id}:{n}"),
+         InlineKeyboardButton(f"👎 {n}", callback_data=f"n:{check_id}:{n}")]
+        for n in claim_ids
+    ]
+    if last:
+        rows.append([InlineKeyboardButton("📄 Full report", callback_data=f"r:{check_id}:html"),
+                     InlineKeyboardButton("📝 Markdown", callback_data=f"r:{check_id}:md")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def verdict_keyboard(check_id: str, claim_id: int) -> InlineKeyboardMarkup:
+    """The question after a 👎: which verdict would have been right?"""
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(WORDS[label].capitalize(),
+                              callback_data=f"l:{check_id}:{claim_id}:{code}")]
+        for code, label in LABEL_CODES.items()
+    ])
+
+
+def private_link_keyboard(username: str, check_id: str) -> InlineKeyboardMarkup:
+    """The group report's "details in private" button: a deep link to /start <check id>."""
+    url = f"https://t.me/{username}?start={check_id}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton("🔍 Details in private", url=url)]])
+
+
+def label_code(label: Label) -> str:
+    """The one-letter code of a verdict in callback data."""
+    return _CODE_OF[label]

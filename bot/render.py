@@ -1,0 +1,233 @@
+"""Reports as Telegram HTML: escaped, cut into messages of at most 4096 characters on claim
+boundaries, plus the status texts and the downloadable full report."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
+from factcheck.render import MARKS, WORDS, best_evidence, headline, to_markdown
+
+MAX_MESSAGE = 4096  # Telegram's limit on a message's text
+# Field caps keep every claim block far below MAX_MESSAGE, so a block never needs cutting.
+_CLAIM_CHARS, _SUMMARY_CHARS, _QUOTE_CHARS, _TITLE_CHARS, _URL_CHARS = 600, 300, 350, 120, 500
+_BAR_CELLS = 10
+_STANCE_MARKS = {Stance.SUPPORTS: "➕", Stance.REFUTES: "➖", Stance.NOT_ENOUGH_INFO: "·"}
+_STANCE_WORDS = {Stance.SUPPORTS: "supports", Stance.REFUTES: "contradicts",
+                 Stance.NOT_ENOUGH_INFO: "related, takes no side"}
+
+
+@dataclass
+class Page:
+    """One Telegram message of a report: its HTML and the claims it shows."""
+
+    text: str
+    claim_ids: list[int] = field(default_factory=list)
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def esc(text: str, limit: int | None = None) -> str:
+    """Escape text for Telegram HTML; with `limit`, cut it (with '…') to at most that length."""
+    escaped = html.escape(text, quote=False)
+    if limit is None or tg_len(escaped) <= limit:
+        return escaped
+    # The escaped length grows with the prefix: find the longest prefix that fits, then '…'.
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if tg_len(html.escape(text[:middle], quote=False)) <= limit - 1:
+            low = middle
+        else:
+            high = middle - 1
+    return html.escape(text[:low].rstrip(), quote=False) + "…"
+
+
+def link(title: str, url: str | None) -> str:
+    """An <a> to an http(s) URL, else the escaped title alone (no javascript:, no tg:)."""
+    label = esc(title, _TITLE_CHARS)
+    if not url or not re.match(r"https?://", url, re.IGNORECASE) or len(url) > _URL_CHARS:
+        return label
+    return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
+
+
+def plain_text(html_text: str) -> str:
+    """The text a reader sees, without tags: the fallback when Telegram rejects the HTML."""
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
+
+
+def split_blocks(
+    blocks: list[str], limit: int = MAX_MESSAGE, sep: str = "\n\n"
+) -> list[list[int]]:
+    """Pack blocks, in order, into messages of at most `limit`; returns block indices per message.
+
+    A block longer than the limit on its own gets a message of its own (callers cap fields).
+    """
+    groups: list[list[int]] = []
+    size = 0
+    for i, block in enumerate(blocks):
+        length = tg_len(block)
+        if groups and size + tg_len(sep) + length <= limit:
+            groups[-1].append(i)
+            size += tg_len(sep) + length
+        else:
+            groups.append([i])
+            size = length
+    return groups
+
+
+def report_pages(report: Report, compact: bool = False, limit: int = MAX_MESSAGE) -> list[Page]:
+    """The report as messages: header, then one block per claim, split on claim boundaries."""
+    blocks: list[tuple[str, int | None]] = [(_header(report), None)]
+    render = _compact_claim if compact else _claim_block
+    blocks += [(render(c), c.claim.id) for c in report.claims]
+    if not report.claims:
+        blocks.append(("No checkable claim was found in this article.", None))
+    if not compact:
+        blocks.append((f"<i>{esc(_footer(report))}</i>", None))
+    groups = split_blocks([b for b, _ in blocks], limit)
+    return [
+        Page("\n\n".join(blocks[i][0] for i in g),
+             [cid for i in g if (cid := blocks[i][1]) is not None])
+        for g in groups
+    ]
+
+
+def evidence_pages(check: ClaimCheck, limit: int = MAX_MESSAGE) -> list[str]:
+    """Every piece of evidence of one claim (the "Sources" button), as messages."""
+    claim = esc(check.claim.text, _CLAIM_CHARS)
+    head = f"{MARKS[check.verdict.label]} <b>Claim {check.claim.id}</b>: {claim}"
+    if not check.evidence:
+        return [head + "\n\nNo passage of the collection was found for this claim."]
+    blocks = [head] + [_evidence_block(n, e) for n, e in enumerate(check.evidence, start=1)]
+    return ["\n\n".join(blocks[i] for i in g) for g in split_blocks(blocks, limit)]
+
+
+def progress_text(stage: str, done: int, total: int) -> str:
+    """The status message while a check runs: what it is doing, with a small bar."""
+    if stage == "checking" and total:
+        filled = round(_BAR_CELLS * done / total)
+        bar = "▰" * filled + "▱" * (_BAR_CELLS - filled)
+        return f"⚖️ Checking claims: {done} of {total} done\n{bar}"
+    return {
+        "reading": "📥 Reading the article…",
+        "claims": "🧩 Finding the checkable claims…",
+        "searching": f"🔎 Searching the trusted sources for {total} claim{'s' * (total != 1)}…",
+    }.get(stage, "⏳ Working…")
+
+
+def queue_text(position: int) -> str:
+    """The status message of a check waiting for a free slot."""
+    return f"⏳ Other checks are running; yours is number {position} in the queue."
+
+
+def report_document(report: Report, fmt: str) -> tuple[str, bytes]:
+    """The whole report as a file (file name, bytes): 'html' or 'md'."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", (report.article.title or "article")[:40]).strip("-")
+    stamp = report.created_at.strftime("%Y%m%d-%H%M")
+    if fmt == "md":
+        return f"factcheck-{stem}-{stamp}.md", to_markdown(report).encode("utf-8")
+    return f"factcheck-{stem}-{stamp}.html", _html_document(report).encode("utf-8")
+
+
+# --- blocks ------------------------------------------------------------------------------------
+
+
+def _title(report: Report) -> str:
+    article = report.article
+    first_line = article.text.strip().split("\n", 1)[0]
+    return article.title or first_line
+
+
+def _header(report: Report) -> str:
+    lines = [f"<b>Fact-check: {esc(_title(report), 200)}</b>"]
+    if report.article.url:
+        lines.append(link(report.article.url, report.article.url))
+    lines.append(esc(headline(report)))
+    for c in report.internal_contradictions[:10]:
+        reason = esc(c.reason, 300)
+        lines.append(f"⚠️ Claims {c.first} and {c.second} contradict each other: {reason}")
+    if len(report.internal_contradictions) > 10:
+        lines.append(f"⚠️ … and {len(report.internal_contradictions) - 10} more such pairs.")
+    return "\n".join(lines)
+
+
+def _claim_block(check: ClaimCheck) -> str:
+    v = check.verdict
+    word, summary = WORDS[v.label].capitalize(), esc(v.summary, _SUMMARY_CHARS)
+    lines = [
+        f"{MARKS[v.label]} <b>{check.claim.id}.</b> {esc(check.claim.text, _CLAIM_CHARS)}",
+        f"<i>{word}</i> ({v.confidence:.2f}). {summary}",
+    ]
+    for stance in (Stance.SUPPORTS, Stance.REFUTES):
+        if evidence := best_evidence(check, stance):
+            lines.append(f"{_STANCE_MARKS[stance]} {_quote(evidence)}")
+    return "\n".join(lines)
+
+
+def _compact_claim(check: ClaimCheck) -> str:
+    return f"{MARKS[check.verdict.label]} {check.claim.id}. {esc(check.claim.text, 200)}"
+
+
+def _evidence_block(n: int, e: Evidence) -> str:
+    return (f"{_STANCE_MARKS[e.stance]} <b>{n}.</b> {_STANCE_WORDS[e.stance]} "
+            f"({e.confidence:.2f}): {_quote(e)}\n<i>{esc(e.rationale, _SUMMARY_CHARS)}</i>")
+
+
+def _quote(e: Evidence) -> str:
+    title = e.passage.title or e.passage.source_id or e.passage.id
+    return f"“{esc(e.quote, _QUOTE_CHARS)}” — {link(title, e.passage.url)}"
+
+
+def _footer(report: Report) -> str:
+    p = report.provenance
+    seconds = report.timings.get("total")
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    return f"Checked by the {p.engine} engine ({p.model}){took}."
+
+
+# --- the downloadable HTML file ----------------------------------------------------------------
+
+_CSS = ("body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}"
+        "blockquote{border-left:3px solid #ccc;margin:.3em 0;padding-left:.8em}"
+        ".SUPPORTS{color:#176317}.REFUTES{color:#a11}small{color:#666}")
+
+
+def _html_document(report: Report) -> str:
+    e = html.escape
+    head = (f"<!doctype html><html><head><meta charset='utf-8'><title>Fact-check: "
+            f"{e(_title(report))}</title><style>{_CSS}</style></head><body>")
+    parts = [head, f"<h1>Fact-check: {e(_title(report))}</h1><p><b>{e(headline(report))}</b></p>"]
+    if report.internal_contradictions:
+        items = "".join(f"<li>Claims {c.first} and {c.second}: {e(c.reason)}</li>"
+                        for c in report.internal_contradictions)
+        parts.append(f"<h2>Claims of this article that contradict each other</h2><ul>{items}</ul>")
+    parts += [_html_claim(check) for check in report.claims]
+    prompts = ", ".join(f"{k} {v}" for k, v in report.provenance.prompts.items()) or "-"
+    parts.append(f"<hr><small>{e(_footer(report))} Prompts: {e(prompts)}.</small></body></html>")
+    return "\n".join(parts)
+
+
+def _html_claim(check: ClaimCheck) -> str:
+    e, v = html.escape, check.verdict
+    items = []
+    for ev in check.evidence:
+        title = e(ev.passage.title or ev.passage.source_id or ev.passage.id)
+        source = (f"<a href='{e(ev.passage.url)}'>{title}</a>"
+                  if ev.passage.url and re.match(r"https?://", ev.passage.url) else title)
+        items.append(f"<li class='{ev.stance.value}'>{_STANCE_WORDS[ev.stance]} "
+                     f"({ev.confidence:.2f}) — {source}<blockquote>{e(ev.quote)}</blockquote>"
+                     f"<small>{e(ev.rationale)}</small></li>")
+    return (f"<h2>{MARKS[v.label]} {check.claim.id}. {e(check.claim.text)}</h2>"
+            f"<p><b>{WORDS[v.label].capitalize()}</b> (confidence {v.confidence:.2f}). "
+            f"{e(v.summary)}</p><ul>{''.join(items) or '<li>No evidence found.</li>'}</ul>")
+
+
+def label_name(label: Label) -> str:
+    """The word for a verdict, capitalised, for buttons."""
+    return WORDS[label].capitalize()

@@ -1,0 +1,160 @@
+"""Telegram HTML of reports: escaping, links, splitting at 4096 on claim boundaries."""
+
+from __future__ import annotations
+
+import pytest
+from fakes.telegram_html import parse_html
+
+from bot import keyboards
+from bot.render import (
+    MAX_MESSAGE,
+    esc,
+    evidence_pages,
+    link,
+    plain_text,
+    progress_text,
+    report_document,
+    report_pages,
+    split_blocks,
+    tg_len,
+)
+from factcheck.models import (
+    Article,
+    Claim,
+    ClaimCheck,
+    Contradiction,
+    Evidence,
+    Label,
+    Passage,
+    Provenance,
+    Report,
+    Stance,
+    Verdict,
+)
+
+HOSTILE = 'Tom & Jerry <b>bold <i>unclosed </script> "quoted" 5 < 6 > 4 &amp; ok'
+
+
+def claim_check(n: int, text: str, label: Label = Label.SUPPORTED, url: str | None = None,
+                quote: str = "A quote.") -> ClaimCheck:
+    passage = Passage(id=f"p{n}", text=quote, title=f"Source {n}", url=url)
+    evidence = [Evidence(passage=passage, stance=Stance.SUPPORTS, confidence=0.8, quote=quote,
+                         rationale="Says so."),
+                Evidence(passage=passage, stance=Stance.REFUTES, confidence=0.6, quote=quote,
+                         rationale="Says not.")]
+    return ClaimCheck(
+        claim=Claim(id=n, text=text, start=0, end=1, checkworthiness=0.5),
+        verdict=Verdict(label=label, confidence=0.7, summary="Summary."), evidence=evidence)
+
+
+def report(checks: list[ClaimCheck], title: str | None = "Title",
+           contradictions: list[Contradiction] | None = None) -> Report:
+    return Report(article=Article(text="Body text.", title=title, source="text"), claims=checks,
+                  internal_contradictions=contradictions or [],
+                  provenance=Provenance(engine="offline", model="m", embedder="e"),
+                  timings={"total": 2.0})
+
+
+def visible(html_text: str) -> str:
+    """What Telegram shows; raises like Telegram on HTML it cannot parse."""
+    return parse_html(html_text)[0]
+
+
+@pytest.mark.parametrize("text", [HOSTILE, "<", "&", "</b>", "a<b", "x" * 50])
+def test_escaped_text_parses_back_to_itself(text):
+    assert visible(esc(text)) == text
+
+
+@pytest.mark.parametrize("text", [HOSTILE * 40, "&" * 3000, "😀" * 3000])
+def test_cut_text_fits_its_limit_and_stays_parseable(text):
+    cut = esc(text, 500)
+    assert tg_len(cut) <= 500 and cut.endswith("…")
+    assert text.startswith(visible(cut)[:-1].rstrip())
+
+
+@pytest.mark.parametrize("url, linked", [
+    ("https://example.org/a?b=1&c=\"2\"", True), ("javascript:alert(1)", False),
+    ("tg://resolve?domain=x", False), (None, False),
+])
+def test_links_only_to_http_urls(url, linked):
+    html_text = link("Title <x>", url)
+    assert ("<a href=" in html_text) is linked
+    assert visible(html_text) == "Title <x>"
+
+
+def test_report_shows_headline_verdicts_and_quotes_with_sources():
+    [page] = report_pages(report([claim_check(1, "Water boils.", url="https://s.org/1")]))
+    text = visible(page.text)
+    assert "1 claim: 1 supported" in text and "Water boils." in text
+    assert "“A quote.” — Source 1" in text and 'href="https://s.org/1"' in page.text
+    assert page.claim_ids == [1]
+
+
+def test_hostile_article_and_source_text_is_escaped_everywhere():
+    checks = [claim_check(1, HOSTILE, quote=HOSTILE)]
+    contradiction = Contradiction(first=1, second=1, reason=HOSTILE)
+    pages = report_pages(report(checks, title=HOSTILE, contradictions=[contradiction]))
+    text = visible(pages[0].text)
+    assert text.count(HOSTILE) >= 3
+    assert HOSTILE in visible(evidence_pages(checks[0])[0])
+
+
+def test_long_reports_split_on_claim_boundaries_under_4096():
+    checks = [claim_check(n, f"Claim number {n} " + "word " * 100) for n in range(1, 31)]
+    pages = report_pages(report(checks))
+    assert len(pages) > 1
+    assert all(tg_len(visible(p.text)) <= MAX_MESSAGE and tg_len(p.text) <= MAX_MESSAGE
+               for p in pages)
+    assert [n for p in pages for n in p.claim_ids] == list(range(1, 31))
+    for p in pages:  # every claim block is whole in its page
+        for n in p.claim_ids:
+            assert f"Claim number {n} " in visible(p.text)
+
+
+def test_a_huge_claim_is_cut_so_its_block_fits():
+    pages = report_pages(report([claim_check(1, "<&>" * 5000, quote="&" * 5000)]))
+    assert all(tg_len(p.text) <= MAX_MESSAGE for p in pages)
+
+
+def test_split_blocks_packs_greedily_in_order():
+    assert split_blocks(["a" * 6, "b" * 6, "c" * 2], limit=10, sep="\n") == [[0], [1, 2]]
+
+
+def test_compact_report_has_no_quotes():
+    [page] = report_pages(report([claim_check(1, "Water boils.")]), compact=True)
+    assert "Water boils." in visible(page.text) and "A quote." not in page.text
+
+
+def test_plain_text_fallback_removes_tags_and_entities():
+    assert plain_text("<b>5 &lt; 6</b> &amp; <a href='x'>y</a>") == "5 < 6 & y"
+
+
+def test_progress_text_draws_a_bar_for_checking():
+    assert progress_text("checking", 3, 10) == "⚖️ Checking claims: 3 of 10 done\n▰▰▰▱▱▱▱▱▱▱"
+    assert "5 claims" in progress_text("searching", 0, 5)
+
+
+def test_full_report_files_hold_every_piece_of_evidence_escaped():
+    r = report([claim_check(1, HOSTILE, quote="Quote <one>")])
+    name, data = report_document(r, "html")
+    assert name.endswith(".html")
+    assert b"Quote &lt;one&gt;" in data and b"Says not." in data and b"<script>" not in data
+    name, data = report_document(r, "md")
+    assert name.endswith(".md") and b"Quote <one>" in data
+
+
+def test_keyboards_fit_telegram_and_parse_back():
+    markup = keyboards.report_keyboard("AbC-123_xyz", [1, 20], last=True)
+    datas = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert all(len(d.encode()) <= 64 for d in datas)
+    parsed = [keyboards.parse(d) for d in datas]
+    assert [(p.action, p.claim_id) for p in parsed[:3]] == [
+        ("sources", 1), ("correct", 1), ("wrong", 1)]
+    assert parsed[-1].action == "report" and parsed[-1].arg == "md"
+    label = keyboards.verdict_keyboard("AbC", 2).inline_keyboard[1][0].callback_data
+    assert keyboards.parse(label) == keyboards.Press("label", "AbC", 2, "C")
+
+
+@pytest.mark.parametrize("data", ["", "x:1:2", "s:abc", "s:abc:one", "l:abc:1:Z", "r:abc:pdf"])
+def test_foreign_callback_data_is_ignored(data):
+    assert keyboards.parse(data) is None
