@@ -1,0 +1,471 @@
+"""A Telegram Bot API server on 127.0.0.1 for end-to-end tests of the bot.
+
+The real python-telegram-bot talks to it over HTTP; every answer is built from
+python-telegram-bot's own types, so it has the shape the library expects. Use the fixture
+`telegram_server` (or `with TelegramTestServer() as server:`) and point the bot at it:
+
+    ApplicationBuilder().token(server.token).base_url(server.base_url)
+        .base_file_url(server.base_file_url)        # or TELEGRAM_BASE_URL=server.base_url
+
+server.token is "123456:TEST"; server.bot_username / server.bot_user are what getMe says.
+Chats exist once a user wrote in them (or add_bot_to_chat): sending elsewhere is "chat not
+found", as in Telegram. Message ids count up per chat, shared by users and the bot.
+
+Inject what users do (each returns what Telegram would deliver, as a dict):
+
+    send_text(chat_id, user_id, text, chat_type="private", reply_to_message_id=None,
+              entities=None, forward_from_chat=None) -> message
+        entities=None adds what Telegram finds itself: bot_command, mention, url;
+        forward_from_chat={"id": -1001, "title": "News", "username": "news", "message_id": 7}
+    send_command(chat_id, user_id, command, args="", **send_text_kwargs) -> message   "/command args"
+    send_mention(chat_id, user_id, text, chat_type="group", **kwargs) -> message  "@<bot> text"
+    send_document(chat_id, user_id, filename, data, mime_type="application/octet-stream",
+                  caption=None, reply_to_message_id=None, chat_type="private") -> message
+    press_button(chat_id, user_id, message_id, callback_data=None, *, text=None) -> callback id
+    post_in_channel(chat_id, text, title=None) -> message                  (a channel_post)
+    add_bot_to_chat(chat_id, chat_type, as_admin, title=None, by_user_id=1) -> chat_member
+    make_admin(chat_id, user_id)                                     (for getChatMember)
+
+Read what the bot did (all thread-safe; dicts are Bot API JSON):
+
+    calls -> list[Call]          every request: method, params, time, status, result, description
+    sent_messages(chat_id) -> list[dict]    the bot's messages as they are now (after edits)
+    edits(chat_id, message_id) -> list[dict]     the message after each successful edit
+    documents(chat_id) / photos(chat_id) -> list[SentFile]   uploads: file_name, data, mime_type
+    commands -> list[dict]       what setMyCommands registered (default scope)
+    webhook -> dict | None       the last setWebhook parameters
+    wait_for(predicate | "methodName", timeout=20, after=0) -> Call   first matching call with
+        index >= after (use len(server.calls) as a mark); AssertionError listing the last calls
+    wait_for_text(chat_id, needle, timeout=20) -> dict    a bot message that now contains needle
+    wait_until_polling(timeout=20)       until a getUpdates long poll waits (the bot is idle)
+
+Faults: fail_next(method, status=429, retry_after=1, count=1, description=None) answers the
+next `count` calls of `method` with a Bot API error (429 carries parameters.retry_after);
+answers_delay(method, seconds) delays every answer of `method`.
+
+Checks real Telegram makes that matter to the bot: text over 4096 characters (after HTML
+parsing), captions over 1024, HTML that Telegram cannot parse (see telegram_html.py),
+callback_data over 64 bytes, "message is not modified", edits of unknown messages, unknown
+chats, answering a callback query twice, getUpdates while a webhook is set. Editing a message
+without reply_markup removes its keyboard, as in Telegram. Unknown methods get a 404 error.
+MarkdownV2 text is stored as sent (not parsed). Not served: inline mode, webhook delivery
+(setWebhook is only recorded), media groups.
+
+Files: telegram_api.py (Telegram's state and the methods), telegram_html.py (HTML parse
+mode, automatic entities), telegram_http.py (routes, request bodies).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from typing import Any, Self
+
+import pytest
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ChatMemberLeft,
+    ChatMemberUpdated,
+    Document,
+    Message,
+    MessageEntity,
+    MessageOriginChannel,
+)
+
+from .telegram_api import BotApiError, BotApiMethods, SentFile, now, plain, quoted
+from .telegram_html import detect_entities
+from .telegram_http import handler_for
+
+logger = logging.getLogger(__name__)
+
+TOKEN = "123456:TEST"
+BOT_USERNAME = "factcheck_test_bot"
+_DEFAULT_ERRORS = {
+    400: "Bad Request", 403: "Forbidden: bot was blocked by the user",
+    500: "Internal Server Error", 502: "Bad Gateway",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the bot made, with what it was answered."""
+
+    method: str
+    params: dict[str, Any]
+    time: float
+    status: int = 200
+    result: Any = None
+    description: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the server answered with a result rather than an error."""
+        return self.status == 200
+
+
+class TelegramTestServer(BotApiMethods):
+    """The server: start it (or use it as a context manager), inject updates, read `calls`."""
+
+    def __init__(self, token: str = TOKEN, bot_username: str = BOT_USERNAME) -> None:
+        super().__init__(token, bot_username)
+        self._calls: list[Call] = []
+        self._faults: dict[str, list[BotApiError]] = {}
+        self._delays: dict[str, float] = {}
+        self._closing = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
+        # A short poll interval makes shutdown() (each test's teardown) quick.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    # -- running ------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Root URL, e.g. http://127.0.0.1:54321."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        """What ApplicationBuilder().base_url() takes; python-telegram-bot appends the token."""
+        return self.url + "/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """What ApplicationBuilder().base_file_url() takes."""
+        return self.url + "/file/bot"
+
+    def start(self) -> TelegramTestServer:
+        """Serve in a background thread."""
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving; long polls waiting for updates return empty."""
+        self._closing.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what users do ------------------------------------------------------------------------
+
+    def send_text(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        chat_type: str = "private",
+        reply_to_message_id: int | None = None,
+        entities: list[dict] | None = None,
+        forward_from_chat: dict | None = None,
+    ) -> dict:
+        """A user sends text; entities=None lets the server find commands, mentions, urls."""
+        found = detect_entities(text) if entities is None else entities
+        fields: dict[str, Any] = {
+            "text": text, "entities": [MessageEntity.de_json(e, None) for e in found],
+        }
+        if forward_from_chat is not None:
+            fields["forward_origin"] = _channel_origin(forward_from_chat)
+        return self._user_message(chat_id, user_id, chat_type, reply_to_message_id, fields)
+
+    def send_command(
+        self, chat_id: int, user_id: int, command: str, args: str = "", **kwargs: Any
+    ) -> dict:
+        """A user sends "/command args" (command with or without the slash, may name the bot)."""
+        text = "/" + command.lstrip("/") + (f" {args}" if args else "")
+        return self.send_text(chat_id, user_id, text, **kwargs)
+
+    def send_mention(
+        self, chat_id: int, user_id: int, text: str, chat_type: str = "group", **kwargs: Any
+    ) -> dict:
+        """A user writes "@<bot username> text" in a group."""
+        return self.send_text(
+            chat_id, user_id, f"@{self.bot_username} {text}", chat_type=chat_type, **kwargs
+        )
+
+    def send_document(
+        self,
+        chat_id: int,
+        user_id: int,
+        filename: str,
+        data: bytes,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        reply_to_message_id: int | None = None,
+        chat_type: str = "private",
+    ) -> dict:
+        """A user uploads a file; the bot can fetch it with getFile and download it."""
+        with self._cond:
+            stored = self._store_file("document", filename, data, mime_type)
+        document = Document(
+            stored.file_id, stored.unique_id, file_name=filename, mime_type=mime_type,
+            file_size=len(data),
+        )
+        fields = {"document": document, "caption": caption}
+        return self._user_message(chat_id, user_id, chat_type, reply_to_message_id, fields)
+
+    def press_button(
+        self,
+        chat_id: int,
+        user_id: int,
+        message_id: int,
+        callback_data: str | None = None,
+        *,
+        text: str | None = None,
+    ) -> str:
+        """A user presses the inline button with this callback_data (or this text)."""
+        with self._cond:
+            message = self._find_message(chat_id, message_id)
+            if message is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            buttons = [b for row in message.get("reply_markup", {}).get("inline_keyboard", [])
+                       for b in row]
+            matching = [b for b in buttons if "callback_data" in b and (
+                b["callback_data"] == callback_data or b["text"] == text)]
+            if not matching:
+                raise ValueError(f"message {message_id} has no such button; it has {buttons}")
+            query_id = str(self._next_id("callback"))
+            self._callbacks[query_id] = False
+            query = CallbackQuery(
+                query_id, self._user(user_id), chat_instance=str(chat_id),
+                message=Message.de_json(message, None), data=matching[0]["callback_data"],
+            )
+            self._push("callback_query", query)
+            return query_id
+
+    def post_in_channel(self, chat_id: int, text: str, title: str | None = None) -> dict:
+        """A new post in a channel the bot is in (a channel_post update)."""
+        with self._cond:
+            chat = self._chat(chat_id, "channel", title)
+            entities = [MessageEntity.de_json(e, None) for e in detect_entities(text)]
+            message = self._new_message(chat, None, text=text, entities=entities,
+                                        sender_chat=chat)
+            self._push("channel_post", message)
+            return plain(message)
+
+    def add_bot_to_chat(
+        self,
+        chat_id: int,
+        chat_type: str,
+        as_admin: bool,
+        title: str | None = None,
+        by_user_id: int = 1,
+    ) -> dict:
+        """Someone adds the bot to a group or channel (a my_chat_member update)."""
+        with self._cond:
+            chat = self._chat(chat_id, chat_type, title)
+            self._bot_status[chat_id] = "administrator" if as_admin else "member"
+            change = ChatMemberUpdated(
+                chat, self._user(by_user_id), now(),
+                old_chat_member=ChatMemberLeft(self.bot_user),
+                new_chat_member=self._member(chat_id, self.bot_user.id),
+            )
+            self._push("my_chat_member", change)
+            return plain(change)
+
+    def make_admin(self, chat_id: int, user_id: int) -> None:
+        """getChatMember reports this user as an administrator of the chat."""
+        with self._cond:
+            self._admins.add((chat_id, user_id))
+
+    # -- what the bot did ---------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every request so far, in the order they were answered."""
+        with self._cond:
+            return list(self._calls)
+
+    def sent_messages(self, chat_id: int) -> list[dict]:
+        """The bot's messages in a chat, oldest first, as they are after edits and deletions."""
+        with self._cond:
+            messages = self._messages.get(chat_id, {}).values()
+            return [m for m in messages if m.get("from", {}).get("id") == self.bot_user.id]
+
+    def edits(self, chat_id: int, message_id: int) -> list[dict]:
+        """The message after each successful edit (the original send is not included)."""
+        with self._cond:
+            return list(self._edits.get((chat_id, message_id), []))
+
+    def documents(self, chat_id: int) -> list[SentFile]:
+        """Documents the bot sent to a chat."""
+        with self._cond:
+            return [f for f in self._sent_files if f.chat_id == chat_id and f.kind == "document"]
+
+    def photos(self, chat_id: int) -> list[SentFile]:
+        """Photos the bot sent to a chat."""
+        with self._cond:
+            return [f for f in self._sent_files if f.chat_id == chat_id and f.kind == "photo"]
+
+    def wait_for(
+        self, predicate: Callable[[Call], bool] | str, timeout: float = 20.0, after: int = 0
+    ) -> Call:
+        """The first call (index >= after) matching predicate, or a method name answered ok."""
+        if isinstance(predicate, str):
+            method = predicate
+            predicate = lambda call: call.method == method and call.ok
+        check = predicate
+
+        def found() -> Call | None:
+            return next((c for c in self._calls[after:] if check(c)), None)
+
+        return self._wait(found, timeout, "no matching call")
+
+    def wait_until_polling(self, timeout: float = 20.0) -> None:
+        """Block until a getUpdates long poll is waiting (the bot is up and idle)."""
+        self._wait(lambda: True if self._polling else None, timeout, "no long poll waiting")
+
+    def wait_for_text(self, chat_id: int, needle: str, timeout: float = 20.0) -> dict:
+        """A bot message in the chat whose current text or caption contains needle."""
+
+        def found() -> dict | None:
+            return next((m for m in self.sent_messages(chat_id)
+                         if needle in m.get("text", m.get("caption", ""))), None)
+
+        return self._wait(found, timeout, f"no bot message in chat {chat_id} with {needle!r}")
+
+    # -- faults -------------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: int = 1,
+        count: int = 1,
+        description: str | None = None,
+    ) -> None:
+        """Answer the next `count` calls of `method` with this Bot API error."""
+        if status == 429:
+            error = BotApiError(
+                429, description or f"Too Many Requests: retry after {retry_after}", retry_after
+            )
+        else:
+            error = BotApiError(status, description or _DEFAULT_ERRORS.get(status, "Error"))
+        with self._cond:
+            self._faults.setdefault(method.lower(), []).extend([error] * count)
+
+    def answers_delay(self, method: str, seconds: float) -> None:
+        """Delay every answer to `method` by this many seconds (0 to stop)."""
+        with self._cond:
+            self._delays[method.lower()] = seconds
+
+    # -- serving (called by the HTTP handler) -------------------------------------------------
+
+    def dispatch(
+        self, token: str, method: str, params: dict[str, Any], files: dict[str, Any]
+    ) -> dict | None:
+        """Answer one Bot API request; None when the server closed while it waited."""
+        arrived = time.time()
+        name, route = self.routes.get(method.lower(), (method, None))
+        delay = self._delays.get(method.lower(), 0.0)
+        if delay and self._closing.wait(delay):
+            return None
+        logged = params | {key: {"file_name": f.file_name, "size": len(f.data)}
+                           for key, f in files.items()}
+        try:
+            result = self._answer(token, method, route, params, files)
+        except BotApiError as error:
+            self._record(Call(name, logged, arrived, error.status, None, error.description))
+            return error.payload()
+        self._record(Call(name, logged, arrived, 200, result))
+        return {"ok": True, "result": result}
+
+    def download(self, token: str, file_path: str) -> bytes | None:
+        """The bytes behind a getFile file_path, or None."""
+        with self._cond:
+            file_id = self._paths.get(file_path) if token == self.token else None
+            data = self._files[file_id].data if file_id else None
+        self._record(Call("download", {"file_path": file_path}, time.time(),
+                          200 if data is not None else 404))
+        return data
+
+    def closing(self) -> bool:
+        """Whether close() was called (long polls stop waiting)."""
+        return self._closing.is_set()
+
+    def _answer(self, token: str, method: str, route: Any, params: dict, files: dict) -> Any:
+        if token != self.token:
+            raise BotApiError(401, "Unauthorized")
+        with self._cond:
+            faults = self._faults.get(method.lower())
+            if faults:
+                raise faults.pop(0)
+        if route is None:
+            raise BotApiError(404, f"Not Found: method {method} is not served by the test server")
+        try:
+            with self._cond:
+                return route(params, files)
+        except KeyError as missing:
+            raise BotApiError(400, f"Bad Request: {missing.args[0]} is empty") from None
+        except BotApiError:
+            raise
+        except Exception as exc:  # a bug here: make it visible in the call log
+            logger.exception("test server failed on %s", method)
+            raise BotApiError(500, f"Internal Server Error: {exc!r}") from exc
+
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+
+    def _wait(self, found: Callable[[], Any], timeout: float, what: str) -> Any:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (result := found()) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"{what} within {timeout}s; last calls:\n"
+                                         + "\n".join(_describe(c) for c in self._calls[-15:]))
+                self._cond.wait(remaining)
+            return result
+
+    def _user_message(
+        self, chat_id: int, user_id: int, chat_type: str, reply_to: int | None, fields: dict
+    ) -> dict:
+        with self._cond:
+            chat = self._chat(chat_id, chat_type)
+            if reply_to is not None:
+                target = self._find_message(chat_id, reply_to)
+                if target is None:
+                    raise ValueError(f"no message {reply_to} in chat {chat_id} to reply to")
+                fields["reply_to_message"] = quoted(target)
+            message = self._new_message(chat, self._user(user_id), **fields)
+            self._push("message", message)
+            return plain(message)
+
+
+def _channel_origin(chat: dict) -> MessageOriginChannel:
+    source = Chat(chat["id"], "channel", title=chat.get("title", "Channel"),
+                  username=chat.get("username"))
+    return MessageOriginChannel(now(), source, message_id=chat.get("message_id", 1))
+
+
+def _describe(call: Call) -> str:
+    shown = {k: (v[:80] + "…" if isinstance(v, str) and len(v) > 80 else v)
+             for k, v in call.params.items()}
+    error = f" {call.description}" if call.description else ""
+    return f"  {call.method} -> {call.status}{error} {shown}"
+
+
+# Named through `name=` so that importing it (conftest.py) does not shadow test arguments.
+@pytest.fixture(name="telegram_server")
+def telegram_server_fixture() -> Iterator[TelegramTestServer]:
+    """A running Bot API test server."""
+    with TelegramTestServer() as server:
+        yield server
+
+
+__all__ = ["Call", "SentFile", "TelegramTestServer", "telegram_server_fixture"]
