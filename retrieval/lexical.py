@@ -8,6 +8,7 @@ instead of re-reading and re-tokenizing every chunk from Chroma.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -243,23 +244,46 @@ class _Postings:
     """An immutable CSR inverted index: term id -> (chunk positions, BM25 term weights)."""
 
     def __init__(
-        self, chunk_ids: list[str], terms: list[np.ndarray], tfs: list[np.ndarray], vocabulary: int
+        self, chunk_ids: list[str], docs: np.ndarray, weights: np.ndarray, offsets: np.ndarray
     ) -> None:
         self.chunk_ids = chunk_ids
         self.position = {cid: i for i, cid in enumerate(chunk_ids)}
-        lengths = np.array([tf.sum() for tf in tfs], dtype=np.float32)
+        self.docs, self.weights, self.offsets = docs, weights, offsets
+        self.generation = -1
+
+    @classmethod
+    def build(
+        cls, chunk_ids: list[str], terms: np.ndarray, tfs: np.ndarray, per_chunk: np.ndarray,
+        vocabulary: int,
+    ) -> _Postings:
+        """From every chunk's distinct term ids and counts, chunk after chunk (`per_chunk` each)."""
         n = len(chunk_ids)
-        all_terms = np.concatenate(terms) if n else np.zeros(0, np.int32)
-        all_tfs = np.concatenate(tfs).astype(np.float32) if n else np.zeros(0, np.float32)
-        docs = np.repeat(np.arange(n, dtype=np.int32), [len(t) for t in terms])
-        order = np.argsort(all_terms, kind="stable")
-        self.docs = docs[order]
+        docs = np.repeat(np.arange(n, dtype=np.int32), per_chunk)
+        lengths = np.bincount(docs, weights=tfs, minlength=n).astype(np.float32)
+        order = np.argsort(terms, kind="stable")  # faster than quicksort on int32 here
         norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if n else 1.0, 1e-9))
-        tf = all_tfs[order]
+        tf = tfs[order].astype(np.float32)
         # The tf part of BM25 is fixed per posting, so it is computed once here, not per query.
-        self.weights = (tf * (K1 + 1) / (tf + norm[self.docs])).astype(np.float32)
-        counts = np.bincount(all_terms, minlength=vocabulary + 1)
-        self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        weights = (tf * (K1 + 1) / (tf + norm[docs[order]])).astype(np.float32)
+        counts = np.bincount(terms, minlength=vocabulary + 1)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(chunk_ids, docs[order], weights, offsets)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays to save (ids joined by NUL: no pickle needed to load them)."""
+        ids = np.frombuffer("\0".join(self.chunk_ids).encode("utf-8"), dtype=np.uint8)
+        return {"docs": self.docs, "weights": self.weights, "offsets": self.offsets,
+                "ids": ids, "count": np.array(len(self.chunk_ids)),
+                "generation": np.array(self.generation)}  # fmt: skip
+
+    @classmethod
+    def from_arrays(cls, saved: dict[str, np.ndarray]) -> _Postings:
+        """The inverse of `to_arrays`."""
+        count = int(saved["count"])
+        ids = saved["ids"].tobytes().decode("utf-8").split("\0") if count else []
+        postings = cls(ids, saved["docs"], saved["weights"], saved["offsets"])
+        postings.generation = int(saved["generation"])
+        return postings
 
     def scores(self, term_ids: Counter[int]) -> np.ndarray:
         """BM25 score of every chunk for the query terms (id -> count in the query)."""
@@ -330,29 +354,31 @@ class LexicalIndex:
         with self._lock:
             tokens = [Counter(tokenize(r.text)) for r in records]
             ids = self._term_ids({t for c in tokens for t in c})
-            rows = []
-            for record, counts in zip(records, tokens):
-                terms = np.array([ids[t] for t in counts], dtype=np.int32)
-                tfs = np.array(list(counts.values()), dtype=np.uint16)
-                rows.append(
-                    (
-                        record.chunk_id,
-                        record.source_id,
-                        record.title,
-                        record.url,
-                        record.date,
-                        record.ingested_at,
-                        terms.tobytes(),
-                        tfs.tobytes(),
-                    )
-                )
+            rows = [
+                (r.chunk_id, r.source_id, r.title, r.url, r.date, r.ingested_at,
+                 np.array([ids[t] for t in counts], dtype=np.int32).tobytes(),
+                 np.array(list(counts.values()), dtype=np.uint16).tobytes())
+                for r, counts in zip(records, tokens)
+            ]  # fmt: skip
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO chunks (id, source_id, title, url, date, ingested_at,"
                     " terms, tfs) VALUES (?,?,?,?,?,?,?,?)",
                     rows,
                 )
-            self._postings = None
+                self._bump()
+
+    def _bump(self) -> None:
+        # Every change gets a new generation, so that each process (and the postings file)
+        # can tell that its in-memory index is out of date.
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE"
+            " SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def generation(self) -> int:
+        """Counter of changes to the index."""
+        return int(self.get_meta("generation") or 0)
 
     def _term_ids(self, terms: set[str]) -> dict[str, int]:
         with self._db:
@@ -373,7 +399,7 @@ class LexicalIndex:
         """Drop chunks from the index."""
         with self._lock, self._db:
             self._db.executemany("DELETE FROM chunks WHERE id = ?", [(c,) for c in chunk_ids])
-            self._postings = None
+            self._bump()
 
     def source_chunks(self, source_id: str) -> list[str]:
         """Ids of the chunks of one source."""
@@ -408,19 +434,42 @@ class LexicalIndex:
 
     def _index(self) -> _Postings:
         with self._lock:
-            if self._postings is None:
-                self._postings = self._build()
+            generation = self.generation()
+            if self._postings is None or self._postings.generation != generation:
+                self._postings = self._load(generation) or self._build(generation)
             return self._postings
 
-    def _build(self) -> _Postings:
-        ids, terms, tfs = [], [], []
-        for cid, t, f in self._db.execute("SELECT id, terms, tfs FROM chunks ORDER BY row"):
-            ids.append(cid)
-            terms.append(np.frombuffer(t, dtype=np.int32))
-            tfs.append(np.frombuffer(f, dtype=np.uint16))
+    def _load(self, generation: int) -> _Postings | None:
+        cache = self.path.with_suffix(".postings.npz")
+        try:
+            with np.load(cache) as saved:
+                if int(saved["generation"]) != generation:
+                    return None
+                return _Postings.from_arrays(dict(saved))
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def _save(self, postings: _Postings) -> None:
+        cache = self.path.with_suffix(".postings.npz")
+        partial = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+        try:
+            np.savez(partial, **postings.to_arrays())
+            os.replace(partial, cache)  # readers never see a half-written file
+        except OSError as exc:
+            logger.warning("could not save the BM25 index to %s: %s", cache, exc)
+
+    def _build(self, generation: int) -> _Postings:
+        rows = self._db.execute("SELECT id, terms, tfs FROM chunks ORDER BY row").fetchall()
+        # One join and one frombuffer instead of one per chunk: 100,000 chunks load in ~1 s.
+        terms = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int32)
+        tfs = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.uint16)
+        per_chunk = np.fromiter((len(r[1]) // 4 for r in rows), dtype=np.int64, count=len(rows))
         vocabulary = self._db.execute("SELECT coalesce(max(id), 0) FROM terms").fetchone()[0]
-        logger.debug("building BM25 index over %d chunks", len(ids))
-        return _Postings(ids, terms, tfs, vocabulary)
+        logger.debug("building BM25 index over %d chunks", len(rows))
+        postings = _Postings.build([r[0] for r in rows], terms, tfs, per_chunk, vocabulary)
+        postings.generation = generation
+        self._save(postings)
+        return postings
 
     def warm(self) -> None:
         """Build the in-memory index now rather than on the first search."""

@@ -132,6 +132,30 @@ def test_bm25_index_survives_a_new_process_and_removal(tmp_path):
     assert again.top("glacier", 1) == []
 
 
+def test_a_new_process_loads_the_saved_postings_instead_of_rebuilding(tmp_path, monkeypatch):
+    path = tmp_path / "lex.sqlite"
+    first = LexicalIndex(path)
+    first.add([_record("a", "Glacier melt raises sea levels."), _record("b", "Coral reefs.")])
+    first.warm()
+    first.close()
+
+    def no_rebuild(self, generation):
+        raise AssertionError("rebuilt although the saved postings were current")
+
+    monkeypatch.setattr(LexicalIndex, "_build", no_rebuild)
+    assert LexicalIndex(path).top("glacier", 1)[0][0] == "a"
+
+
+def test_changes_made_by_another_process_are_seen(tmp_path):
+    path = tmp_path / "lex.sqlite"
+    reader, writer = LexicalIndex(path), LexicalIndex(path)
+    writer.add([_record("a", "Glacier melt raises sea levels.")])
+    assert reader.top("glacier", 1)[0][0] == "a"
+    writer.add([_record("b", "Glacier retreat in the Alps.")])
+    writer.remove(["a"])
+    assert [cid for cid, _ in reader.top("glacier", 5)] == ["b"]
+
+
 # fusion -------------------------------------------------------------------------------------
 
 
