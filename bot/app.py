@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -110,16 +111,21 @@ def run(settings: Settings) -> None:
     """Run the bot until interrupted: a webhook server when WEBHOOK_URL is set, else polling."""
     app = build_application(settings)
     _quiet_loggers(settings.telegram_bot_token.get_secret_value())
+    serve(app, settings)
+
+
+def serve(app: Application, settings: Settings, **options: Any) -> None:
+    """Run a built application until stopped; `options` go to run_polling or run_webhook."""
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         app.run_webhook(
             listen=settings.webhook_listen, port=settings.webhook_port,
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
             webhook_url=settings.webhook_url, secret_token=secret,
-            allowed_updates=ALLOWED_UPDATES,
+            allowed_updates=ALLOWED_UPDATES, **options,
         )
     else:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, **options)
 
 
 class _RedactToken(logging.Filter):

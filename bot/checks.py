@@ -72,7 +72,9 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
     """Check the request's article, store the result and answer; returns the stored check id."""
     status = None
     if not request.quiet:
-        status = await send_html(bot, request.chat_id, "⏳ Got it, starting…", request.message_id)
+        status = await send_html(
+            bot, request.chat_id, progress_text("reading", 0, 1), request.message_id
+        )
     job = Job(request.chat_id, request.user_id)
     try:
         report = await _queued_check(bot, services, request, job, status)
@@ -100,13 +102,18 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
 async def _queued_check(
     bot: Bot, services: Services, request: CheckRequest, job: Job, status: Message | None
 ) -> Report:
+    queued = False
+
     async def show_position(position: int) -> None:
+        nonlocal queued
+        queued = True
         await edit_quietly(status, queue_text(position))
 
     async with services.queue.slot(job, show_position):
         job.raise_if_cancelled()
+        if queued:
+            await edit_quietly(status, progress_text("reading", 0, 1))
         data = await _download(bot, request.upload, services.settings) if request.upload else None
-        await edit_quietly(status, progress_text("reading", 0, 1))
         progress = _Progress()
         work = asyncio.ensure_future(
             asyncio.to_thread(_read_and_check, request, data, services, job, progress)
