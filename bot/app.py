@@ -30,8 +30,8 @@ from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CHANNEL_POST,
-                   Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY,
+                   Update.MY_CHAT_MEMBER]
 COMMANDS = [
     BotCommand("check", "check the replied message, or the text or link after it"),
     BotCommand("sources", "what the collection of trusted sources holds"),
@@ -128,7 +128,7 @@ def serve(app: Application, settings: Settings, **options: Any) -> None:
         app.run_polling(allowed_updates=ALLOWED_UPDATES, **options)
 
 
-class _RedactToken(logging.Filter):
+class RedactToken(logging.Filter):
     """Replace the bot token in every log line (library messages may quote request URLs)."""
 
     def __init__(self, token: str) -> None:
@@ -143,7 +143,9 @@ class _RedactToken(logging.Filter):
 
 
 def _quiet_loggers(token: str) -> None:
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    httpx_logger = logging.getLogger("httpx")
+    if httpx_logger.level == logging.NOTSET:
+        httpx_logger.setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_RedactToken(token))
+        handler.addFilter(RedactToken(token))

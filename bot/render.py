@@ -141,7 +141,7 @@ def report_document(report: Report, fmt: str) -> tuple[str, bytes]:
 def _title(report: Report) -> str:
     article = report.article
     first_line = article.text.strip().split("\n", 1)[0]
-    return article.title or first_line
+    return article.title or (first_line if len(first_line) <= 90 else first_line[:89] + "…")
 
 
 def _header(report: Report) -> str:
@@ -188,7 +188,7 @@ def _footer(report: Report) -> str:
     p = report.provenance
     seconds = report.timings.get("total")
     took = f" in {seconds:.1f} s" if seconds is not None else ""
-    return f"Checked by the {p.engine} engine ({p.model}){took}."
+    return f"Checked by the {p.engine} engine{took} · model: {p.model}"
 
 
 # --- the downloadable HTML file ----------------------------------------------------------------
