@@ -1,11 +1,12 @@
 """How fast the local MiniLM embedder loads and embeds sentences and abstracts.
 
     .venv/bin/python bench/embedder.py [--sentences 512] [--abstracts 64] [--repeats 3]
+                                       [--batch-tokens 256,1024,4096] [--threads 1]
 
 Texts come from ../shared/data/scifact/corpus.jsonl when present (sentences split from the
 abstracts; whole abstracts, about 200-250 tokens), else generated ones of similar lengths. Prints
 the load time in a fresh process (imports + model build + first embedding), then the best of
---repeats runs for each kind of text. The machine is shared, so the load average is printed too:
+--repeats runs for each kind of text and each padded-token budget per batch. The machine is shared, so the load average is printed too:
 numbers taken under load are low.
 """
 
@@ -46,8 +47,9 @@ def load_texts(sentences: int, abstracts: int) -> tuple[list[str], list[str]]:
 
 def _generated(count: int, words: int) -> list[str]:
     rng = random.Random(0)
-    vocab = ("patients treatment cells protein increased reduced risk study trial blood levels "
-             "expression gene mice significantly associated with the of in and was were").split()
+    vocab = ["patients", "treatment", "cells", "protein", "increased", "reduced", "risk", "study",
+             "trial", "blood", "levels", "expression", "gene", "mice", "significantly",
+             "associated", "with", "the", "of", "in", "and", "was", "were"]
     return [" ".join(rng.choice(vocab) for _ in range(words)) + "." for _ in range(count)]
 
 
@@ -73,22 +75,29 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=512)
     parser.add_argument("--abstracts", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-tokens", default=None,
+                        help="comma-separated budgets to compare (default: the embedder's)")
+    parser.add_argument("--threads", type=int, default=None, help="default: one per core")
     args = parser.parse_args()
 
-    from retrieval.embedder import local_embedder
+    from retrieval.embedder import BATCH_TOKENS, MiniLMEmbedder
 
-    print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    print(f"cpus: {os.cpu_count()}, threads: {args.threads or 'one per core'}, "
+          f"load average: {os.getloadavg()[0]:.1f}")
     print(f"cold load + first embedding: {cold_load_seconds():.2f} s (fresh process)")
     started = time.perf_counter()
-    embedder = local_embedder()
+    embedder = MiniLMEmbedder(threads=args.threads)
     print(f"MiniLMEmbedder() in this process: {time.perf_counter() - started:.2f} s")
     sentences, abstracts = load_texts(args.sentences, args.abstracts)
+    budgets = [int(b) for b in (args.batch_tokens or str(BATCH_TOKENS)).split(",")]
     for kind, texts in (("sentences", sentences), ("abstracts", abstracts)):
         tokens = sum(len(e.ids) for e in embedder._tokenizer.encode_batch(texts)) / len(texts)
         embedder.embed(texts[:8])  # warm-up: first runs allocate buffers
-        rate = texts_per_second(embedder.embed, texts, args.repeats)
-        print(f"{kind}: {rate:.1f} {kind}/s ({len(texts)} texts, {tokens:.0f} tokens on average, "
-              f"best of {args.repeats})")
+        for budget in budgets:
+            embedder.max_batch_tokens = budget
+            rate = texts_per_second(embedder.embed, texts, args.repeats)
+            print(f"{kind}: {rate:.1f} {kind}/s ({len(texts)} texts, {tokens:.0f} tokens on "
+                  f"average, batches of <= {budget} padded tokens, best of {args.repeats})")
 
 
 if __name__ == "__main__":

@@ -8,14 +8,22 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from retrieval.embedder import MAX_TOKENS, MiniLMEmbedder, _model_dir, local_embedder
+from retrieval.embedder import (
+    MAX_TOKENS,
+    MiniLMEmbedder,
+    _batches,
+    _model_dir,
+    local_embedder,
+)
 
 SENTENCES = [
     "Vitamin D supplements reduce the risk of bone fractures in older adults.",
     "The cat sat on the mat.",
     "Aspirin",
-    "Antibiotics are ineffective against viral infections such as the common cold, "
-    "yet they are still widely prescribed for them.",
+    (
+        "Antibiotics are ineffective against viral infections such as the common cold, "
+        "yet they are still widely prescribed for them."
+    ),
 ]
 # About 400 tokens: longer than MAX_TOKENS, so it exercises truncation.
 LONG = " ".join(
@@ -91,16 +99,34 @@ def test_embed_returns_unit_float32_rows_in_input_order(embedder: MiniLMEmbedder
     np.testing.assert_allclose((vectors * alone).sum(1), 1.0, atol=1e-5)
 
 
-def test_small_batches_give_the_same_vectors() -> None:
+def test_batch_size_does_not_change_vectors(
+    embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     texts = [LONG, *SENTENCES]
-    one_batch = local_embedder().embed(texts)
-    small = MiniLMEmbedder(batch_size=2).embed(texts)
-    np.testing.assert_allclose((one_batch * small).sum(1), 1.0, atol=1e-5)
+    monkeypatch.setattr(embedder, "max_batch_tokens", 100_000)  # all in one padded batch
+    together = embedder.embed(texts)
+    monkeypatch.setattr(embedder, "max_batch_tokens", 1)  # one text per batch
+    alone = embedder.embed(texts)
+    np.testing.assert_allclose((together * alone).sum(1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "max_tokens", "expected"),
+    [
+        ([5, 3, 4], 100, [[1, 2, 0]]),  # shortest first, one batch when it fits
+        ([10, 10, 10], 20, [[0, 1], [2]]),  # 3 x 10 padded tokens would exceed 20
+        ([2, 50, 3], 10, [[0, 2], [1]]),  # a text longer than the budget gets its own batch
+    ],
+)
+def test_batches_respect_token_budget(
+    lengths: list[int], max_tokens: int, expected: list[list[int]]
+) -> None:
+    assert [batch.tolist() for batch in _batches(lengths, max_tokens)] == expected
 
 
 def test_matches_numpy_reference(embedder: MiniLMEmbedder) -> None:
     weights = load_file(str(_model_dir() / "model.safetensors"))
-    texts = [*SENTENCES, LONG]
+    texts = [SENTENCES[0], SENTENCES[2], LONG]  # a sentence, a single word, > MAX_TOKENS
     expected = np.vstack([_reference_embed(embedder, text, weights) for text in texts])
     cosines = (embedder.embed(texts) * expected).sum(1)
     assert cosines.min() > 0.999, cosines
