@@ -12,7 +12,7 @@ from factcheck.errors import BadInputError, FactcheckError
 from factcheck.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line, whatever the width
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,137 @@
+"""The `factcheck` command end to end: real embedder, real Chroma, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from factcheck.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+SEED = ROOT / "examples" / "seed_article.txt"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def ingested(capsys) -> None:
+    code, _, err = run(capsys, "ingest", str(DATA / "corpus.jsonl"))
+    assert code == 0, err
+    assert "20 document(s)" in err
+
+
+def test_seed_article_claims_contradictions_and_no_evidence(capsys, ingested):
+    code, out, _ = run(capsys, "check", str(SEED), "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    texts = [c["claim"]["text"] for c in report["claims"]]
+    assert any("five Russians killed" in t for t in texts)
+    assert len(report["internal_contradictions"]) >= 4
+    # A collection of biomedical abstracts says nothing about a strike in Syria.
+    assert {c["verdict"]["label"] for c in report["claims"]} == {"NOT_ENOUGH_EVIDENCE"}
+    assert report["provenance"]["engine"] == "offline"
+
+
+def test_text_format_says_plainly_there_is_no_evidence(capsys, ingested):
+    code, out, _ = run(capsys, "check", str(SEED))
+    assert code == 0
+    assert "no evidence on this claim" in out
+    assert "death toll differs" in out
+
+
+def test_supported_claim_quotes_its_source_sentence(capsys, ingested):
+    claim = json.loads((DATA / "claims.jsonl").read_text().splitlines()[0])
+    gold = next(json.loads(line) for line in (DATA / "corpus.jsonl").read_text().splitlines()
+                if json.loads(line)["id"] == claim["gold_ids"][0])
+    code, out, _ = run(capsys, "check", claim["claim"], "--format", "json")
+    assert code == 0
+    [checked] = json.loads(out)["claims"]
+    best = checked["evidence"][0]
+    assert best["passage"]["source_id"] == gold["id"]
+    assert best["quote"] and best["quote"] in best["passage"]["text"]
+
+
+def test_markdown_output(capsys, ingested):
+    code, out, _ = run(capsys, "check", str(SEED), "--format", "markdown")
+    assert code == 0
+    assert out.startswith("# Fact-check:")
+    assert "## ❔" in out
+
+
+def test_reingest_adds_nothing_and_sources_lists_them(capsys, ingested):
+    code, _, err = run(capsys, "ingest", str(DATA / "corpus.jsonl"))
+    assert code == 0 and "0 new chunk(s)" in err
+    code, out, _ = run(capsys, "sources")
+    assert code == 0 and "20 source(s)" in out
+
+
+def test_remove_a_source(capsys, ingested):
+    first_id = json.loads((DATA / "corpus.jsonl").read_text().splitlines()[0])["id"]
+    assert run(capsys, "sources", "remove", first_id)[0] == 0
+    code, out, _ = run(capsys, "sources")
+    assert "19 source(s)" in out
+    code, _, err = run(capsys, "sources", "remove", "no-such-source")
+    assert code == 2 and "no source with id" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "missing-file.txt"], "no such file"),
+        (["check", "   "], "empty"),
+        (["ingest", "nowhere/corpus.jsonl"], "no such file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err.lower()
+    assert "Traceback" not in err
+
+
+def test_malformed_corpus_line_names_it_and_ingests_nothing(capsys, tmp_path):
+    lines = (DATA / "corpus.jsonl").read_text().splitlines()[:3]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([lines[0], "{not json", lines[1]]) + "\n")
+    code, _, err = run(capsys, "ingest", str(bad))
+    assert code == 2 and "line 2" in err
+    code, out, _ = run(capsys, "sources")
+    assert "0 source(s)" in out
+
+
+def test_binary_article_is_refused(capsys, tmp_path):
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(bytes(range(256)) * 10)
+    code, _, err = run(capsys, "check", str(binary))
+    assert code == 2 and "Traceback" not in err
+
+
+def test_url_on_loopback_is_refused_by_default(capsys):
+    code, _, err = run(capsys, "check", "http://127.0.0.1:9/article")
+    assert code == 2 and "127.0.0.1" in err
+
+
+def test_console_script_exit_code_and_debug_traceback(tmp_path):
+    cmd = [sys.executable, "-m", "factcheck.cli"]
+    quiet = subprocess.run([*cmd, "check", "missing.txt"], capture_output=True, text=True)
+    assert quiet.returncode == 2 and "Traceback" not in quiet.stderr
+    assert len(quiet.stderr.strip().splitlines()) == 1
+    loud = subprocess.run([*cmd, "--debug", "check", "missing.txt"], capture_output=True, text=True)
+    assert loud.returncode == 2 and "Traceback" in loud.stderr
+
+
+def test_stdin_article(capsys, monkeypatch, ingested):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(SEED.read_bytes())))
+    code, out, _ = run(capsys, "check", "-", "--format", "json")
+    assert code == 0 and json.loads(out)["article"]["source"] == "-"

@@ -1,0 +1,86 @@
+"""The whole pipeline on the LLM engine: real ChatOpenAI over HTTP to the scripted server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from factcheck.cli import main
+from factcheck.pipeline import check, open_store
+from factcheck.settings import Settings
+from retrieval import Document
+
+ARTICLE = (
+    "Health officials said on Monday that 23 people were killed in the strike. "
+    "Fifteen of them were Russians, the ministry said. What a sad day!"
+)
+SOURCES = [
+    Document(id="wire", title="Wire report", url="https://example.org/wire", date="2018-02-14",
+             text="A total of 23 people were killed in the strike, including 15 Russians."),
+    Document(id="blog", title="Blog", url=None, date=None,
+             text="Only five Russians died, according to the foreign ministry."),
+]
+CLAIMS = {"claims": [
+    {"claim": "23 people were killed in the strike.", "checkworthiness": 0.9,
+     "source_sentence": "Health officials said on Monday that 23 people were killed in the strike."},
+    {"claim": "Fifteen of those killed in the strike were Russians.", "checkworthiness": 0.8,
+     "source_sentence": "Fifteen of them were Russians, the ministry said."},
+]}
+
+
+def judgements(first: str, second: str) -> dict:
+    return {"judgements": [
+        {"passage": 1, "stance": first, "confidence": 0.9, "rationale": "figures",
+         "quote": "A total of 23 people were killed in the strike, including 15 Russians."},
+        {"passage": 2, "stance": second, "confidence": 0.8, "rationale": "figures",
+         "quote": "Only five Russians died, according to the foreign ministry."},
+    ]}
+
+
+@pytest.fixture
+def llm_settings(openai_server, tmp_path) -> Settings:
+    server, settings = openai_server
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data", "top_k": 2})
+    open_store(settings).ingest(SOURCES)
+    return settings
+
+
+def test_llm_engine_makes_one_call_for_claims_and_one_per_claim(openai_server, llm_settings):
+    server, _ = openai_server
+    server.answer(CLAIMS)
+    server.answer(judgements("SUPPORTS", "NOT_ENOUGH_INFO"))
+    server.answer(judgements("SUPPORTS", "NOT_ENOUGH_INFO"))
+    report = check(ARTICLE, llm_settings)
+    assert len(server.chat_requests) == 1 + len(report.claims) == 3
+    assert [c.verdict.label.value for c in report.claims] == ["SUPPORTED", "SUPPORTED"]
+    assert report.claims[0].claim.start == 0
+    assert report.provenance.engine == "llm"
+    assert set(report.provenance.prompts) == {"claims", "stance"}
+    stance_prompt = json.dumps(server.chat_requests[1]["messages"])
+    assert "Wire report" in stance_prompt and "Blog" in stance_prompt
+
+
+def test_llm_engine_mixed_verdict_and_quotes(openai_server, llm_settings):
+    server, _ = openai_server
+    server.answer(CLAIMS)
+    server.answer(judgements("SUPPORTS", "REFUTES"))
+    server.answer(judgements("SUPPORTS", "REFUTES"))
+    report = check(ARTICLE, llm_settings)
+    assert {c.verdict.label.value for c in report.claims} == {"MIXED"}
+    quotes = {e.quote for e in report.claims[0].evidence}
+    assert "Only five Russians died, according to the foreign ministry." in quotes
+
+
+def test_cli_reports_an_llm_outage_in_one_line(openai_server, llm_settings, capsys, monkeypatch):
+    server, _ = openai_server
+    for _ in range(3):
+        server.error(500)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+    monkeypatch.setenv("DATA_DIR", str(llm_settings.data_dir))
+    monkeypatch.setenv("LLM_MAX_RETRIES", "2")
+    code = main(["check", ARTICLE])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "LLM" in err and "Traceback" not in err
