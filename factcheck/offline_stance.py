@@ -1,0 +1,304 @@
+"""Offline stance: does a passage support or refute a claim? MiniLM pair features + rules.
+
+For each passage, every sentence is scored against the claim by a small multinomial logistic
+regression (SUPPORTS / REFUTES / NOT_ENOUGH_INFO) on the claim and sentence embeddings (cosine,
+|u-v|, u*v) and on rule features (negation, numbers, direction words, hedges, word overlap).
+The sentence with the most evidence decides; when the model cannot tell support from refutation
+the answer is NOT_ENOUGH_INFO with a low confidence ("related evidence found, direction
+unclear") rather than a confident guess. One rule overrides the model: a closely related
+sentence that gives a different number for the same thing refutes the claim.
+Trained on SciFact by training/train_offline.py; factcheck/weights/MODEL_CARD.md has the numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from factcheck import weights
+from factcheck.models import Evidence, Passage, Stance
+from factcheck.numbers import Quantity, comparable, quantities
+from factcheck.sentences import split_sentences
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "stance.npz"
+CLASSES = [Stance.SUPPORTS, Stance.REFUTES, Stance.NOT_ENOUGH_INFO]
+NUMBER_RULE_MIN_COS = 0.6  # below this the sentence may be about something else entirely
+
+_NEGATION = re.compile(
+    r"\b(not|no|never|none|neither|nor|without|cannot|fail(s|ed|ure)?|lacks?|lacking|lacked|"
+    r"absen(t|ce)|unable|\w+n't)\b", re.IGNORECASE)
+_NULL_RESULT = re.compile(
+    r"\b(no|not|nor) (statistically )?(significant(ly)?|differ\w*|difference|association|"
+    r"associated|effect|change|correlat\w*|impact|benefit|evidence)\b", re.IGNORECASE)
+_UP = re.compile(
+    r"\b(increas\w*|higher|greater|more|ris(e|es|ing)|rose|raise[sd]?|elevat\w*|enhanc\w*|"
+    r"promot\w*|improv\w*|boost\w*|gain\w*|upregulat\w*|up-regulat\w*|induc\w*|activat\w*|"
+    r"accelerat\w*|exacerbat\w*|stimulat\w*|augment\w*|exceed\w*)\b", re.IGNORECASE)
+_DOWN = re.compile(
+    r"\b(decreas\w*|lower\w*|less|fewer|reduc\w*|declin\w*|fell|fall(s|ing)?|drop\w*|"
+    r"diminish\w*|inhibit\w*|suppress\w*|downregulat\w*|down-regulat\w*|attenuat\w*|"
+    r"impair\w*|prevent\w*|block\w*|abolish\w*|decline|loss|lost|shorter|smaller)\b",
+    re.IGNORECASE)
+_RISK = re.compile(r"\b(risk\w*|harm\w*|toxic\w*|damag\w*|danger\w*|worse\w*|adverse)\b",
+                   re.IGNORECASE)
+_PROTECT = re.compile(r"\b(protect\w*|benefi\w*|safe\w*|beneficial|prevent\w*)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(may|might|could|suggest\w*|possibl\w*|potential\w*|likely|appear\w*|"
+                    r"hypothes\w*|propos\w*)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z][a-z0-9-]+")
+_STOPWORDS = set(
+    "the and for with that this from into over than then them they their there these those "
+    "have has had been being were was are is its it's which who whom what when where while "
+    "also such only very more most less can could may might will would should does did not "
+    "about after before between both each other some any all".split())
+RULE_NAMES = [
+    "cos", "cos_gap_to_best", "is_best", "overlap", "claim_negated", "sentence_negated",
+    "negation_mismatch", "null_result", "numbers_agree", "numbers_differ", "claim_has_number",
+    "direction_match", "direction_mismatch", "risk_protect_mismatch", "hedge",
+    "negation_mismatch_x_cos", "direction_mismatch_x_cos", "null_result_x_cos", "overlap_x_cos",
+]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The stance of one passage, before it is wrapped in an Evidence."""
+
+    stance: Stance
+    confidence: float
+    sentence: int  # index of the deciding sentence
+    rationale: str
+
+
+def judge_offline(claim: str, passages: list[Passage], embedder: Any = None) -> list[Evidence]:
+    """One Evidence per passage: stance, confidence, the deciding sentence and why."""
+    embedder = embedder or weights.embedder()
+    spans = [split_sentences(p.text) or [(0, len(p.text))] for p in passages]
+    texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
+    vectors = _embed_cached(embedder, [claim, *texts])
+    claim_vec, offset, found = vectors[0], 1, []
+    for passage, passage_spans in zip(passages, spans):
+        sentence_texts = texts[offset - 1 : offset - 1 + len(passage_spans)]
+        sentence_vecs = vectors[offset : offset + len(passage_spans)]
+        offset += len(passage_spans)
+        verdict = judge_sentences(claim, claim_vec, sentence_texts, sentence_vecs)
+        found.append(Evidence(
+            passage=passage, stance=verdict.stance, confidence=verdict.confidence,
+            quote=sentence_texts[verdict.sentence], rationale=verdict.rationale,
+        ))
+    return found
+
+
+def judge_sentences(
+    claim: str, claim_vec: np.ndarray, sentences: list[str], sentence_vecs: np.ndarray,
+    model: dict[str, np.ndarray] | None = None,
+) -> Judgement:
+    """The stance of one passage, given as its sentences and their embeddings."""
+    model = model if model is not None else _model()
+    cos = sentence_vecs @ claim_vec
+    rule = number_rule(claim, sentences, cos)
+    if rule is not None:
+        return rule
+    x = pair_features(claim, claim_vec, sentences, sentence_vecs)
+    found = decide(predict(model, x), cos, float(model["min_evidence"]),
+                   float(model["min_direction"]))
+    if found.stance is Stance.NOT_ENOUGH_INFO:
+        return found
+    reason = _reason(model, x[found.sentence], found.stance, float(cos[found.sentence]))
+    return Judgement(found.stance, found.confidence, found.sentence, reason)
+
+
+def decide(probs: np.ndarray, cos: np.ndarray, min_evidence: float,
+           min_direction: float) -> Judgement:
+    """Turn per-sentence class probabilities into one passage-level Judgement.
+
+    The sentence with the most evidence (1 - P(NOT_ENOUGH_INFO)) is quoted; the direction is
+    read from it and the runner-up together, weighted by their evidence.
+    """
+    evidence = 1.0 - probs[:, 2]
+    top = np.argsort(-evidence, kind="stable")[:2]
+    best = int(top[0])
+    support, refute = probs[top, 0].sum(), probs[top, 1].sum()
+    direction = max(support, refute) / max(support + refute, 1e-9)
+    if evidence[best] < min_evidence:
+        reason = f"no sentence bears on the claim (best cos {cos.max():.2f})"
+        return Judgement(Stance.NOT_ENOUGH_INFO, float(probs[best, 2]), best, reason)
+    if direction < min_direction:
+        reason = f"related evidence found, direction unclear (cos {cos[best]:.2f})"
+        return Judgement(Stance.NOT_ENOUGH_INFO, float(1.0 - direction), best, reason)
+    stance = Stance.SUPPORTS if support >= refute else Stance.REFUTES
+    return Judgement(stance, float(evidence[best] * direction), best, f"cos {cos[best]:.2f}")
+
+
+def pair_features(
+    claim: str, claim_vec: np.ndarray, sentences: list[str], sentence_vecs: np.ndarray
+) -> np.ndarray:
+    """Rows of model input for each sentence: cos, |u-v|, u*v, then the RULE_NAMES features."""
+    u, v = np.asarray(claim_vec, np.float32)[None, :], np.asarray(sentence_vecs, np.float32)
+    cos = v @ u[0]
+    claim_facts = _facts(claim)
+    rules = np.array(
+        [_rule_features(claim, claim_facts, s, c, cos.max()) for s, c in zip(sentences, cos)],
+        dtype=np.float32,
+    ).reshape(len(sentences), len(RULE_NAMES))
+    return np.hstack([np.abs(u - v), u * v, rules])
+
+
+def predict(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Class probabilities (columns in CLASSES order) of the feature rows x.
+
+    Two logistic regressions: `evidence` (is this sentence a rationale at all?) on every
+    feature, and `direction` (does it refute rather than support?) on the rule features only;
+    embeddings over-fit the direction on SciFact's few hundred rationales.
+    """
+    evidence = _sigmoid(model, "evidence", x)
+    refutes = _sigmoid(model, "direction", x[:, -len(RULE_NAMES) :])
+    return np.stack([evidence * (1 - refutes), evidence * refutes, 1 - evidence], axis=1)
+
+
+def _sigmoid(model: dict[str, np.ndarray], part: str, x: np.ndarray) -> np.ndarray:
+    scaled = (x - model[f"{part}_mean"]) / model[f"{part}_scale"]
+    logits = scaled @ model[f"{part}_coef"].ravel() + model[f"{part}_intercept"].ravel()[0]
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+@dataclass(frozen=True)
+class _Facts:
+    negated: bool
+    null_result: bool
+    direction: int
+    risk: bool
+    protect: bool
+    words: frozenset[str]
+    quantities: tuple[Quantity, ...]
+
+
+def _facts(text: str) -> _Facts:
+    up, down = len(_UP.findall(text)), len(_DOWN.findall(text))
+    words = frozenset(w[:5] for w in _WORD.findall(text.lower()) if w not in _STOPWORDS)
+    return _Facts(
+        negated=bool(_NEGATION.search(text)), null_result=bool(_NULL_RESULT.search(text)),
+        direction=int(np.sign(up - down)), risk=bool(_RISK.search(text)),
+        protect=bool(_PROTECT.search(text)), words=words, quantities=tuple(quantities(text)),
+    )
+
+
+def _rule_features(claim: str, c: _Facts, sentence: str, cos: float, best: float) -> list[float]:
+    s = _facts(sentence)
+    overlap = len(c.words & s.words) / max(len(c.words), 1)
+    agree, differ = _number_match(c.quantities, s.quantities)
+    negation_mismatch = float(c.negated != s.negated)
+    direction_mismatch = float(c.direction * s.direction < 0)
+    null_result = float(s.null_result and not c.null_result)
+    return [
+        cos, cos - best, float(cos >= best), overlap, float(c.negated), float(s.negated),
+        negation_mismatch, null_result, float(agree), float(differ), float(bool(c.quantities)),
+        float(c.direction * s.direction > 0), direction_mismatch,
+        float((c.risk and s.protect and not c.protect) or (c.protect and s.risk and not c.risk)),
+        float(bool(_HEDGE.search(sentence))),
+        negation_mismatch * cos, direction_mismatch * cos, null_result * cos, overlap * cos,
+    ]
+
+
+def _number_match(claim: tuple[Quantity, ...], sentence: tuple[Quantity, ...]) -> tuple[bool, bool]:
+    """(some claim number is given by the sentence, some is contradicted by it)."""
+    agree = any(a.overlaps(b) and (comparable(a, b) or a.value == b.value)
+                for a in claim for b in sentence)
+    return agree, bool(_number_conflicts(claim, sentence)) and not agree
+
+
+def _number_conflicts(
+    claim: tuple[Quantity, ...], sentence: tuple[Quantity, ...]
+) -> list[tuple[Quantity, Quantity]]:
+    # A claim number conflicts when the sentence counts the same thing and none of its numbers fit.
+    pairs = []
+    for a in claim:
+        same = [b for b in sentence if comparable(a, b)]
+        if same and not any(a.overlaps(b) for b in same):
+            pairs.append((a, same[0]))
+    return pairs
+
+
+def number_rule(claim: str, sentences: list[str], cos: np.ndarray) -> Judgement | None:
+    """REFUTES when one of the two closest sentences gives another number for the same thing."""
+    claim_numbers = tuple(quantities(claim))
+    if not claim_numbers:
+        return None
+    for index in np.argsort(-cos)[:2]:
+        if cos[index] < NUMBER_RULE_MIN_COS:
+            break
+        found = tuple(quantities(sentences[index]))
+        agree, _ = _number_match(claim_numbers, found)
+        conflicts = _number_conflicts(claim_numbers, found)
+        if conflicts and not agree:
+            a, b = conflicts[0]
+            reason = f"numbers differ: {_show(claim, a)} vs {_show(sentences[index], b)}"
+            confidence = float(min(0.9, cos[index]))
+            return Judgement(Stance.REFUTES, confidence, int(index), reason)
+    return None
+
+
+def _show(text: str, q: Quantity) -> str:
+    return " ".join(text[q.start : q.end].split())
+
+
+# How each rule feature reads in a rationale when it pushed the decision.
+_RULE_WORDING = {
+    "negation_mismatch": "negation mismatch", "negation_mismatch_x_cos": "negation mismatch",
+    "null_result": "the passage reports no significant effect",
+    "null_result_x_cos": "the passage reports no significant effect",
+    "direction_mismatch": "opposite direction (increase vs decrease)",
+    "direction_mismatch_x_cos": "opposite direction (increase vs decrease)",
+    "direction_match": "same direction of change", "numbers_agree": "numbers agree",
+    "risk_protect_mismatch": "risk vs protection", "hedge": "hedged wording",
+}
+MIN_RULE_PUSH = 0.25  # logit units a rule must add to be named as the reason
+
+
+def _reason(model: dict[str, np.ndarray], row: np.ndarray, stance: Stance, cos: float) -> str:
+    """Name the rule feature that pushed the direction model most towards the chosen side."""
+    rules = row[-len(RULE_NAMES) :]
+    scaled = (rules - model["direction_mean"]) / model["direction_scale"]
+    sign = 1.0 if stance is Stance.REFUTES else -1.0  # the direction model predicts REFUTES
+    push = sign * scaled * model["direction_coef"].ravel()
+    for index in np.argsort(-push):
+        if push[index] < MIN_RULE_PUSH:
+            break
+        name = RULE_NAMES[index]
+        if name in _RULE_WORDING and rules[index] != 0:
+            return f"{_RULE_WORDING[name]} (cos {cos:.2f})"
+    if stance is Stance.SUPPORTS and cos >= 0.8:
+        return f"close paraphrase (cos {cos:.2f})"
+    verb = "supports" if stance is Stance.SUPPORTS else "contradicts"
+    return f"related sentence, read as {verb} the claim by the model (cos {cos:.2f})"
+
+
+@lru_cache(maxsize=1)
+def _model() -> dict[str, np.ndarray]:
+    return weights.load_arrays(WEIGHTS_FILE)
+
+
+_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_CACHE_SIZE = 20_000  # sentences (30 MB): passages recur across the claims of one article
+
+
+def _embed_cached(embedder: Any, texts: list[str]) -> np.ndarray:
+    """Embed texts in one call, reusing vectors of sentences seen recently."""
+    name = getattr(embedder, "name", type(embedder).__name__)
+    missing = list(dict.fromkeys(t for t in texts if (name, t) not in _CACHE))
+    fresh = dict(zip(missing, embedder.embed(missing))) if missing else {}
+    rows = [fresh[t] if t in fresh else _CACHE[(name, t)] for t in texts]
+    for text in texts:
+        if text in fresh:
+            _CACHE[(name, text)] = fresh[text]
+        else:
+            _CACHE.move_to_end((name, text))
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return np.stack(rows).astype(np.float32)

@@ -1,0 +1,65 @@
+"""Check-worthiness: the trained scorer ranks factual statements first; rules drop the uncheckable."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from factcheck import checkworthiness
+from factcheck.weights import embedder
+
+FACT = "The unemployment rate fell to 4.1% in March."
+GREETING = "Good evening, and welcome."
+
+
+def test_factual_sentence_outranks_greeting():
+    scores = checkworthiness.score([GREETING, FACT])
+    assert scores[1] > scores[0]
+
+
+def test_scores_are_probabilities_one_per_sentence():
+    sentences = [FACT, GREETING, "We will win.", "Crime rose 20 percent in Chicago last year."]
+    scores = checkworthiness.score(sentences)
+    assert scores.shape == (4,)
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert checkworthiness.score([]).shape == (0,)
+
+
+def test_given_embeddings_are_used_instead_of_recomputed():
+    sentences = [FACT, GREETING]
+    vectors = embedder().embed(sentences)
+    np.testing.assert_allclose(checkworthiness.score(sentences, vectors),
+                               checkworthiness.score(sentences), atol=1e-5)
+    swapped = checkworthiness.score(sentences, vectors[::-1].copy())
+    assert swapped[0] != pytest.approx(checkworthiness.score(sentences)[0], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "checkable"),
+    [
+        (FACT, True),
+        ("Five Russians were killed in the February 7 clash in Deir el-Zour.", True),
+        ("USA airstrike destroys Russian-made tank in Syria", True),  # a headline with a verb
+        ("Why did the unemployment rate fall in March?", False),  # question
+        (GREETING, False),
+        ("Thank you all for being here tonight with us.", False),
+        ("I think we should be much more careful with our allies.", False),  # pure opinion
+        ("We should invest in our roads and bridges again.", False),
+        ("I think unemployment fell to 4.1% in March.", True),  # opinion carrying a figure
+        ("Absolutely, that's right.", False),  # fragment
+        ("Russian Mercenaries In Syria", False),  # title-case heading
+    ],
+)
+def test_is_checkable(sentence, checkable):
+    assert checkworthiness.is_checkable(sentence) is checkable
+
+
+def test_weights_ship_as_package_data():
+    path = resources.files("factcheck.weights").joinpath(checkworthiness.WEIGHTS_FILE)
+    assert path.is_file()
+    model = checkworthiness._model()
+    width = 384 + len(checkworthiness.FEATURE_NAMES)
+    assert model["coef"].shape == (width, 1)
+    assert model["mean"].shape == model["scale"].shape == (width,)

@@ -1,0 +1,462 @@
+"""Train the offline engine's two small models and write their weights and metrics.
+
+    python training/train_offline.py --data ../shared/data --out factcheck/weights
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
+
+logger = logging.getLogger("train_offline")
+
+# The settings cross-validation chooses among (L2 strength; how far classes are rebalanced).
+CHECKWORTHINESS_ALPHAS, CHECKWORTHINESS_BALANCE = (0.1, 0.3, 1.0), (0.25, 0.5)
+STANCE_EVIDENCE_ALPHAS, STANCE_DIRECTION_ALPHAS = (0.1, 0.3), (0.3, 1.0, 3.0)
+
+
+class EmbeddingCache:
+    """Sentence embeddings kept on disk by text hash, so that re-runs embed nothing twice."""
+
+    def __init__(self, folder: Path, chunk: int = 1000) -> None:
+        self.folder, self.chunk = folder, chunk
+        folder.mkdir(parents=True, exist_ok=True)
+        self._rows: dict[str, np.ndarray] = {}
+        for part in sorted(folder.glob("part-*.npz")):
+            data = np.load(part)
+            self._rows.update(zip(data["keys"].tolist(), data["vectors"]))
+        self._embedder = None
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of `texts`, computing (and saving) only the ones not cached yet."""
+        keys = [_key(t) for t in texts]
+        missing = list({k: t for k, t in zip(keys, texts) if k not in self._rows}.items())
+        for start in range(0, len(missing), self.chunk):
+            batch = missing[start : start + self.chunk]
+            t0 = time.time()
+            vectors = self._model().embed([t for _, t in batch])
+            self._save([k for k, _ in batch], vectors)
+            logger.info("embedded %d/%d new texts (%.0fs)", start + len(batch), len(missing),
+                        time.time() - t0)
+        return np.stack([self._rows[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+
+    def _model(self):
+        if self._embedder is None:
+            from factcheck.weights import embedder
+
+            self._embedder = embedder()
+        return self._embedder
+
+    def _save(self, keys: list[str], vectors: np.ndarray) -> None:
+        index = len(list(self.folder.glob("part-*.npz")))
+        np.savez(self.folder / f"part-{index:05d}.npz", keys=np.array(keys), vectors=vectors)
+        self._rows.update(zip(keys, vectors))
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+# --- logistic regression -------------------------------------------------------------------
+
+
+def fit_logreg(
+    x: np.ndarray, y: np.ndarray, n_classes: int, alpha: float,
+    sample_weight: np.ndarray | None = None, iterations: int = 150,
+) -> dict[str, np.ndarray]:
+    """Multinomial L2 logistic regression on standardised x, by accelerated gradient descent."""
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    n = len(x)
+    xa = np.hstack([(x - mean) / scale, np.ones((n, 1))]).astype(np.float32)
+    xt = np.ascontiguousarray(xa.T)
+    w = np.ones(n) if sample_weight is None else sample_weight / sample_weight.mean()
+    w = w.astype(np.float32)
+    target = np.eye(n_classes, dtype=np.float32)[y]
+    step = 1.0 / (0.5 * _top_eigenvalue(xa, w) / n + alpha)
+    penalty = np.ones((xa.shape[1], 1), np.float32)
+    penalty[-1] = 0.0  # the intercept is not shrunk
+    theta = np.zeros((xa.shape[1], n_classes), np.float32)
+    ahead, t = theta.copy(), 1.0
+    for _ in range(iterations):  # FISTA: Nesterov momentum with a fixed 1/L step
+        grad = xt @ ((_softmax(xa @ ahead) - target) * w[:, None]) / n + alpha * penalty * ahead
+        new = ahead - step * grad
+        t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
+        ahead, theta, t = new + (t - 1.0) / t_next * (new - theta), new, t_next
+    return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32),
+            "coef": theta[:-1].astype(np.float32), "intercept": theta[-1].astype(np.float32)}
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    expd = np.exp(logits)
+    return expd / expd.sum(axis=1, keepdims=True)
+
+
+def _top_eigenvalue(xa: np.ndarray, w: np.ndarray, steps: int = 50) -> float:
+    vec = np.random.default_rng(0).normal(size=xa.shape[1])
+    for _ in range(steps):
+        vec = xa.T @ (w * (xa @ vec))
+        value = np.linalg.norm(vec)
+        vec /= value
+    return float(value)
+
+
+def balanced_weights(y: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """Per-row weights that give each class the same total weight (power < 1: partly)."""
+    counts = np.bincount(y)
+    return (len(y) / (len(counts) * counts[y])) ** power
+
+
+def grouped_folds(groups: list[str], k: int, seed: int) -> list[np.ndarray]:
+    """k test-index arrays; every group falls wholly in one fold."""
+    unique = sorted(set(groups))
+    order = np.random.default_rng(seed).permutation(len(unique))
+    fold_of = {unique[g]: n % k for n, g in enumerate(order)}
+    labels = np.array([fold_of[g] for g in groups])
+    return [np.flatnonzero(labels == f) for f in range(k)]
+
+
+def macro_f1(gold: np.ndarray, pred: np.ndarray, n_classes: int = 3) -> float:
+    """Mean over classes of F1 (a class never predicted nor present counts 0)."""
+    scores = []
+    for c in range(n_classes):
+        tp = np.sum((pred == c) & (gold == c))
+        denominator = np.sum(pred == c) + np.sum(gold == c)
+        scores.append(2.0 * tp / denominator if denominator else 0.0)
+    return float(np.mean(scores))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Rows of a JSON-lines file."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+# --- check-worthiness ----------------------------------------------------------------------
+
+
+def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Average precision of one ranked list (0 when it holds no positive)."""
+    order = np.argsort(-scores, kind="stable")
+    hits = labels[order] > 0
+    if not hits.any():
+        return 0.0
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float(precision[hits].mean())
+
+
+def mean_average_precision(scores: np.ndarray, labels: np.ndarray, groups: list[str]) -> float:
+    """CheckThat! MAP: rank within each group, average precision per group, mean over groups."""
+    group_array = np.array(groups)
+    values = [average_precision(scores[group_array == g], labels[group_array == g])
+              for g in sorted(set(groups))]
+    return float(np.mean(values))
+
+
+def _binary(model: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    # A two-class softmax is a sigmoid of the logit difference.
+    return {**model, "coef": model["coef"][:, 1:] - model["coef"][:, :1],
+            "intercept": model["intercept"][1:] - model["intercept"][:1]}
+
+
+def _transcript_folds_scores(x: np.ndarray, y: np.ndarray, groups: list[str], alpha: float,
+                             power: float, k: int, seed: int) -> np.ndarray:
+    """Out-of-fold scores: each transcript scored by a model that never saw it."""
+    from factcheck.checkworthiness import _sigmoid_scores
+
+    scores = np.zeros(len(y))
+    for test in grouped_folds(groups, k, seed):
+        train = np.setdiff1d(np.arange(len(y)), test)
+        model = _binary(fit_logreg(x[train], y[train], 2, alpha, balanced_weights(y[train], power)))
+        scores[test] = _sigmoid_scores(model, x[test])
+    return scores
+
+
+def train_checkworthiness(data: Path, cache: EmbeddingCache, seed: int,
+                          k: int = 5) -> tuple[dict, dict]:
+    """Cross-validate with whole transcripts held out, then fit on all; (weights, metrics)."""
+    from factcheck import checkworthiness
+
+    rows = read_jsonl(data / "checkthat2019" / "sentences_train.jsonl")
+    texts, groups = [r["text"] for r in rows], [r["group"] for r in rows]
+    y = np.array([int(r["label"]) for r in rows])
+    x = checkworthiness.features(texts, cache.embed(texts))
+    results = {}
+    for alpha in CHECKWORTHINESS_ALPHAS:
+        for power in CHECKWORTHINESS_BALANCE:
+            oof = _transcript_folds_scores(x, y, groups, alpha, power, k, seed)
+            results[f"alpha={alpha},balance={power}"] = mean_average_precision(oof, y, groups)
+            logger.info("check-worthiness alpha=%s balance=%s: MAP %.4f", alpha, power,
+                        results[f"alpha={alpha},balance={power}"])
+    best = max(results, key=results.get)
+    alpha, power = (float(part.split("=")[1]) for part in best.split(","))
+    embedding_only = _transcript_folds_scores(x[:, :384], y, groups, alpha, power, k, seed)
+    metrics = {
+        "cv": f"{k} folds of whole transcripts (19 CheckThat! 2019 training transcripts)",
+        "map_by_setting": results, "chosen": best, "map": results[best],
+        "map_embedding_only": mean_average_precision(embedding_only, y, groups),
+        "sentences": len(y), "positives": int(y.sum()),
+    }
+    model = _binary(fit_logreg(x, y, 2, alpha, balanced_weights(y, power)))
+    return model, metrics
+
+
+# --- stance --------------------------------------------------------------------------------
+
+LABELS = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]  # the column order of factcheck.offline_stance
+
+
+@dataclass
+class Passage:
+    """One claim with the sentences of one abstract (and their labels, when known)."""
+
+    claim: str
+    sentences: list[str]
+    labels: list[int]
+    label: int  # the abstract's stance
+
+
+def load_sentence_groups(data: Path) -> list[Passage]:
+    """sentence_pairs_train grouped back into (claim, abstract) passages, sentences in order."""
+    grouped: dict[str, list[dict]] = {}
+    for row in read_jsonl(data / "scifact" / "sentence_pairs_train.jsonl"):
+        grouped.setdefault(row["id"].rsplit("-", 1)[0], []).append(row)
+    passages = []
+    for rows in grouped.values():
+        rows.sort(key=lambda r: int(r["id"].rsplit("-", 1)[1]))
+        labels = [LABELS.index(r["label"]) for r in rows]
+        label = min(labels)  # any rationale sentence sets the abstract's stance
+        passages.append(Passage(rows[0]["claim"], [r["passage"] for r in rows], labels, label))
+    return passages
+
+
+def load_split_passages(data: Path) -> list[Passage]:
+    """pairs_train as the product sees it: the passage cut by factcheck.sentences."""
+    from factcheck.sentences import sentences
+
+    return [Passage(r["claim"], sentences(r["passage"]) or [r["passage"]], [],
+                    LABELS.index(r["label"]))
+            for r in read_jsonl(data / "scifact" / "pairs_train.jsonl")]
+
+
+def stance_features(passages: list[Passage], cache: EmbeddingCache) -> list[np.ndarray]:
+    """Per passage, the pair-feature rows of its sentences."""
+    from factcheck.offline_stance import pair_features
+
+    claims = cache.embed([p.claim for p in passages])
+    vectors = cache.embed([s for p in passages for s in p.sentences])
+    rows, offset = [], 0
+    for passage, claim_vec in zip(passages, claims):
+        block = vectors[offset : offset + len(passage.sentences)]
+        offset += len(passage.sentences)
+        rows.append(pair_features(passage.claim, claim_vec, passage.sentences, block))
+    return rows
+
+
+@dataclass
+class _Scored:
+    """A passage scored out of fold: what decide() needs, and the number rule's answer."""
+
+    probs: np.ndarray
+    cos: np.ndarray
+    rule: int | None
+
+
+def fit_stance(x: np.ndarray, y: np.ndarray, evidence: dict | None, direction_alpha: float,
+               evidence_alpha: float = 0.1, balance: float = 0.5) -> dict:
+    """The two stance models: evidence (rationale or not) and direction (refutes or supports)."""
+    from factcheck.offline_stance import RULE_NAMES
+
+    if evidence is None:
+        is_rationale = (y < 2).astype(int)
+        evidence = _binary(fit_logreg(x, is_rationale, 2, evidence_alpha,
+                                      balanced_weights(is_rationale, balance)))
+    rationale = y < 2
+    refutes = (y[rationale] == 1).astype(int)
+    direction = _binary(fit_logreg(x[rationale][:, -len(RULE_NAMES):], refutes, 2,
+                                   direction_alpha, balanced_weights(refutes), iterations=300))
+    model = {f"evidence_{key}": value for key, value in evidence.items()}
+    model.update({f"direction_{key}": value for key, value in direction.items()})
+    return model
+
+
+def _evidence_part(model: dict) -> dict:
+    return {key.removeprefix("evidence_"): value for key, value in model.items()
+            if key.startswith("evidence_")}
+
+
+def _fit_folds(blocks: list[np.ndarray], passages: list[Passage], fold: np.ndarray, k: int,
+               direction_alpha: float, evidence_alpha: float,
+               evidence_models: list[dict] | None = None) -> list[dict]:
+    """One stance model per fold, trained on the labelled sentences of the other folds' claims.
+
+    Evidence models already fitted for these folds can be passed in to vary only the direction.
+    """
+    x = np.vstack(blocks)
+    y = np.array([label for p in passages for label in p.labels])
+    row_fold = np.repeat(fold, [len(p.sentences) for p in passages])
+    return [fit_stance(x[row_fold != f], y[row_fold != f],
+                       _evidence_part(evidence_models[f]) if evidence_models else None,
+                       direction_alpha, evidence_alpha) for f in range(k)]
+
+
+def _score_out_of_fold(passages: list[Passage], blocks: list[np.ndarray], fold: np.ndarray,
+                       models: list[dict]) -> list[_Scored]:
+    from factcheck.offline_stance import number_rule, predict
+
+    scored = []
+    for passage, block, f in zip(passages, blocks, fold):
+        cos = block[:, 2 * 384]  # the first rule feature is the cosine
+        rule = number_rule(passage.claim, passage.sentences, cos)
+        scored.append(_Scored(predict(models[f], block), cos,
+                              None if rule is None else LABELS.index(rule.stance.value)))
+    return scored
+
+
+def _decide_all(scored: list[_Scored], min_evidence: float, min_direction: float) -> np.ndarray:
+    from factcheck.offline_stance import decide
+
+    return np.array([s.rule if s.rule is not None else
+                     LABELS.index(decide(s.probs, s.cos, min_evidence, min_direction).stance.value)
+                     for s in scored])
+
+
+def _best_thresholds(scored: list[_Scored], gold: np.ndarray) -> tuple[float, float, float]:
+    """(min_evidence, min_direction, macro-F1) maximising macro-F1 over a small grid."""
+    best = (0.5, 0.5, -1.0)
+    for min_evidence in np.arange(0.1, 0.91, 0.05):
+        for min_direction in np.arange(0.5, 0.81, 0.05):
+            f1 = macro_f1(gold, _decide_all(scored, min_evidence, min_direction))
+            if f1 > best[2]:
+                best = (round(float(min_evidence), 2), round(float(min_direction), 2), f1)
+    return best
+
+
+def _cross_fitted(scored: list[_Scored], gold: np.ndarray, fold: np.ndarray, k: int) -> np.ndarray:
+    """Abstract predictions whose thresholds were tuned on the other folds only."""
+    pred = np.zeros(len(gold), dtype=int)
+    for f in range(k):
+        others = np.flatnonzero(fold != f)
+        e, d, _ = _best_thresholds([scored[i] for i in others], gold[others])
+        mine = np.flatnonzero(fold == f)
+        pred[mine] = _decide_all([scored[i] for i in mine], e, d)
+    return pred
+
+
+def _claim_folds(passages: list[Passage], k: int, seed: int) -> dict[str, int]:
+    claims = [p.claim for p in passages]
+    folds = grouped_folds(claims, k, seed)
+    return {claims[i]: f for f, idx in enumerate(folds) for i in idx}
+
+
+def train_stance(data: Path, cache: EmbeddingCache, seed: int, k: int = 5) -> tuple[dict, dict]:
+    """Grouped-by-claim CV of the stance model and its thresholds, then a fit on everything."""
+    train, split = load_sentence_groups(data), load_split_passages(data)
+    train_blocks, split_blocks = stance_features(train, cache), stance_features(split, cache)
+    fold_of = _claim_folds(train + split, k, seed)
+    train_fold = np.array([fold_of[p.claim] for p in train])
+    split_fold = np.array([fold_of[p.claim] for p in split])
+    gold = np.array([p.label for p in split])
+    gold_sentences = np.array([label for p in train for label in p.labels])
+    train_gold = np.array([p.label for p in train])
+    results: dict[str, dict] = {}
+    scored_by_key: dict[str, list[_Scored]] = {}
+    for evidence_alpha in STANCE_EVIDENCE_ALPHAS:
+        fitted = None
+        for direction_alpha in STANCE_DIRECTION_ALPHAS:
+            fitted = _fit_folds(train_blocks, train, train_fold, k, direction_alpha,
+                                evidence_alpha, fitted)
+            scored = _score_out_of_fold(split, split_blocks, split_fold, fitted)
+            in_train = _score_out_of_fold(train, train_blocks, train_fold, fitted)
+            key = f"evidence_alpha={evidence_alpha},direction_alpha={direction_alpha}"
+            scored_by_key[key] = scored
+            results[key] = {
+                "abstract_macro_f1": macro_f1(gold, _cross_fitted(scored, gold, split_fold, k)),
+                "sentence_macro_f1": macro_f1(
+                    gold_sentences, np.concatenate([s.probs.argmax(1) for s in in_train])),
+                "gold_sentences_abstract_macro_f1": macro_f1(
+                    train_gold, _cross_fitted(in_train, train_gold, train_fold, k)),
+            }
+            logger.info("stance %s: %s", key, results[key])
+    chosen = max(results, key=lambda key: results[key]["abstract_macro_f1"])
+    evidence_alpha, direction_alpha = (float(part.split("=")[1]) for part in chosen.split(","))
+    model = fit_stance(np.vstack(train_blocks), gold_sentences, None, direction_alpha,
+                       evidence_alpha)
+    scored = scored_by_key[chosen]
+    min_evidence, min_direction, _ = _best_thresholds(scored, gold)
+    model["min_evidence"], model["min_direction"] = np.float32(min_evidence), np.float32(min_direction)
+    metrics = _stance_report(results, chosen, scored, gold, split_fold, k)
+    metrics.update(min_evidence=min_evidence, min_direction=min_direction)
+    return model, metrics
+
+
+def _stance_report(results: dict, chosen: str, scored: list[_Scored], gold: np.ndarray,
+                   fold: np.ndarray, k: int) -> dict:
+    pred = _cross_fitted(scored, gold, fold, k)
+    confusion = np.zeros((3, 3), dtype=int)
+    np.add.at(confusion, (gold, pred), 1)
+    majority = np.full(len(gold), np.bincount(gold).argmax())
+    return {
+        "cv": f"{k}-fold cross-validation grouped by claim; thresholds tuned on the other folds",
+        "by_setting": results, "chosen": chosen, **results[chosen],
+        "abstract_majority_macro_f1": macro_f1(gold, majority),
+        "abstract_confusion_rows_gold_cols_pred": {
+            "labels": LABELS, "matrix": confusion.tolist()},
+        "number_rule_fired": int(sum(s.rule is not None for s in scored)),
+    }
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train both models, print the cross-validated numbers, write weights and metrics.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=Path("factcheck/weights"))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/factcheck-embcache"),
+                        help="embeddings of the training texts, kept between runs")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--only", choices=["checkworthiness", "stance"], default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    np.random.seed(args.seed)
+    cache, metrics_path = EmbeddingCache(args.cache), args.out / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    started = time.time()
+    if args.only in (None, "checkworthiness"):
+        model, metrics["checkworthiness"] = train_checkworthiness(args.data, cache, args.seed)
+        np.savez(args.out / "checkworthiness.npz", **model)
+    if args.only in (None, "stance"):
+        model, metrics["stance"] = train_stance(args.data, cache, args.seed)
+        np.savez(args.out / "stance.npz", **model)
+    metrics["embedder"], metrics["seed"] = "all-MiniLM-L6-v2", args.seed
+    metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(_headline(metrics), indent=2))
+    logger.info("done in %.0fs", time.time() - started)
+    return 0
+
+
+def _headline(metrics: dict) -> dict:
+    check, stance = metrics.get("checkworthiness", {}), metrics.get("stance", {})
+    return {
+        "checkworthiness_cv_map": check.get("map"),
+        "checkworthiness_cv_map_embedding_only": check.get("map_embedding_only"),
+        "stance_cv_abstract_macro_f1": stance.get("abstract_macro_f1"),
+        "stance_cv_sentence_macro_f1": stance.get("sentence_macro_f1"),
+        "stance_abstract_majority_macro_f1": stance.get("abstract_majority_macro_f1"),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
