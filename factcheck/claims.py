@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factcheck import checkworthiness
+from factcheck import checkworthiness, contradictions
 from factcheck.models import Article, Claim
 from factcheck.sentences import split_sentences
 from factcheck.settings import Settings
@@ -28,9 +28,14 @@ def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
     ]
     if not spans:
         return []
-    scores = checkworthiness.score([article.text[s:e] for s, e in spans])
-    ranked = sorted(range(len(spans)), key=lambda i: -scores[i])
-    kept = sorted(i for i in ranked[:max_claims] if scores[i] >= MIN_CHECKWORTHINESS)
+    texts = [article.text[s:e] for s, e in spans]
+    scores = checkworthiness.score(texts)
+    # A figure that disagrees with another figure of the same article is always worth a check.
+    conflicted = contradictions.conflicting(texts)
+    ranked = sorted(range(len(spans)), key=lambda i: (i not in conflicted, -scores[i]))
+    kept = sorted(
+        i for i in ranked[:max_claims] if scores[i] >= MIN_CHECKWORTHINESS or i in conflicted
+    )
     return [
         Claim(
             id=n,

@@ -18,13 +18,25 @@ TOLERANCE = 0.2
 
 def find(claims: list[Claim]) -> list[Contradiction]:
     """Every pair of claims that gives conflicting figures, with the figures in the reason."""
-    counted = [(claim, quantities(claim.text)) for claim in claims]
+    return [
+        Contradiction(first=claims[i].id, second=claims[j].id,
+                      reason=_reason(claims[i].text, claims[j].text, a, b))
+        for i, j, a, b in _conflicts([c.text for c in claims])
+    ]
+
+
+def conflicting(texts: list[str]) -> set[int]:
+    """Indices of the texts whose figures conflict with another text's."""
+    return {k for i, j, _, _ in _conflicts(texts) for k in (i, j)}
+
+
+def _conflicts(texts: list[str]) -> list[tuple[int, int, Quantity, Quantity]]:
+    counted = [quantities(text) for text in texts]
     found = []
-    for (first, first_qs), (second, second_qs) in combinations(counted, 2):
-        pair = _first_conflict(first_qs, second_qs)
+    for i, j in combinations(range(len(texts)), 2):
+        pair = _first_conflict(counted[i], counted[j])
         if pair:
-            found.append(Contradiction(first=first.id, second=second.id,
-                                       reason=_reason(first, second, *pair)))
+            found.append((i, j, *pair))
     return found
 
 
@@ -51,6 +63,6 @@ def _differ(x: float, y: float) -> bool:
 _MEASURES = {"killed": "death toll", "injured": "number of injured", "arrested": "number of arrests"}
 
 
-def _reason(first: Claim, second: Claim, a: Quantity, b: Quantity) -> str:
+def _reason(first: str, second: str, a: Quantity, b: Quantity) -> str:
     measure = _MEASURES.get(a.event or "", f"number of {a.event or a.unit}")
-    return f"{measure} differs: “{describe(a, first.text)}” vs “{describe(b, second.text)}”"
+    return f"{measure} differs: “{describe(a, first)}” vs “{describe(b, second)}”"

@@ -91,7 +91,10 @@ def _check_claims(
         return []
     progress("searching", 0, len(claims))
     hits = store.search_many([c.text for c in claims], k=settings.top_k)
-    passages = [[_passage(h) for h in claim_hits] for claim_hits in hits]
+    passages = [
+        [_passage(h) for h in claim_hits if _related(h, settings.min_similarity)]
+        for claim_hits in hits
+    ]
     judged = _judge_all(claims, passages, settings, engine, progress)
     return [
         ClaimCheck(claim=c, verdict=verdict.decide(ev), evidence=_ordered(ev))
@@ -133,6 +136,12 @@ def _judge_function(engine: str, settings: Settings) -> Callable[[Claim, list[Pa
 def _ordered(evidence: list[Evidence]) -> list[Evidence]:
     # Decisive evidence first, strongest first; unrelated passages last.
     return sorted(evidence, key=lambda e: (e.stance.value == "NOT_ENOUGH_INFO", -e.confidence))
+
+
+def _related(hit: Hit, min_similarity: float) -> bool:
+    # Search always returns its k best, even from a collection that knows nothing of the
+    # topic; judging those would cost time and invite false verdicts.
+    return hit.similarity is None or hit.similarity >= min_similarity
 
 
 def _passage(hit: Hit) -> Passage:

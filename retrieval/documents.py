@@ -27,6 +27,9 @@ class Hit:
     title: str | None = None
     url: str | None = None
     date: str | None = None
+    # Cosine of the chunk's vector and the query's (None in lexical mode): an absolute measure
+    # of relatedness, where `score` only ranks the candidates of one query against each other.
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,7 @@ class SourceStore:
         if vectors is not None and mode == "hybrid":
             self._score_lexical_only(vectors, dense, lexical)
         return self._hits(
-            [_rank(d, lex, mode, self.dense_weight)[:k] for d, lex in zip(dense, lexical)]
+            [_rank(d, lex, mode, self.dense_weight)[:k] for d, lex in zip(dense, lexical)], dense
         )
 
     def _dense(self, vectors: np.ndarray, pool: int) -> list[dict[str, float]]:
@@ -313,7 +313,8 @@ class SourceStore:
                 if cid not in d and cid in stored:
                     d[cid] = float(stored[cid] @ vector)
 
-    def _hits(self, ranked: list[list[tuple[str, float]]]) -> list[list[Hit]]:
+    def _hits(self, ranked: list[list[tuple[str, float]]], dense: list[dict[str, float]]
+              ) -> list[list[Hit]]:
         wanted = sorted({cid for r in ranked for cid, _ in r})
         if not wanted:
             return [[] for _ in ranked]
@@ -322,7 +323,10 @@ class SourceStore:
             cid: (text, meta or {})
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
         }
-        return [[_hit(cid, score, *rows[cid]) for cid, score in r if cid in rows] for r in ranked]
+        return [
+            [_hit(cid, score, *rows[cid], similarity=d.get(cid)) for cid, score in r if cid in rows]
+            for r, d in zip(ranked, dense)
+        ]
 
     # --- catalogue --------------------------------------------------------------------------
 
@@ -392,11 +396,13 @@ def _rank(
     return [(cid, score / matched[0][1]) for cid, score in matched]
 
 
-def _hit(cid: str, score: float, text: str, meta: dict[str, Any]) -> Hit:
+def _hit(cid: str, score: float, text: str, meta: dict[str, Any],
+         similarity: float | None = None) -> Hit:
     return Hit(
         chunk_id=cid,
         text=text,
         score=score,
+        similarity=similarity,
         source_id=str(meta.get("source_id", "")),
         title=meta.get("title"),
         url=meta.get("url"),

@@ -36,3 +36,14 @@ def test_different_injury_counts_conflict():
     [conflict] = find(claims)
     assert (conflict.first, conflict.second) == (1, 2)
     assert "injured" in conflict.reason
+
+
+def test_offline_claims_keep_every_conflicting_figure_under_the_cap():
+    from factcheck.claims import extract_claims_offline
+    from factcheck.models import Article
+
+    claims = extract_claims_offline(Article(text=SEED.read_text()), max_claims=10)
+    texts = " ".join(c.text for c in claims)
+    for figure in ("baker’s dozen", "the five Russians", "as many as 200", "15 Russians", "100 or so"):
+        assert figure in texts, figure
+    assert len(claims) == 10

@@ -5,6 +5,14 @@ from factcheck.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def test_env_example_is_generated_from_the_settings():
+    from factcheck.settings import env_example
+
+    assert (ROOT / ".env.example").read_text() == env_example(), (
+        "run: python -m factcheck.settings > .env.example"
+    )
+
+
 def test_env_example_lists_exactly_the_settings():
     lines = (ROOT / ".env.example").read_text().splitlines()
     names = {line.split("=", 1)[0].lower() for line in lines if line and not line.startswith("#")}
