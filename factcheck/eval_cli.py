@@ -29,6 +29,8 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
             sub.add_argument(flag, type=Path, required=True)
         if kind == "retrieval":
             sub.add_argument("--k", type=int, default=10)
+            sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
+                             help="search mode: hybrid, or one of its halves for comparison")
         sub.add_argument("--engine", choices=["offline", "llm"])
         sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(run=_run_eval, kind=kind)
@@ -36,7 +38,7 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
 
 def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.kind == "retrieval":
-        result = evaluation.eval_retrieval(args.corpus, args.claims, settings, k=args.k)
+        result = evaluation.eval_retrieval(args.corpus, args.claims, settings, args.k, args.mode)
     elif args.kind == "stance":
         result = evaluation.eval_stance(args.pairs, settings)
     elif args.kind == "checkworthiness":

@@ -25,12 +25,17 @@ STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
 VERDICT_TO_STANCE = {Label.SUPPORTED: "SUPPORTS", Label.CONTRADICTED: "REFUTES"}
 
 
-def eval_retrieval(corpus: Path, claims: Path, settings: Settings, k: int = 10) -> dict:
-    """nDCG@10, recall@5/@10 and MRR@10 of search over a temporary collection of `corpus`."""
+def eval_retrieval(
+    corpus: Path, claims: Path, settings: Settings, k: int = 10, mode: str = "hybrid"
+) -> dict:
+    """nDCG@10, recall@5/@10 and MRR@10 of search over a temporary collection of `corpus`.
+
+    `mode` "lexical" or "dense" measures one half of the hybrid search the same way.
+    """
     rows = [r for r in read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
     started = time.perf_counter()
     with _temporary_store(corpus, settings) as store:
-        results = store.search_many([r["claim"] for r in rows], k=max(k, 10) * 3)
+        results = store.search_many([r["claim"] for r in rows], k=max(k, 10) * 3, mode=mode)
     ranked = [[hit.source_id for hit in hits] for hits in results]
     gold = [{str(g) for g in r["gold_ids"]} for r in rows]
     return {

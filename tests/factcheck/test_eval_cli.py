@@ -25,6 +25,12 @@ def test_eval_retrieval(capsys):
     assert result["ndcg@10"] > 0.7  # 20 abstracts: each claim's cited abstract ranks near the top
 
 
+def test_eval_retrieval_lexical_half_is_measured_the_same_way(capsys):
+    files = ["--corpus", str(DATA / "corpus.jsonl"), "--claims", str(DATA / "claims.jsonl")]
+    lexical = eval_json(capsys, "retrieval", *files, "--mode", "lexical")
+    assert lexical["n"] == 10 and 0 < lexical["ndcg@10"] <= 1
+
+
 def test_eval_retrieval_never_touches_the_users_collection(capsys, tmp_path):
     eval_json(capsys, "retrieval", "--corpus", str(DATA / "corpus.jsonl"),
               "--claims", str(DATA / "claims.jsonl"))
