@@ -42,7 +42,10 @@ def judgements(first: str, second: str) -> dict:
 @pytest.fixture
 def llm_settings(openai_server, tmp_path) -> Settings:
     server, settings = openai_server
-    settings = settings.model_copy(update={"data_dir": tmp_path / "data", "top_k": 2})
+    # Every passage is judged here; test_unrelated_passages_cost_no_call covers the filter.
+    settings = settings.model_copy(
+        update={"data_dir": tmp_path / "data", "top_k": 2, "min_similarity": 0.0}
+    )
     open_store(settings).ingest(SOURCES)
     return settings
 
@@ -84,3 +87,16 @@ def test_cli_reports_an_llm_outage_in_one_line(openai_server, llm_settings, caps
     err = capsys.readouterr().err
     assert code == 1
     assert "LLM" in err and "Traceback" not in err
+
+
+def test_unrelated_passages_cost_no_call(openai_server, llm_settings):
+    server, _ = openai_server
+    server.answer({"claims": [
+        {"claim": "The Eiffel Tower was painted green in 1999.", "checkworthiness": 0.7,
+         "source_sentence": "The Eiffel Tower was painted green in 1999."},
+    ]})
+    settings = llm_settings.model_copy(update={"min_similarity": 0.3})
+    report = check("The Eiffel Tower was painted green in 1999.", settings)
+    assert len(server.chat_requests) == 1  # claims only: no passage was close enough to judge
+    [checked] = report.claims
+    assert checked.verdict.label.value == "NOT_ENOUGH_EVIDENCE" and checked.evidence == []
