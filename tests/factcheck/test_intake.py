@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fakes.documents import make_pdf
 
 from factcheck import netguard
 from factcheck.errors import BadInputError, FetchError
@@ -28,35 +29,6 @@ ministry said on Tuesday, raising its earlier figure of 85.</p>
 <p>Rescue teams are still searching collapsed buildings in three districts, and officials warned
 that the number of victims could rise further as roads reopen.</p>
 </article><footer>Copyright 2024 Example News.</footer></body></html>"""
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF showing `lines`, written by hand (pypdf cannot draw text)."""
-    stream = (
-        "BT /F1 12 Tf 72 720 Td " + " ".join(f"({line}) Tj 0 -16 Td" for line in lines) + " ET"
-    )
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            "/Resources << /Font << /F1 5 0 R >> >> >>"
-        ),
-        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return bytes(out)
 
 
 PDF = make_pdf(["The ministry counted 120 victims.", "Shelters hold 2,000 people."])
