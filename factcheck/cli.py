@@ -44,9 +44,12 @@ def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str =
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = get_settings()
-    if getattr(args, "engine", None):
-        settings = settings.model_copy(update={"engine": args.engine})
-    return settings
+    # Command-line flags override the environment for this run only.
+    flags = {"engine": "engine", "prompts": "prompts_dir", "model": "llm_model",
+             "replay_only": "llm_replay_only"}
+    update = {field: getattr(args, flag) for flag, field in flags.items()
+              if getattr(args, flag, None)}
+    return settings.model_copy(update=update) if update else settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,8 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     bot.set_defaults(run=_run_bot)
 
     from factcheck.eval_cli import add_eval_commands
+    from factcheck.prompt_cli import add_prompt_commands
 
     add_eval_commands(commands)
+    add_prompt_commands(commands)
     return parser
 
 

@@ -119,7 +119,7 @@ def judge_llm(
     if not passages:
         return []
     prompt = load_prompt("stance", settings.prompts_dir)
-    messages = prompt.render(claim=claim.text, passages=_number_passages(passages))
+    messages = prompt.render(claim=claim.text, passages=number_passages(passages))
 
     def all_judged(answer: StanceAnswer) -> str | None:
         missing = set(range(1, len(passages) + 1)) - {j.passage for j in answer.judgements}
@@ -381,7 +381,8 @@ def _most_similar(
     return best, best_score
 
 
-def _number_passages(passages: list[Passage]) -> str:
+def number_passages(passages: list[Passage]) -> str:
+    """The passages as the stance prompt shows them: '[n] title (date): text' blocks."""
     blocks = []
     for number, passage in enumerate(passages, start=1):
         source = " ".join(

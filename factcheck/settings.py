@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(3, description="Retries of a failed or malformed LLM answer.")
     llm_concurrency: int = Field(4, description="Claims judged by the LLM at the same time.")
     prompts_dir: Path | None = Field(None, description="Folder of prompt YAML files to use instead of the shipped ones.")
+    llm_cache: bool = Field(True, description="Keep LLM answers on disk by (model, prompt, input) and reuse them.")
+    llm_cache_db: Path | None = Field(None, description="SQLite file of cached LLM answers; default DATA_DIR/llm_cache.sqlite.")
+    llm_replay_only: bool = Field(False, description="Answer only from the LLM cache; a miss is an error (tests, CI).")
+    llm_price_in: float | None = Field(None, description="USD per million input tokens, for run records' cost (known OpenAI models are built in).")
+    llm_price_out: float | None = Field(None, description="USD per million output tokens, for run records' cost.")
+    runs_dir: Path = Field(Path("runs"), description="Where `factcheck eval` saves its run records.")
 
     # Retrieval
     data_dir: Path = Field(Path("data"), description="Where the embedded Chroma and the indexes live.")
