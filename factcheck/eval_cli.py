@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from factcheck import evaluation
+from factcheck import evaluation, runs
 from factcheck.settings import Settings
 
 
@@ -32,11 +33,33 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
             sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
                              help="search mode: hybrid, or one of its halves for comparison")
         sub.add_argument("--engine", choices=["offline", "llm"])
+        sub.add_argument("--model", help="LLM model for this run (default: LLM_MODEL)")
+        sub.add_argument("--prompts", type=Path, metavar="DIR",
+                         help="a folder of prompt variants (missing files: the shipped ones)")
+        sub.add_argument("--replay-only", action="store_true",
+                         help="answer only from the LLM cache; a miss is an error")
         sub.add_argument("--json", action="store_true", help="print one JSON object")
-        sub.set_defaults(run=_run_eval, kind=kind)
+        sub.set_defaults(run=_run_eval, kind=kind, files=files)
 
 
 def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    files = {flag.lstrip("-"): getattr(args, flag.lstrip("-")) for flag in args.files}
+    before = runs.usage_snapshot(settings)
+    with runs.recording() as recorder:
+        result = _measure(args, settings)
+    options = {"k": args.k, "mode": args.mode} if args.kind == "retrieval" else {}
+    record = runs.build_record(args.kind, files, settings, result, recorder, before, options)
+    path = runs.save_run(record, settings.runs_dir)
+    # stdout is the evaluation contract; the record's path goes to stderr.
+    print(f"run saved: {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_table(args.kind, result)
+    return 0
+
+
+def _measure(args: argparse.Namespace, settings: Settings) -> dict:
     if args.kind == "retrieval":
         result = evaluation.eval_retrieval(args.corpus, args.claims, settings, args.k, args.mode)
     elif args.kind == "stance":
@@ -45,11 +68,7 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
         result = evaluation.eval_checkworthiness(args.sentences, settings)
     else:
         result = evaluation.eval_verdicts(args.corpus, args.claims, settings)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        _print_table(args.kind, result)
-    return 0
+    return result
 
 
 def _print_table(kind: str, result: dict) -> None:

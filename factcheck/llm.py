@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -75,6 +76,28 @@ class StanceAnswer(BaseModel):
 
     judgements: list[PassageJudgement]
 
+
+class UsageMeter:
+    """Tokens sent and received by this process's LLM calls (cache hits cost none)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = self.tokens_in = self.tokens_out = 0
+
+    def add(self, tokens_in: int, tokens_out: int) -> None:
+        """Count one answered call."""
+        with self._lock:
+            self.calls += 1
+            self.tokens_in += tokens_in
+            self.tokens_out += tokens_out
+
+    def snapshot(self) -> tuple[int, int, int]:
+        """(calls, tokens in, tokens out) so far; subtract two snapshots for one run's share."""
+        with self._lock:
+            return self.calls, self.tokens_in, self.tokens_out
+
+
+usage = UsageMeter()
 
 # The models named by the prompt files' `output_schema`.
 ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
@@ -223,11 +246,10 @@ def _ask(
 def _invoke(model: BaseChatModel, messages: list[tuple[str, str]], settings: Settings) -> str:
     with _translated_errors(settings, settings.llm_model):
         reply = model.invoke(messages, response_format=_JSON_MODE)
-    usage = getattr(reply, "usage_metadata", None)
-    if usage:
-        logger.debug(
-            "LLM call: %d tokens in, %d out", usage["input_tokens"], usage["output_tokens"]
-        )
+    counted = getattr(reply, "usage_metadata", None) or {}
+    usage.add(counted.get("input_tokens", 0), counted.get("output_tokens", 0))
+    logger.debug("LLM call: %s tokens in, %s out",
+                 counted.get("input_tokens"), counted.get("output_tokens"))
     content = reply.content
     if isinstance(content, str):
         return content

@@ -1,0 +1,293 @@
+"""Run records of `factcheck eval`: what was measured, with what, and each example's prediction.
+
+A record is one JSON file under RUNS_DIR. `recording()` collects the per-example predictions and
+latencies while an evaluation runs; `save_run()` writes the record; `compare_runs()` diffs two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from factcheck import evaluation
+from factcheck.errors import BadInputError, FactcheckError
+from factcheck.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# USD per million tokens (input, output), as published by OpenAI in 2025; LLM_PRICE_IN/OUT win.
+KNOWN_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+}
+
+
+class Prediction(BaseModel):
+    """One example's gold answer and what the system predicted."""
+
+    id: str
+    gold: Any
+    predicted: Any
+
+
+class Usage(BaseModel):
+    """LLM requests made during the run (answers from the cache cost nothing)."""
+
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None = Field(description="Estimated; null when the model's price is unknown.")
+
+
+class RunRecord(BaseModel):
+    """Everything needed to tell two evaluation runs apart."""
+
+    time: str
+    kind: str
+    git_commit: str | None
+    git_dirty: bool | None
+    datasets: dict[str, dict[str, str]] = Field(description="Flag -> path and sha256 of the file.")
+    engine: str
+    model: str
+    prompts: dict[str, str] = Field(description="Prompt name -> 'version:sha256 prefix' (LLM).")
+    options: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(description="Exactly what `factcheck eval --json` printed.")
+    latency_p50: float | None = Field(description="Seconds per example, median.")
+    latency_p95: float | None
+    usage: Usage | None
+    predictions: list[Prediction]
+
+
+class Recorder:
+    """Predictions and per-example seconds collected while an evaluation runs."""
+
+    def __init__(self) -> None:
+        self.predictions: list[Prediction] = []
+        self.seconds: list[float] = []
+        self.ranked: list[list[str]] = []  # retrieval: each query's top ten source ids
+        self._lock = threading.Lock()
+
+    def add(self, prediction: Prediction, seconds: float | None = None) -> None:
+        """Record one example (thread-safe: evaluations judge examples concurrently)."""
+        with self._lock:
+            self.predictions.append(prediction)
+            if seconds is not None:
+                self.seconds.append(seconds)
+
+
+@contextmanager
+def recording() -> Iterator[Recorder]:
+    """Collect each example's prediction and latency from the evaluation run inside the block."""
+    recorder = Recorder()
+    # evaluation.py exposes no per-example hook, so its two seams are wrapped for the block:
+    # the per-row mapper (stance, verdicts) and the temporary store's batch search (retrieval).
+    with _replaced(evaluation, "_map_concurrently", _timed_mapper(recorder)), \
+            _replaced(evaluation, "_temporary_store", _recording_store(recorder)):
+        yield recorder
+
+
+def _timed_mapper(recorder: Recorder) -> Callable:
+    original = evaluation._map_concurrently
+
+    def mapper(function: Callable[[dict], str], rows: list[dict], settings: Settings) -> list:
+        def timed(row: dict) -> str:
+            started = time.perf_counter()
+            try:
+                predicted = function(row)
+            except FactcheckError as exc:
+                raise type(exc)(f"example {row.get('id')!r}: {exc}") from exc
+            gold = row.get("label")
+            recorder.add(Prediction(id=str(row.get("id")), gold=gold, predicted=predicted),
+                         time.perf_counter() - started)
+            return predicted
+
+        return original(timed, rows, settings)
+
+    return mapper
+
+
+def _recording_store(recorder: Recorder) -> Callable:
+    original = evaluation._temporary_store
+
+    @contextmanager
+    def temporary_store(corpus: Path, settings: Settings) -> Iterator[Any]:
+        with original(corpus, settings) as store:
+            yield _SearchRecorder(store, recorder)
+
+    return temporary_store
+
+
+class _SearchRecorder:
+    """A store whose batch search keeps each query's top ten source ids (retrieval runs)."""
+
+    def __init__(self, store: Any, recorder: Recorder) -> None:
+        self._store = store
+        self._recorder = recorder
+
+    def search_many(self, queries: list[str], *args: Any, **kwargs: Any) -> Any:
+        """The store's search_many, remembering the ranking for the run record."""
+        results = self._store.search_many(queries, *args, **kwargs)
+        self._recorder.ranked.extend([[hit.source_id for hit in hits][:10] for hits in results])
+        return results
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+@contextmanager
+def _replaced(module: Any, name: str, replacement: Any) -> Iterator[None]:
+    original = getattr(module, name)
+    setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def build_record(
+    kind: str, files: dict[str, Path], settings: Settings, metrics: dict, recorder: Recorder,
+    usage_before: tuple[int, int, int], options: dict[str, Any] | None = None,
+) -> RunRecord:
+    """The run record of one evaluation, from its inputs, its metrics and what was recorded."""
+    engine = settings.resolved_engine()
+    predictions = recorder.predictions
+    if kind == "retrieval" and recorder.ranked:
+        predictions = _retrieval_predictions(files["claims"], recorder.ranked)
+    commit, dirty = git_state()
+    return RunRecord(
+        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        kind=kind, git_commit=commit, git_dirty=dirty,
+        datasets={flag: {"path": str(path), "sha256": dataset_sha256(path)}
+                  for flag, path in files.items()},
+        engine=engine,
+        model=settings.llm_model if engine == "llm" else _offline_model(),
+        prompts=_prompts(settings) if engine == "llm" else {},
+        options=options or {}, metrics=metrics,
+        latency_p50=percentile(recorder.seconds, 50), latency_p95=percentile(recorder.seconds, 95),
+        usage=_usage(settings, usage_before) if engine == "llm" else None,
+        predictions=sorted(predictions, key=lambda p: p.id),
+    )
+
+
+def usage_snapshot(settings: Settings) -> tuple[int, int, int]:
+    """The LLM usage counters now (zeros for the offline engine, which never imports the LLM)."""
+    if settings.resolved_engine() != "llm":
+        return 0, 0, 0
+    from factcheck.llm import usage
+
+    return usage.snapshot()
+
+
+def save_run(record: RunRecord, runs_dir: Path) -> Path:
+    """Write the record as runs_dir/<time>-<kind>-<engine>.json; returns its path."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{record.time.replace(':', '').replace('+0000', 'Z')}-{record.kind}-{record.engine}"
+    path, number = runs_dir / f"{stem}.json", 1
+    while path.exists():  # two runs in the same second
+        number += 1
+        path = runs_dir / f"{stem}-{number}.json"
+    path.write_text(record.model_dump_json(indent=2), encoding="utf-8")
+    return path
+
+
+def load_run(path: Path) -> RunRecord:
+    """Read a run record; a missing or foreign file is a BadInputError naming it."""
+    try:
+        return RunRecord.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read the run record ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise BadInputError(f"{path}: not a run record of `factcheck eval`") from exc
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (nearest rank) of values, rounded to the millisecond; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil without floats
+    return round(ordered[int(rank) - 1], 3)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dataset_sha256(path: Path) -> str:
+    """sha256 of a file, or of a folder's files (relative names and contents, in order)."""
+    if not path.is_dir():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for member in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{member.relative_to(path).as_posix()}\0{file_sha256(member)}\n".encode())
+    return digest.hexdigest()
+
+
+def git_state() -> tuple[str | None, bool | None]:
+    """(commit, has uncommitted changes) of the code's git checkout; (None, None) outside one."""
+    try:
+        commit = _git("rev-parse", "HEAD")
+        dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit, dirty
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True,
+                          timeout=10, check=True)
+    return done.stdout.strip()
+
+
+def _retrieval_predictions(claims: Path, ranked: list[list[str]]) -> list[Prediction]:
+    # The same rows, in the same order, as eval_retrieval searched for.
+    rows = [r for r in evaluation.read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
+    return [Prediction(id=str(r["id"]), gold=sorted(map(str, r["gold_ids"])), predicted=top)
+            for r, top in zip(rows, ranked)]
+
+
+def _offline_model() -> str:
+    from factcheck.pipeline import OFFLINE_MODEL
+
+    weights = sorted((PACKAGE_DIR / "weights").glob("*.npz"))
+    digest = hashlib.sha256(b"".join(file_sha256(w).encode() for w in weights)).hexdigest()
+    return f"{OFFLINE_MODEL} weights:{digest[:12]}"
+
+
+def _prompts(settings: Settings) -> dict[str, str]:
+    from factcheck.llm import prompt_fingerprints
+
+    return prompt_fingerprints(settings)
+
+
+def _usage(settings: Settings, before: tuple[int, int, int]) -> Usage:
+    from factcheck.llm import usage
+
+    calls, tokens_in, tokens_out = (a - b for a, b in zip(usage.snapshot(), before))
+    prices = KNOWN_PRICES.get(settings.llm_model)
+    price_in = settings.llm_price_in if settings.llm_price_in is not None else (
+        prices[0] if prices else None)
+    price_out = settings.llm_price_out if settings.llm_price_out is not None else (
+        prices[1] if prices else None)
+    cost = None
+    if price_in is not None and price_out is not None:
+        cost = round((tokens_in * price_in + tokens_out * price_out) / 1e6, 6)
+    return Usage(calls=calls, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost)

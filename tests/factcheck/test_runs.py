@@ -1,0 +1,106 @@
+"""Run records of `factcheck eval`: saved beside stdout's unchanged contract, one per run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from factcheck import runs
+from factcheck.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+PAIRS = DATA / "pairs.jsonl"
+
+
+def stance_row_answer(server, stance: str, times: int) -> None:
+    for _ in range(times):
+        server.answer({"judgements": [{"passage": 1, "stance": stance, "confidence": 0.8}]})
+
+
+def saved_runs(tmp_path: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((tmp_path / "runs").glob("*.json"))]
+
+
+def test_offline_stance_run_record_has_metrics_predictions_and_provenance(capsys, tmp_path):
+    assert main(["eval", "stance", "--pairs", str(PAIRS), "--json"]) == 0
+    out, err = capsys.readouterr()
+    printed = json.loads(out)  # stdout is still exactly the contract's JSON
+    assert set(printed) == {"n", "accuracy", "macro_f1", "per_label", "confusion"}
+    (record,) = saved_runs(tmp_path)
+    (saved,) = re.findall(r"run saved: (\S+)", err)
+    assert json.loads(Path(saved).read_text()) == record
+    assert record["metrics"] == printed
+    assert record["kind"] == "stance" and record["engine"] == "offline"
+    assert record["datasets"]["pairs"]["sha256"] == hashlib.sha256(PAIRS.read_bytes()).hexdigest()
+    assert record["git_commit"] is None or len(record["git_commit"]) == 40
+    assert record["usage"] is None and record["prompts"] == {}
+    rows = [json.loads(line) for line in PAIRS.read_text().splitlines() if line.strip()]
+    assert {p["id"] for p in record["predictions"]} == {str(r["id"]) for r in rows}
+    gold = {str(r["id"]): r["label"] for r in rows}
+    assert all(p["gold"] == gold[p["id"]] for p in record["predictions"])
+    correct = sum(p["gold"] == p["predicted"] for p in record["predictions"])
+    assert correct / len(rows) == pytest.approx(printed["accuracy"], abs=1e-3)
+    assert 0 <= record["latency_p50"] <= record["latency_p95"]
+
+
+def test_llm_stance_run_records_tokens_cost_prompts_and_model(capsys, tmp_path, openai_server,
+                                                              monkeypatch):
+    server, settings = openai_server
+    monkeypatch.setenv("OPENAI_BASE_URL", settings.openai_base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("LLM_CONCURRENCY", "1")
+    stance_row_answer(server, "SUPPORTS", 10)
+    assert main(["eval", "stance", "--pairs", str(PAIRS), "--engine", "llm",
+                 "--model", "gpt-4o-mini", "--json"]) == 0
+    capsys.readouterr()
+    (record,) = saved_runs(tmp_path)
+    assert record["engine"] == "llm" and record["model"] == "gpt-4o-mini"
+    assert {r["model"] for r in server.chat_requests} == {"gpt-4o-mini"}
+    assert set(record["prompts"]) == {"claims", "stance"}
+    usage = record["usage"]
+    assert usage["calls"] == 10 and usage["tokens_in"] > usage["tokens_out"] > 0
+    expected = (usage["tokens_in"] * 0.15 + usage["tokens_out"] * 0.60) / 1e6
+    assert usage["cost_usd"] == pytest.approx(expected, rel=1e-3)
+    assert {p["predicted"] for p in record["predictions"]} == {"SUPPORTS"}
+
+
+def test_retrieval_run_records_each_claims_ranking(capsys, tmp_path):
+    claims = DATA / "claims.jsonl"
+    assert main(["eval", "retrieval", "--corpus", str(DATA / "corpus.jsonl"),
+                 "--claims", str(claims), "--json"]) == 0
+    capsys.readouterr()
+    (record,) = saved_runs(tmp_path)
+    assert record["options"] == {"k": 10, "mode": "hybrid"}
+    assert len(record["predictions"]) == record["metrics"]["n"] == 10
+    first = record["predictions"][0]
+    assert isinstance(first["gold"], list) and 0 < len(first["predicted"]) <= 10
+
+
+@pytest.mark.parametrize(("values", "p50", "p95"), [
+    ([], None, None),
+    ([0.5], 0.5, 0.5),
+    ([float(n) for n in range(1, 101)], 50.0, 95.0),
+])
+def test_percentile_is_nearest_rank(values, p50, p95):
+    assert runs.percentile(values, 50) == p50
+    assert runs.percentile(values, 95) == p95
+
+
+def test_dataset_hash_of_a_folder_changes_with_a_file(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("one")
+    before = runs.dataset_sha256(folder)
+    (folder / "a.txt").write_text("two")
+    assert runs.dataset_sha256(folder) != before
+
+
+def test_load_run_of_a_foreign_file_is_bad_input(tmp_path):
+    other = tmp_path / "x.json"
+    other.write_text("{}")
+    with pytest.raises(runs.BadInputError, match="not a run record"):
+        runs.load_run(other)
