@@ -40,6 +40,11 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
                          help="answer only from the LLM cache; a miss is an error")
         sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(run=_run_eval, kind=kind, files=files)
+    compare = kinds.add_parser("compare", help="two run records side by side, and what changed")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B")
+    compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.set_defaults(run=_run_compare)
 
 
 def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -69,6 +74,35 @@ def _measure(args: argparse.Namespace, settings: Settings) -> dict:
     else:
         result = evaluation.eval_verdicts(args.corpus, args.claims, settings)
     return result
+
+
+def _run_compare(args: argparse.Namespace, settings: Settings) -> int:
+    diff = runs.compare_runs(runs.load_run(args.run_a), runs.load_run(args.run_b))
+    if args.json:
+        print(json.dumps(diff))
+        return 0
+    console = Console()
+    table = Table("measure", "A", "B", "delta", title=f"{args.run_a.name} -> {args.run_b.name}")
+    for key, row in diff["metrics"].items():
+        table.add_row(key, _number(row["before"]), _number(row["after"]),
+                      _number(row["delta"], signed=True))
+    console.print(table)
+    changed = Table("id", "gold", "A", "B", title=f"{len(diff['changed'])} prediction(s) changed")
+    for row in diff["changed"]:
+        # Green: the edit fixed it; red: the edit broke it.
+        style = "green" if row["after"] == row["gold"] else (
+            "red" if row["before"] == row["gold"] else None)
+        changed.add_row(*(str(row[k]) for k in ("id", "gold", "before", "after")), style=style)
+    console.print(changed)
+    for warning in diff["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
+    return 0
+
+
+def _number(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.4f}" if signed else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def _print_table(kind: str, result: dict) -> None:

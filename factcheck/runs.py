@@ -291,3 +291,43 @@ def _usage(settings: Settings, before: tuple[int, int, int]) -> Usage:
     if price_in is not None and price_out is not None:
         cost = round((tokens_in * price_in + tokens_out * price_out) / 1e6, 6)
     return Usage(calls=calls, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost)
+
+
+def compare_runs(before: RunRecord, after: RunRecord) -> dict[str, Any]:
+    """Metrics side by side with deltas, and the examples whose prediction changed."""
+    ours, theirs = _flat_metrics(before.metrics), _flat_metrics(after.metrics)
+    metrics = {
+        key: {"before": ours.get(key), "after": theirs.get(key),
+              "delta": _delta(ours.get(key), theirs.get(key))}
+        for key in list(ours) + [k for k in theirs if k not in ours]
+    }
+    old = {p.id: p for p in before.predictions}
+    new = {p.id: p for p in after.predictions}
+    changed = [
+        {"id": key, "gold": new[key].gold, "before": old[key].predicted,
+         "after": new[key].predicted}
+        for key in sorted(old.keys() & new.keys())
+        if old[key].predicted != new[key].predicted
+    ]
+    return {"metrics": metrics, "changed": changed, "warnings": _warnings(before, after)}
+
+
+def _flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    flat = {k: v for k, v in metrics.items() if isinstance(v, int | float) and k != "seconds"}
+    for label, scores in metrics.get("per_label", {}).items():
+        flat[f"{label} f1"] = scores["f1"]
+    return flat
+
+
+def _delta(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else round(after - before, 4)
+
+
+def _warnings(before: RunRecord, after: RunRecord) -> list[str]:
+    notes = []
+    if before.kind != after.kind:
+        notes.append(f"the runs measure different things ({before.kind} vs {after.kind})")
+    if {k: v["sha256"] for k, v in before.datasets.items()} != {
+            k: v["sha256"] for k, v in after.datasets.items()}:
+        notes.append("the runs used different data files: metrics are not comparable")
+    return notes

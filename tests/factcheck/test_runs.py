@@ -12,7 +12,8 @@ import pytest
 from factcheck import runs
 from factcheck.cli import main
 
-DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 PAIRS = DATA / "pairs.jsonl"
 
 
@@ -104,3 +105,39 @@ def test_load_run_of_a_foreign_file_is_bad_input(tmp_path):
     other.write_text("{}")
     with pytest.raises(runs.BadInputError, match="not a run record"):
         runs.load_run(other)
+
+
+def test_compare_shows_deltas_and_the_examples_a_prompt_edit_changed(capsys, tmp_path,
+                                                                    openai_server, monkeypatch):
+    server, settings = openai_server
+    monkeypatch.setenv("OPENAI_BASE_URL", settings.openai_base_url)
+    monkeypatch.setenv("LLM_CONCURRENCY", "1")  # answers are scripted in row order
+    rows = [json.loads(line) for line in PAIRS.read_text().splitlines() if line.strip()]
+    argv = ["eval", "stance", "--pairs", str(PAIRS), "--engine", "llm", "--json"]
+    stance_row_answer(server, "SUPPORTS", len(rows))
+    assert main(argv) == 0
+    stance_row_answer(server, "REFUTES", 1)  # the "edited prompt" now answers REFUTES first
+    stance_row_answer(server, "SUPPORTS", len(rows) - 1)
+    variant = tmp_path / "variant"  # the edited prompt
+    variant.mkdir()
+    shipped = (ROOT / "prompts" / "stance.yaml").read_text(encoding="utf-8")
+    (variant / "stance.yaml").write_text(shipped.replace("careful", "very careful"))
+    assert main([*argv, "--prompts", str(variant)]) == 0
+    capsys.readouterr()
+    assert "very careful" in server.chat_requests[-1]["messages"][0]["content"]
+    first, second = sorted((tmp_path / "runs").glob("*.json"))
+    assert main(["eval", "compare", str(first), str(second), "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert diff["changed"] == [{"id": str(rows[0]["id"]), "gold": rows[0]["label"],
+                                "before": "SUPPORTS", "after": "REFUTES"}]
+    accuracy = diff["metrics"]["accuracy"]
+    assert accuracy["delta"] == pytest.approx(accuracy["after"] - accuracy["before"], abs=1e-4)
+    assert diff["warnings"] == []
+    assert main(["eval", "compare", str(first), str(second)]) == 0
+    table = capsys.readouterr().out
+    assert "1 prediction(s) changed" in table and "macro_f1" in table
+
+
+def test_compare_of_a_missing_run_is_bad_input(capsys, tmp_path):
+    assert main(["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 2
+    assert "a.json" in capsys.readouterr().err
