@@ -1,0 +1,485 @@
+"""The bot end to end: the real Application (`bot.app.serve`, as `factcheck bot` runs it) long
+polls a Bot API test server on 127.0.0.1; the offline engine checks against 20 SciFact abstracts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import logging
+import re
+import shutil
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fakes.telegram_server import TelegramTestServer
+from pydantic import SecretStr
+
+from bot.app import build_application, serve
+from factcheck import pipeline
+from factcheck.history import open_history
+from factcheck.settings import Settings
+from retrieval.loaders import load_jsonl
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+SEED = (ROOT / "examples" / "seed_article.txt").read_text()
+CLAIMS = [json.loads(line)["claim"] for line in (DATA / "claims.jsonl").read_text().splitlines()]
+ALICE, BOB, ADMIN = 1001, 1002, 1003  # in a private chat, the chat id is the user's id
+GROUP, CHANNEL = -100200, -100300
+CLAIM_LINE = re.compile(r"^(?:✅|❌|⚖️|❔) (\d+)\. ", re.MULTILINE)
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the 20 SciFact abstracts ingested (copied by each test)."""
+    data = tmp_path_factory.mktemp("corpus")
+    with pipeline.open_store(Settings(data_dir=data, embeddings="local")) as store:
+        store.ingest(list(load_jsonl(DATA / "corpus.jsonl")))
+    return data
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus: Path, telegram_server: TelegramTestServer) -> Settings:
+    data = tmp_path / "bot-data"
+    shutil.copytree(corpus, data)
+    return Settings(
+        telegram_bot_token=telegram_server.token, telegram_base_url=telegram_server.base_url,
+        telegram_base_file_url=telegram_server.base_file_url, data_dir=data, engine="offline",
+        status_edit_interval=0.2, admin_user_ids=[ADMIN],
+    )
+
+
+class RunningBot:
+    """The application served in a thread with its own event loop, as in production."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = build_application(settings)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._serve, args=(settings,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, settings: Settings) -> None:
+        asyncio.set_event_loop(self.loop)
+        serve(self.app, settings, stop_signals=None)
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.app.stop_running)
+            self.thread.join(30)
+
+
+@pytest.fixture
+def start_bot(settings: Settings, telegram_server: TelegramTestServer) -> Iterator[Callable]:
+    """start_bot(**setting overrides) -> RunningBot, ready; every bot is stopped at the end."""
+    bots: list[RunningBot] = []
+
+    def start(**overrides: object) -> RunningBot:
+        mark = len(telegram_server.calls)
+        bots.append(RunningBot(settings.model_copy(update=overrides)))
+        telegram_server.wait_for("setMyCommands", after=mark)
+        return bots[-1]
+
+    yield start
+    for running in bots:
+        running.stop()
+
+
+@dataclass
+class Held:
+    """Checks that wait at a gate inside the worker thread until the test opens it."""
+
+    gate: threading.Event
+    started: list[str]
+
+    def wait_started(self, count: int) -> None:
+        for _ in range(200):
+            if len(self.started) >= count:
+                return
+            threading.Event().wait(0.05)
+        raise AssertionError(f"{count} checks did not start: {self.started}")
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Held]:
+    real, holder = pipeline.check, Held(threading.Event(), [])
+
+    def check(article, settings, store=None, progress=None):
+        holder.started.append(article.text)
+        assert holder.gate.wait(30), "the test never opened the gate"
+        return real(article, settings, store=store, progress=progress)
+
+    monkeypatch.setattr(pipeline, "check", check)
+    yield holder
+    holder.gate.set()
+
+
+def texts(server: TelegramTestServer, chat_id: int) -> str:
+    """Everything the bot shows in a chat now, one message per line."""
+    return "\n".join(m.get("text", m.get("caption", "")) for m in server.sent_messages(chat_id))
+
+
+def buttons(message: dict) -> list[dict]:
+    return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+
+
+def report_done(server: TelegramTestServer, chat_id: int) -> dict:
+    """The report's last page; fails at once when the check failed instead."""
+    for _ in range(1200):
+        for message in server.sent_messages(chat_id):
+            text = message.get("text", "")
+            if "Checked by the offline engine" in text:
+                return message
+            if text.startswith(("⚠️", "❗")) or "went wrong" in text:
+                raise AssertionError(f"the check failed: {text}")
+        threading.Event().wait(0.05)
+    raise AssertionError(f"no report in chat {chat_id}: {texts(server, chat_id)}")
+
+
+def failed_calls(server: TelegramTestServer) -> list:
+    return [c for c in server.calls if not c.ok and c.status != 429]
+
+
+# --- private chats ------------------------------------------------------------------------------
+
+
+def test_seed_article_status_edits_then_a_report_naming_its_claims(start_bot, telegram_server,
+                                                                   settings):
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, SEED)
+    report_done(telegram_server, ALICE)
+    first = telegram_server.sent_messages(ALICE)[0]
+    edits = [e["text"] for e in telegram_server.edits(ALICE, first["message_id"])]
+    assert len(edits) >= 2 and not edits[0].startswith("Fact-check")  # progress, then report
+    assert edits[-1].startswith("Fact-check: USA airstrike destroys Russian-made tank in Syria")
+    shown = texts(telegram_server, ALICE)
+    assert "five Russians killed" in shown and "contradict each other" in shown
+    assert any(b["text"].startswith("🔎 Sources") for b in buttons(first))
+    [stored] = open_history(settings).checks(chat_id=ALICE)
+    assert stored.user_id == ALICE and "five Russians killed" in stored.report.article.text
+    assert failed_calls(telegram_server) == []
+
+
+def test_commands_are_registered_and_help_says_what_it_cannot_do(start_bot, telegram_server):
+    start_bot()
+    assert {c["command"] for c in telegram_server.commands} >= {"check", "sources", "cancel",
+                                                                 "help", "add"}
+    telegram_server.send_command(ALICE, ALICE, "help")
+    assert "What I cannot do" in telegram_server.wait_for_text(ALICE, "cannot")["text"]
+
+
+@pytest.fixture
+def article_site() -> Iterator[str]:
+    """A web page on 127.0.0.1 holding one SciFact claim as an article."""
+    page = f"<html><head><title>Macrophage news</title></head><body><article><p>{CLAIMS[0]}</p>"
+    page += "<p>Researchers reported the finding this week in a journal.</p></article></body></html>"
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/news/1"
+    server.shutdown()
+
+
+def test_a_link_is_fetched_and_checked(start_bot, telegram_server, article_site):
+    start_bot(allow_private_urls=True)  # the test's site is on 127.0.0.1
+    telegram_server.send_text(ALICE, ALICE, article_site)
+    report_done(telegram_server, ALICE)
+    shown = texts(telegram_server, ALICE)
+    assert "Fact-check: Macrophage news" in shown and CLAIMS[0] in shown
+
+
+def test_a_file_name_is_checked_as_text_never_read_from_the_server(start_bot, telegram_server):
+    Path("secret.txt").write_text("The vault code is 4711 and it opens at noon every day.")
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, "secret.txt")
+    telegram_server.wait_for_text(ALICE, "Fact-check: secret.txt", timeout=60)
+    assert "vault" not in texts(telegram_server, ALICE)
+
+
+def test_an_uploaded_document_is_checked(start_bot, telegram_server):
+    start_bot()
+    telegram_server.send_document(ALICE, ALICE, "claims.txt", f"{CLAIMS[1]}\n".encode())
+    report_done(telegram_server, ALICE)
+    assert CLAIMS[1] in texts(telegram_server, ALICE)
+    assert telegram_server.wait_for("getFile") and telegram_server.wait_for("download")
+
+
+def test_an_unreadable_file_type_is_refused_with_the_types_it_reads(start_bot, telegram_server):
+    start_bot()
+    telegram_server.send_document(ALICE, ALICE, "photo.png", b"\x89PNG")
+    assert ".pdf" in telegram_server.wait_for_text(ALICE, "I can read")["text"]
+
+
+def test_a_report_over_4096_characters_is_split_on_claim_boundaries(start_bot, telegram_server):
+    abstracts = [json.loads(line)["text"] for line in
+                 (DATA / "corpus.jsonl").read_text().splitlines()[:8]]
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, "\n\n".join(abstracts))
+    report_done(telegram_server, ALICE)
+    pages = [m["text"] for m in telegram_server.sent_messages(ALICE)]
+    assert len(pages) > 1 and all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in pages)
+    numbers = [int(m.group(1)) for p in pages for m in CLAIM_LINE.finditer(p)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 10
+    assert failed_calls(telegram_server) == []
+
+
+def test_html_hostile_article_text_is_shown_literally(start_bot, telegram_server):
+    hostile = ("The ministry said <b>5 < 6</b> & that 40 % of </i> <script>x</script> tanks "
+               "were destroyed in 2018.")
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, hostile)
+    report_done(telegram_server, ALICE)
+    assert "<b>5 < 6</b> & that 40 % of </i> <script>x</script>" in texts(telegram_server, ALICE)
+    edits = [c for c in telegram_server.calls if c.method == "editMessageText"]
+    assert edits and all(c.ok and c.params.get("parse_mode") == "HTML" for c in edits)
+
+
+def test_a_message_telegram_rejects_as_html_is_resent_as_plain_text(start_bot, telegram_server):
+    start_bot(status_edit_interval=60)  # the first edit is the report
+    telegram_server.fail_next("editMessageText", 400,
+                              description="Bad Request: can't parse entities: bad tag")
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[2])
+    report_done(telegram_server, ALICE)
+    rejected, resent = [c for c in telegram_server.calls if c.method == "editMessageText"][:2]
+    assert rejected.status == 400 and resent.ok and not resent.params.get("parse_mode")
+    assert CLAIMS[2] in texts(telegram_server, ALICE)
+
+
+def test_a_429_from_telegram_is_waited_out_not_dropped(start_bot, telegram_server):
+    start_bot()
+    telegram_server.fail_next("sendMessage", status=429, retry_after=1)
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[3])
+    report_done(telegram_server, ALICE)
+    sends = [c for c in telegram_server.calls if c.method == "sendMessage"]
+    assert sends[0].status == 429 and sends[1].ok
+    assert sends[1].time - sends[0].time >= 1  # retry_after was honoured, not a timing budget
+
+
+# --- buttons, restarts -------------------------------------------------------------------------
+
+
+def test_buttons_sources_feedback_and_full_report_survive_a_restart(start_bot, telegram_server,
+                                                                    settings):
+    first = start_bot()
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    report = report_done(telegram_server, ALICE)
+    first.stop()  # a restart: everything the buttons need comes from the history database
+    start_bot()
+    message_id = report["message_id"]
+    telegram_server.press_button(ALICE, ALICE, message_id, text="🔎 Sources 1")
+    telegram_server.wait_for_text(ALICE, "Claim 1:")
+    telegram_server.press_button(ALICE, ALICE, message_id, text="👎 1")
+    question = telegram_server.wait_for_text(ALICE, "Which verdict would be right")
+    telegram_server.press_button(ALICE, ALICE, question["message_id"], text="Contradicted")
+    telegram_server.wait_for_text(ALICE, "should be contradicted")
+    telegram_server.press_button(ALICE, ALICE, message_id, text="📄 Full report")
+    telegram_server.wait_for("sendDocument")
+    [document] = telegram_server.documents(ALICE)
+    assert document.file_name.endswith(".html") and CLAIMS[0].encode() in document.data
+    [feedback] = open_history(settings).feedback()
+    assert (feedback.user_id, feedback.correct, feedback.right_label.value) == (
+        ALICE, False, "CONTRADICTED")
+
+
+# --- access and limits --------------------------------------------------------------------------
+
+
+def test_a_chat_outside_the_allow_list_is_refused(start_bot, telegram_server, settings):
+    start_bot(allowed_chat_ids=[ALICE])
+    telegram_server.send_text(BOB, BOB, CLAIMS[0])
+    telegram_server.wait_for_text(BOB, "serves only its own newsroom")
+    assert open_history(settings).checks() == []
+
+
+def test_a_user_over_the_rate_limit_is_told_when_to_retry(start_bot, telegram_server):
+    start_bot(rate_limit_per_minute=1)
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    report_done(telegram_server, ALICE)
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[1])
+    assert "Try again in" in telegram_server.wait_for_text(ALICE, "🚦")["text"]
+    assert CLAIMS[1] not in texts(telegram_server, ALICE)
+
+
+def test_two_users_checking_at_once_both_get_reports_without_waiting_for_each_other(
+    start_bot, telegram_server, monkeypatch
+):
+    # Each check waits inside the worker until the other has started too: if the bot ran
+    # checks one after the other, the barrier would break and neither would get a report.
+    barrier, real = threading.Barrier(2, timeout=30), pipeline.check
+    monkeypatch.setattr(pipeline, "check", lambda *a, **k: (barrier.wait(), real(*a, **k))[1])
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    telegram_server.send_text(BOB, BOB, CLAIMS[1])
+    report_done(telegram_server, ALICE)
+    report_done(telegram_server, BOB)
+    assert CLAIMS[0] in texts(telegram_server, ALICE) and CLAIMS[1] in texts(telegram_server, BOB)
+
+
+def test_other_chats_are_answered_while_a_check_runs(start_bot, telegram_server, held):
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    held.wait_started(1)
+    telegram_server.send_command(BOB, BOB, "help")
+    telegram_server.wait_for_text(BOB, "What I cannot do")
+    assert "Checked by" not in texts(telegram_server, ALICE)  # still held in its thread
+    held.gate.set()
+    report_done(telegram_server, ALICE)
+
+
+def test_checks_over_the_cap_wait_in_a_queue_that_tells_their_position(start_bot,
+                                                                        telegram_server, held):
+    start_bot(max_concurrent_checks=1)
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    held.wait_started(1)
+    telegram_server.send_text(BOB, BOB, CLAIMS[1])
+    telegram_server.wait_for_text(BOB, "number 1 in the queue")
+    assert len(held.started) == 1
+    held.gate.set()
+    report_done(telegram_server, ALICE)
+    report_done(telegram_server, BOB)
+
+
+def test_cancel_stops_a_check_in_progress(start_bot, telegram_server, held, settings):
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    held.wait_started(1)
+    telegram_server.send_command(ALICE, ALICE, "cancel")
+    telegram_server.wait_for_text(ALICE, "Cancelling your check")
+    held.gate.set()
+    telegram_server.wait_for_text(ALICE, "Check cancelled")
+    assert open_history(settings).checks() == []
+
+
+def test_an_unexpected_error_gives_a_reference_and_logs_no_token(start_bot, telegram_server,
+                                                                 monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"boom while calling {telegram_server.base_url}{telegram_server.token}")
+
+    monkeypatch.setattr(pipeline, "check", broken)
+    start_bot()
+    with caplog.at_level(logging.ERROR, logger="bot"):
+        telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+        answer = telegram_server.wait_for_text(ALICE, "reference")["text"]
+        reference = answer.split("reference ")[1].split(")")[0]
+        telegram_server.wait_for_text(ALICE, "This check failed")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert reference in logged and "boom" in logged and telegram_server.token not in logged
+
+
+# --- groups and channels ------------------------------------------------------------------------
+
+
+def test_group_check_as_a_reply_is_compact_with_details_in_private(start_bot, telegram_server):
+    start_bot()
+    article = telegram_server.send_text(GROUP, ALICE, CLAIMS[0], chat_type="group")
+    telegram_server.send_command(GROUP, BOB, "check", chat_type="group",
+                                 reply_to_message_id=article["message_id"])
+    report = telegram_server.wait_for_text(GROUP, "1 claim", timeout=60)
+    [link] = [b for b in buttons(report) if "url" in b]
+    assert link["url"].startswith("https://t.me/factcheck_test_bot?start=")
+    assert "Sources" not in texts(telegram_server, GROUP)
+    telegram_server.send_command(BOB, BOB, "start", link["url"].split("start=")[1])
+    details = telegram_server.wait_for_text(BOB, "Checked by the offline engine")
+    assert CLAIMS[0] in details["text"] and any("Sources" in b["text"] for b in buttons(details))
+
+
+def test_group_acts_on_mentions_and_ignores_other_talk(start_bot, telegram_server):
+    start_bot()
+    telegram_server.send_text(GROUP, ALICE, CLAIMS[4], chat_type="group")
+    telegram_server.send_mention(GROUP, BOB, CLAIMS[5])
+    telegram_server.wait_for_text(GROUP, "1 claim")
+    shown = texts(telegram_server, GROUP)
+    assert CLAIMS[5] in shown and CLAIMS[4] not in shown
+
+
+def test_channel_posts_are_checked_quietly_once_turned_on_and_the_setting_survives_a_restart(
+    start_bot, telegram_server, settings
+):
+    first = start_bot()
+    telegram_server.post_in_channel(CHANNEL, CLAIMS[0])
+    telegram_server.post_in_channel(CHANNEL, "/autocheck on")
+    telegram_server.wait_for_text(CHANNEL, "is on")
+    first.stop()
+    start_bot()
+    mark = len(telegram_server.calls)
+    telegram_server.post_in_channel(CHANNEL, CLAIMS[1])
+    history = open_history(settings)
+    for _ in range(300):
+        if history.checks(chat_id=CHANNEL):
+            break
+        threading.Event().wait(0.1)
+    [stored] = history.checks(chat_id=CHANNEL)
+    assert stored.chat_type == "channel" and stored.report.article.text == CLAIMS[1]
+    assert not [c for c in telegram_server.calls[mark:] if c.method.startswith(("send", "edit"))]
+
+
+# --- the collection -----------------------------------------------------------------------------
+
+
+def test_admins_add_a_document_and_sources_counts_it(start_bot, telegram_server):
+    start_bot()
+    upload = telegram_server.send_document(GROUP, ADMIN, "desk-notes.txt", chat_type="group",
+                                           data=b"The river flooded the old town in 2021.")
+    telegram_server.send_command(GROUP, ADMIN, "add", chat_type="group",
+                                 reply_to_message_id=upload["message_id"])
+    assert "1 new passage" in telegram_server.wait_for_text(GROUP, "Added 1 document")["text"]
+    telegram_server.send_command(ADMIN, ADMIN, "sources")
+    assert "21 source(s)" in telegram_server.wait_for_text(ADMIN, "The collection holds")["text"]
+    telegram_server.send_command(BOB, BOB, "add", "https://example.org")
+    telegram_server.wait_for_text(BOB, "Only the bot's admins")
+
+
+# --- webhook mode -------------------------------------------------------------------------------
+
+
+def test_webhook_mode_registers_its_url_and_secret_and_serves_updates(settings, telegram_server):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/telegram"
+    running = RunningBot(settings.model_copy(update={
+        "webhook_url": url, "webhook_port": port, "webhook_secret": SecretStr("s3cret")}))
+    try:
+        telegram_server.wait_for("setWebhook")  # sent before the webhook server listens
+        wait_listening(port)
+        assert (telegram_server.webhook["url"], telegram_server.webhook["secret_token"]) == (
+            url, "s3cret")
+        message = telegram_server.send_command(ALICE, ALICE, "help")
+        update = json.dumps({"update_id": 1, "message": message}).encode()
+        headers = {"Content-Type": "application/json"}
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no env proxies
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            direct.open(urllib.request.Request(url, update, headers), timeout=10)
+        headers["X-Telegram-Bot-Api-Secret-Token"] = "s3cret"
+        direct.open(urllib.request.Request(url, update, headers), timeout=10)
+        telegram_server.wait_for_text(ALICE, "What I cannot do")
+    finally:
+        running.stop()
+
+
+def wait_listening(port: int) -> None:
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        threading.Event().wait(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
