@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
 from factcheck.render import MARKS, WORDS, best_evidence, headline, to_markdown
+from factcheck.verdict import CREDIBLE
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
 # Field caps keep every claim block far below MAX_MESSAGE, so a block never needs cutting.
@@ -166,7 +167,10 @@ def _claim_block(check: ClaimCheck) -> str:
     ]
     for stance in (Stance.SUPPORTS, Stance.REFUTES):
         if evidence := best_evidence(check, stance):
-            lines.append(f"{_STANCE_MARKS[stance]} {_quote(evidence)}")
+            # Below CREDIBLE a judgement is shown but did not decide the verdict: say so.
+            word = _STANCE_WORDS[stance].capitalize() if evidence.confidence >= CREDIBLE else (
+                f"Weakly {_STANCE_WORDS[stance]}")
+            lines.append(f"{_STANCE_MARKS[stance]} {word}: {_quote(evidence)}")
     return "\n".join(lines)
 
 

@@ -86,7 +86,8 @@ def test_report_shows_headline_verdicts_and_quotes_with_sources():
     [page] = report_pages(report([claim_check(1, "Water boils.", url="https://s.org/1")]))
     text = visible(page.text)
     assert "1 claim: 1 supported" in text and "Water boils." in text
-    assert "“A quote.” — Source 1" in text and 'href="https://s.org/1"' in page.text
+    assert "➕ Supports: “A quote.” — Source 1" in text and 'href="https://s.org/1"' in page.text
+    assert "➖ Contradicts: “A quote.”" in text
     assert page.claim_ids == [1]
 
 
@@ -158,3 +159,10 @@ def test_keyboards_fit_telegram_and_parse_back():
 @pytest.mark.parametrize("data", ["", "x:1:2", "s:abc", "s:abc:one", "l:abc:1:Z", "r:abc:pdf"])
 def test_foreign_callback_data_is_ignored(data):
     assert keyboards.parse(data) is None
+
+
+def test_evidence_too_weak_to_decide_is_marked_weak():
+    check = claim_check(1, "Water boils.")
+    check.evidence[0].confidence = 0.3
+    [page] = report_pages(report([check]))
+    assert "➕ Weakly supports: “A quote.”" in visible(page.text)
