@@ -223,6 +223,14 @@ def test_an_uploaded_document_is_checked(start_bot, telegram_server):
     assert telegram_server.wait_for("getFile") and telegram_server.wait_for("download")
 
 
+def test_a_forwarded_channel_post_is_checked(start_bot, telegram_server):
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[6], forward_from_chat={
+        "id": CHANNEL, "title": "News", "username": "news", "message_id": 7})
+    report_done(telegram_server, ALICE)
+    assert CLAIMS[6] in texts(telegram_server, ALICE)
+
+
 def test_an_unreadable_file_type_is_refused_with_the_types_it_reads(start_bot, telegram_server):
     start_bot()
     telegram_server.send_document(ALICE, ALICE, "photo.png", b"\x89PNG")
