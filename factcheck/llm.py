@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from factcheck import llm_cache
 from factcheck.errors import LLMError
 from factcheck.models import Article, Claim, Evidence, Passage, Stance
 from factcheck.prompts import load_prompt
@@ -131,7 +132,8 @@ def extract_claims_llm(
         return []
     prompt = load_prompt("claims", settings.prompts_dir)
     messages = prompt.render(article=article.text, max_claims=settings.max_claims)
-    answer = _ask(model or chat_model(settings), messages, ClaimsAnswer, settings)
+    answer = _ask(model or chat_model(settings), messages, ClaimsAnswer, settings,
+                  prompt=f"{prompt.name} {prompt.fingerprint}")
     return _to_claims(answer, article.text, settings.max_claims)
 
 
@@ -150,7 +152,8 @@ def judge_llm(
             return f"passages {sorted(missing)} were not judged; judge each of 1..{len(passages)}"
         return None
 
-    answer = _ask(model or chat_model(settings), messages, StanceAnswer, settings, all_judged)
+    answer = _ask(model or chat_model(settings), messages, StanceAnswer, settings, all_judged,
+                  prompt=f"{prompt.name} {prompt.fingerprint}")
     by_number: dict[int, PassageJudgement] = {}
     for judgement in answer.judgements:
         by_number.setdefault(judgement.passage, judgement)
@@ -193,8 +196,8 @@ class OpenAIEmbedder:
 def _api_key(settings: Settings) -> str:
     if settings.openai_api_key is not None:
         return settings.openai_api_key.get_secret_value()
-    if settings.openai_base_url:
-        return _DUMMY_KEY
+    if settings.openai_base_url or settings.llm_replay_only:
+        return _DUMMY_KEY  # replay-only never reaches the model
     raise LLMError(
         "no LLM is configured; set OPENAI_API_KEY, or OPENAI_BASE_URL for a local "
         "OpenAI-compatible server, or use the offline engine"
@@ -207,13 +210,14 @@ def _ask(
     schema: type[Answer],
     settings: Settings,
     check: Callable[[Answer], str | None] | None = None,
+    prompt: str = "",
 ) -> Answer:
     """Ask for JSON that fits `schema`; re-ask with the problem up to llm_max_retries times."""
     conversation = list(messages)
     attempts = settings.llm_max_retries + 1
     problem = ""
     for attempt in range(1, attempts + 1):
-        reply = _invoke(model, conversation, settings)
+        reply = _cached_invoke(model, conversation, settings, prompt)
         try:
             answer = schema.model_validate_json(_strip_code_fence(reply))
         except ValidationError as exc:
@@ -241,6 +245,22 @@ def _ask(
         f"the LLM ({settings.llm_model}) gave no usable answer in {attempts} attempts "
         f"(last problem: {problem}); try a stronger LLM_MODEL or raise LLM_MAX_RETRIES"
     )
+
+
+def _cached_invoke(
+    model: BaseChatModel, messages: list[tuple[str, str]], settings: Settings, prompt: str
+) -> str:
+    """The cached answer to these messages, else the model's (then cached)."""
+    cache = llm_cache.cache_for(settings)
+    name = str(getattr(model, "model_name", settings.llm_model))
+    if cache is not None and (hit := cache.get(name, prompt, messages)) is not None:
+        return hit
+    if settings.llm_replay_only:
+        raise llm_cache.miss(name, prompt, messages)
+    reply = _invoke(model, messages, settings)
+    if cache is not None:
+        cache.put(name, prompt, messages, reply)
+    return reply
 
 
 def _invoke(model: BaseChatModel, messages: list[tuple[str, str]], settings: Settings) -> str:

@@ -168,7 +168,7 @@ def build_record(
         predictions = _retrieval_predictions(files["claims"], recorder.ranked)
     commit, dirty = git_state()
     return RunRecord(
-        time=datetime.now(UTC).isoformat(timespec="seconds"),
+        time=datetime.now(UTC).isoformat(timespec="milliseconds"),
         kind=kind, git_commit=commit, git_dirty=dirty,
         datasets={flag: {"path": str(path), "sha256": dataset_sha256(path)}
                   for flag, path in files.items()},
@@ -192,13 +192,14 @@ def usage_snapshot(settings: Settings) -> tuple[int, int, int]:
 
 
 def save_run(record: RunRecord, runs_dir: Path) -> Path:
-    """Write the record as runs_dir/<time>-<kind>-<engine>.json; returns its path."""
+    """Write the record as runs_dir/<time>-<kind>-<engine>.json (names sort by time)."""
     runs_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{record.time.replace(':', '').replace('+0000', 'Z')}-{record.kind}-{record.engine}"
+    moment = datetime.fromisoformat(record.time).strftime("%Y%m%dT%H%M%S.%f")[:-3]
+    stem = f"{moment}Z-{record.kind}-{record.engine}"
     path, number = runs_dir / f"{stem}.json", 1
-    while path.exists():  # two runs in the same second
+    while path.exists():  # two runs in the same millisecond
         number += 1
-        path = runs_dir / f"{stem}-{number}.json"
+        path = runs_dir / f"{stem}_{number}.json"  # "_" sorts after "."
     path.write_text(record.model_dump_json(indent=2), encoding="utf-8")
     return path
 

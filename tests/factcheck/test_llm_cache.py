@@ -1,0 +1,123 @@
+"""The LLM answer cache: identical requests are answered from disk; replay-only refuses misses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from factcheck import llm_cache
+from factcheck.cli import main
+from factcheck.llm import judge_llm
+from factcheck.models import Claim, Passage
+
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+PAIRS = DATA / "pairs.jsonl"
+N_PAIRS = sum(1 for line in PAIRS.read_text().splitlines() if line.strip())
+SUPPORTS = {"judgements": [{"passage": 1, "stance": "SUPPORTS", "confidence": 0.8}]}
+CLAIM = Claim(id=1, text="Cats sleep a lot.", start=0, end=17, checkworthiness=1.0)
+PASSAGE = Passage(id="p1", text="Cats sleep 15 hours a day.")
+
+
+@pytest.fixture
+def llm_env(openai_server, monkeypatch):
+    """The CLI pointed at the scripted server."""
+    server, settings = openai_server
+    monkeypatch.setenv("OPENAI_BASE_URL", settings.openai_base_url)
+    return server
+
+
+def eval_stance(capsys, *extra: str) -> tuple[int, str, str]:
+    code = main(["eval", "stance", "--pairs", str(PAIRS), "--engine", "llm", "--json", *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_second_identical_eval_makes_no_request_and_prints_the_same(capsys, llm_env):
+    for _ in range(N_PAIRS):
+        llm_env.answer(SUPPORTS)
+    code, first, _ = eval_stance(capsys)
+    assert code == 0 and len(llm_env.chat_requests) == N_PAIRS
+    code, second, _ = eval_stance(capsys)
+    assert code == 0
+    assert len(llm_env.chat_requests) == N_PAIRS  # nothing new reached the server
+    assert json.loads(second) == json.loads(first)
+    records = sorted(Path("runs").glob("*.json"))
+    assert json.loads(records[-1].read_text())["usage"]["calls"] == 0
+
+
+def test_replay_only_answers_from_the_cache(capsys, llm_env):
+    for _ in range(N_PAIRS):
+        llm_env.answer(SUPPORTS)
+    assert eval_stance(capsys)[0] == 0
+    code, out, _ = eval_stance(capsys, "--replay-only")
+    assert code == 0 and json.loads(out)["n"] == N_PAIRS
+    assert len(llm_env.chat_requests) == N_PAIRS
+
+
+def test_replay_only_miss_fails_naming_the_example(capsys, llm_env):
+    code, out, err = eval_stance(capsys, "--replay-only")
+    assert code == 1 and out == ""
+    # The first row's failure is the one raised: pool.map yields results in row order.
+    assert "example '98-6540064'" in err and "prompt stance" in err
+    assert "no cached LLM answer" in err and "--replay-only" in err
+    assert llm_env.chat_requests == []
+
+
+def test_another_model_or_prompt_is_a_miss(openai_server, tmp_path):
+    server, settings = openai_server
+    server.answer(SUPPORTS)
+    judge_llm(CLAIM, [PASSAGE], settings)
+    replay = settings.model_copy(update={"llm_replay_only": True})
+    assert judge_llm(CLAIM, [PASSAGE], replay)[0].stance.value == "SUPPORTS"
+    with pytest.raises(llm_cache.CacheMissError, match="other-model"):
+        judge_llm(CLAIM, [PASSAGE], replay.model_copy(update={"llm_model": "other-model"}))
+    variant = tmp_path / "variant"
+    variant.mkdir()
+    shipped = Path(__file__).resolve().parents[2] / "prompts" / "stance.yaml"
+    (variant / "stance.yaml").write_text(shipped.read_text().replace("careful", "very careful"))
+    with pytest.raises(llm_cache.CacheMissError, match="prompt stance 1:"):
+        judge_llm(CLAIM, [PASSAGE], replay.model_copy(update={"prompts_dir": variant}))
+    assert len(server.chat_requests) == 1
+
+
+def test_cache_off_asks_every_time(openai_server):
+    server, settings = openai_server
+    settings = settings.model_copy(update={"llm_cache": False})
+    server.answer(SUPPORTS)
+    server.answer(SUPPORTS)
+    judge_llm(CLAIM, [PASSAGE], settings)
+    judge_llm(CLAIM, [PASSAGE], settings)
+    assert len(server.chat_requests) == 2
+    assert not llm_cache.cache_path(settings).exists()
+
+
+def test_unusable_answer_and_its_retry_replay_in_order(openai_server):
+    server, settings = openai_server
+    server.answer("not json")
+    server.answer(SUPPORTS)
+    first = judge_llm(CLAIM, [PASSAGE], settings)
+    replayed = judge_llm(CLAIM, [PASSAGE], settings.model_copy(update={"llm_replay_only": True}))
+    assert first == replayed and len(server.chat_requests) == 2
+
+
+@pytest.mark.parametrize(("other", "same"), [
+    (("m", "1:a", [("user", "x")]), True),
+    (("n", "1:a", [("user", "x")]), False),
+    (("m", "1:b", [("user", "x")]), False),
+    (("m", "1:a", [("system", "x")]), False),
+    (("m", "1:a", [("user", "x"), ("assistant", "y")]), False),
+])
+def test_request_key_covers_model_prompt_and_every_message(other, same):
+    base = llm_cache.request_key("m", "1:a", [("user", "x")])
+    assert (llm_cache.request_key(*other) == base) is same
+
+
+def test_cache_survives_reopening(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    llm_cache.LLMCache(path).put("m", "1:a", [("user", "x")], "answer")
+    reopened = llm_cache.LLMCache(path)
+    assert reopened.get("m", "1:a", [("user", "x")]) == "answer"
+    assert reopened.get("m", "1:a", [("user", "y")]) is None
+    assert len(reopened) == 1
