@@ -19,10 +19,10 @@ from bot.render import esc, progress_text, queue_text, report_pages
 from bot.services import Services
 from factcheck import pipeline
 from factcheck.errors import BadInputError, FactcheckError
-from factcheck.intake import read_article
-from factcheck.models import Article, Report
+from factcheck.intake import article_from_bytes, read_article
+from factcheck.models import Report
 from factcheck.settings import Settings
-from retrieval.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, extract_text, normalize_text
+from retrieval.loaders import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def _read_and_check(
     """The worker thread: read the article (never a local file), then run the pipeline."""
     settings = services.settings
     if data is not None and request.upload:
-        article = document_article(data, request.upload.name, settings)
+        article = article_from_bytes(data, request.upload.name, settings)
     else:
         article = read_article(request.text or "", settings, local_files=False)
 
@@ -165,25 +165,6 @@ async def _download(bot: Bot, upload: Upload, settings: Settings) -> bytes:
         )
     file = await bot.get_file(upload.file_id)
     return bytes(await file.download_as_bytearray())
-
-
-def document_article(data: bytes, name: str, settings: Settings) -> Article:
-    """The Article in an uploaded .txt, .md, .html or .pdf file."""
-    try:
-        title, text = extract_text(data, name)
-    except UnreadableFileError as exc:
-        raise BadInputError(
-            f"cannot read {name}: {exc}. Send a {', '.join(ARTICLE_SUFFIXES)} file."
-        ) from exc
-    text = normalize_text(text)
-    if not text:
-        raise BadInputError(f"{name} holds no text. Send a file with the article's text.")
-    if len(text) > settings.max_article_chars:
-        raise BadInputError(
-            f"{name} has {len(text):,} characters, more than the limit of "
-            f"{settings.max_article_chars:,}. Send a shorter part."
-        )
-    return Article(text=text, title=title, source=name)
 
 
 async def send_report(

@@ -58,6 +58,12 @@ def read_article(source: str, settings: Settings, local_files: bool = True) -> A
     return _article(source, None, "text", None, settings)
 
 
+def article_from_bytes(data: bytes, name: str, settings: Settings) -> Article:
+    """The Article in an uploaded .txt, .md, .html or .pdf file called `name`."""
+    title, text = _extract(data, name, name)
+    return _article(text, title, name, None, settings)
+
+
 def fetch_url(url: str, settings: Settings) -> tuple[bytes, str, str]:
     """Download `url`, guarded on every hop and capped: (body, content type, final URL)."""
     try:
