@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -76,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     bot.add_argument("--engine", choices=["offline", "llm"])
     bot.set_defaults(run=_run_bot)
 
+    feedback = commands.add_parser("feedback", help="export readers' feedback from the bot")
+    feedback_actions = feedback.add_subparsers(required=True, metavar="ACTION")
+    export = feedback_actions.add_parser("export", help="write corrections as an eval JSONL file")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.add_argument("--format", choices=["claims", "pairs"], default="claims",
+                        help="claims (eval verdicts/retrieval) or pairs (eval stance)")
+    export.set_defaults(run=_run_feedback_export)
+
     from factcheck.eval_cli import add_eval_commands
     from factcheck.prompt_cli import add_prompt_commands
 
@@ -121,6 +131,24 @@ def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
         err.print(f"Removed {removed} chunk(s) of {args.source_id}.")
         return 0
     list_sources(settings, Console())
+    return 0
+
+
+def _run_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    from factcheck.history import history_path, open_history
+    from factcheck.runs import feedback_rows
+
+    if not history_path(settings).is_file():
+        raise BadInputError(f"no history at {history_path(settings)}; check HISTORY_DB or DATA_DIR")
+    history = open_history(settings)
+    try:
+        rows = feedback_rows(history, args.format)
+    finally:
+        history.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                        encoding="utf-8")
+    err.print(f"Wrote {len(rows)} {args.format} row(s) to {args.out}.", highlight=False)
     return 0
 
 

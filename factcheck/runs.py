@@ -332,3 +332,46 @@ def _warnings(before: RunRecord, after: RunRecord) -> list[str]:
             k: v["sha256"] for k, v in after.datasets.items()}:
         notes.append("the runs used different data files: metrics are not comparable")
     return notes
+
+
+# --- evaluation data from readers' feedback in the bot ----------------------------------------
+
+# A reader's verdict as the stance label the eval files use; MIXED has no equivalent there.
+_LABEL_TO_STANCE = {"SUPPORTED": "SUPPORTS", "CONTRADICTED": "REFUTES",
+                    "NOT_ENOUGH_EVIDENCE": "NOT_ENOUGH_INFO"}
+
+
+def feedback_rows(history: Any, kind: str) -> list[dict[str, Any]]:
+    """Readers' corrections as eval rows: `kind` "claims" or "pairs" (see docs/maintainers.md).
+
+    The latest feedback on a claim wins. A claim marked wrong without the right verdict, or
+    whose right verdict is MIXED, gives no row.
+    """
+    latest = {(f.check_id, f.claim_id): f for f in history.feedback()}  # oldest first
+    rows: list[dict[str, Any]] = []
+    for (check_id, claim_id), feedback in sorted(latest.items()):
+        stored = history.get_check(check_id)
+        found = [c for c in stored.report.claims if c.claim.id == claim_id] if stored else []
+        gold = _right_stance(feedback, found[0]) if found else None
+        if gold is not None:
+            rows.extend(_rows_of(kind, f"{check_id}-{claim_id}", found[0], gold))
+    return rows
+
+
+def _right_stance(feedback: Any, check: Any) -> str | None:
+    if feedback.right_label is not None:
+        return _LABEL_TO_STANCE.get(feedback.right_label.value)
+    if feedback.correct:
+        return _LABEL_TO_STANCE.get(check.verdict.label.value)
+    return None
+
+
+def _rows_of(kind: str, key: str, check: Any, gold: str) -> list[dict[str, Any]]:
+    # The verdict rests on the passages judged for or against; the reader's label is theirs.
+    used = [e for e in check.evidence if e.stance.value != "NOT_ENOUGH_INFO"]
+    if kind == "claims":
+        gold_ids = [] if gold == "NOT_ENOUGH_INFO" else sorted(
+            {e.passage.source_id or e.passage.id for e in used if e.stance.value == gold})
+        return [{"id": key, "claim": check.claim.text, "label": gold, "gold_ids": gold_ids}]
+    return [{"id": f"{key}-{e.passage.id}", "claim": check.claim.text, "passage": e.passage.text,
+             "label": gold} for e in used]

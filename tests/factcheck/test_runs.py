@@ -11,6 +11,20 @@ import pytest
 
 from factcheck import runs
 from factcheck.cli import main
+from factcheck.history import Feedback, open_history
+from factcheck.models import (
+    Article,
+    Claim,
+    ClaimCheck,
+    Evidence,
+    Label,
+    Passage,
+    Provenance,
+    Report,
+    Stance,
+    Verdict,
+)
+from factcheck.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -141,3 +155,55 @@ def test_compare_shows_deltas_and_the_examples_a_prompt_edit_changed(capsys, tmp
 def test_compare_of_a_missing_run_is_bad_input(capsys, tmp_path):
     assert main(["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 2
     assert "a.json" in capsys.readouterr().err
+
+
+def make_report(text: str) -> Report:
+    passage = Passage(id="chunk-1", text="Water boils at 100 C.", source_id="physics")
+    evidence = Evidence(passage=passage, stance=Stance.SUPPORTS, confidence=0.9,
+                        quote="Water boils at 100 C.", rationale="Same figure.")
+    unrelated = Evidence(passage=Passage(id="chunk-2", text="Ice is cold.", source_id="ice"),
+                         stance=Stance.NOT_ENOUGH_INFO, confidence=0.5, quote="", rationale="")
+    check = ClaimCheck(
+        claim=Claim(id=1, text=text, start=0, end=len(text), checkworthiness=0.8),
+        verdict=Verdict(label=Label.SUPPORTED, confidence=0.9, summary="Supported."),
+        evidence=[evidence, unrelated],
+    )
+    return Report(article=Article(text=text, source="text"), claims=[check],
+                  provenance=Provenance(engine="offline", model="m", embedder="e"))
+
+
+def test_feedback_export_in_claims_and_pairs_formats(capsys, tmp_path):
+    history = open_history(get_settings())
+    right = history.add_check(make_report("Water boils at 100 C."), chat_id=1, chat_type="private")
+    wrong = history.add_check(make_report("Water boils at 50 C."), chat_id=1, chat_type="private")
+    unsure = history.add_check(make_report("Water boils."), chat_id=1, chat_type="private")
+    mixed = history.add_check(make_report("Water boils at 90 C."), chat_id=1, chat_type="private")
+    history.add_feedback(Feedback(right, 1, 7, correct=True))
+    history.add_feedback(Feedback(wrong, 1, 7, correct=False, right_label=Label.CONTRADICTED))
+    history.add_feedback(Feedback(unsure, 1, 7, correct=False))  # no right verdict given
+    history.add_feedback(Feedback(mixed, 1, 7, correct=False, right_label=Label.MIXED))
+    history.close()
+
+    claims, pairs = tmp_path / "claims.jsonl", tmp_path / "pairs.jsonl"
+    assert main(["feedback", "export", "--out", str(claims)]) == 0
+    assert main(["feedback", "export", "--out", str(pairs), "--format", "pairs"]) == 0
+    assert "Wrote 2 pairs row(s)" in capsys.readouterr().err
+    by_id = {r["id"]: r for r in map(json.loads, claims.read_text().splitlines())}
+    assert by_id == {
+        f"{right}-1": {"id": f"{right}-1", "claim": "Water boils at 100 C.", "label": "SUPPORTS",
+                       "gold_ids": ["physics"]},
+        f"{wrong}-1": {"id": f"{wrong}-1", "claim": "Water boils at 50 C.", "label": "REFUTES",
+                       "gold_ids": []},
+    }
+    pair_rows = [json.loads(line) for line in pairs.read_text().splitlines()]
+    assert sorted((r["id"], r["label"]) for r in pair_rows) == sorted(
+        [(f"{right}-1-chunk-1", "SUPPORTS"), (f"{wrong}-1-chunk-1", "REFUTES")])
+    assert all(r["passage"] == "Water boils at 100 C." for r in pair_rows)
+    # The export is an eval file as it is.
+    assert main(["eval", "stance", "--pairs", str(pairs), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 2
+
+
+def test_feedback_export_without_a_history_is_bad_input(capsys, tmp_path):
+    assert main(["feedback", "export", "--out", str(tmp_path / "x.jsonl")]) == 2
+    assert "no history" in capsys.readouterr().err
