@@ -22,7 +22,7 @@ logger = logging.getLogger("train_offline")
 
 # The settings cross-validation chooses among (L2 strength; how far classes are rebalanced).
 CHECKWORTHINESS_ALPHAS, CHECKWORTHINESS_BALANCE = (0.1, 0.3, 1.0), (0.25, 0.5)
-STANCE_EVIDENCE_ALPHAS, STANCE_DIRECTION_ALPHAS = (0.1, 0.3), (0.3, 1.0, 3.0)
+STANCE_EVIDENCE_ALPHAS, STANCE_DIRECTION_ALPHAS = (0.1, 0.3), (0.01, 0.03, 0.1)
 
 
 class EmbeddingCache:
@@ -177,7 +177,8 @@ def _transcript_folds_scores(x: np.ndarray, y: np.ndarray, groups: list[str], al
     scores = np.zeros(len(y))
     for test in grouped_folds(groups, k, seed):
         train = np.setdiff1d(np.arange(len(y)), test)
-        model = _binary(fit_logreg(x[train], y[train], 2, alpha, balanced_weights(y[train], power)))
+        weights = balanced_weights(y[train], power)
+        model = _binary(fit_logreg(x[train], y[train], 2, alpha, weights))
         scores[test] = _sigmoid_scores(model, x[test])
     return scores
 
@@ -217,7 +218,7 @@ LABELS = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]  # the column order of factc
 
 
 @dataclass
-class Passage:
+class ClaimPassage:
     """One claim with the sentences of one abstract (and their labels, when known)."""
 
     claim: str
@@ -226,7 +227,7 @@ class Passage:
     label: int  # the abstract's stance
 
 
-def load_sentence_groups(data: Path) -> list[Passage]:
+def load_sentence_groups(data: Path) -> list[ClaimPassage]:
     """sentence_pairs_train grouped back into (claim, abstract) passages, sentences in order."""
     grouped: dict[str, list[dict]] = {}
     for row in read_jsonl(data / "scifact" / "sentence_pairs_train.jsonl"):
@@ -236,20 +237,20 @@ def load_sentence_groups(data: Path) -> list[Passage]:
         rows.sort(key=lambda r: int(r["id"].rsplit("-", 1)[1]))
         labels = [LABELS.index(r["label"]) for r in rows]
         label = min(labels)  # any rationale sentence sets the abstract's stance
-        passages.append(Passage(rows[0]["claim"], [r["passage"] for r in rows], labels, label))
+        passages.append(ClaimPassage(rows[0]["claim"], [r["passage"] for r in rows], labels, label))
     return passages
 
 
-def load_split_passages(data: Path) -> list[Passage]:
+def load_split_passages(data: Path) -> list[ClaimPassage]:
     """pairs_train as the product sees it: the passage cut by factcheck.sentences."""
     from factcheck.sentences import sentences
 
-    return [Passage(r["claim"], sentences(r["passage"]) or [r["passage"]], [],
+    return [ClaimPassage(r["claim"], sentences(r["passage"]) or [r["passage"]], [],
                     LABELS.index(r["label"]))
             for r in read_jsonl(data / "scifact" / "pairs_train.jsonl")]
 
 
-def stance_features(passages: list[Passage], cache: EmbeddingCache) -> list[np.ndarray]:
+def stance_features(passages: list[ClaimPassage], cache: EmbeddingCache) -> list[np.ndarray]:
     """Per passage, the pair-feature rows of its sentences."""
     from factcheck.offline_stance import pair_features
 
@@ -295,7 +296,7 @@ def _evidence_part(model: dict) -> dict:
             if key.startswith("evidence_")}
 
 
-def _fit_folds(blocks: list[np.ndarray], passages: list[Passage], fold: np.ndarray, k: int,
+def _fit_folds(blocks: list[np.ndarray], passages: list[ClaimPassage], fold: np.ndarray, k: int,
                direction_alpha: float, evidence_alpha: float,
                evidence_models: list[dict] | None = None) -> list[dict]:
     """One stance model per fold, trained on the labelled sentences of the other folds' claims.
@@ -310,14 +311,14 @@ def _fit_folds(blocks: list[np.ndarray], passages: list[Passage], fold: np.ndarr
                        direction_alpha, evidence_alpha) for f in range(k)]
 
 
-def _score_out_of_fold(passages: list[Passage], blocks: list[np.ndarray], fold: np.ndarray,
+def _score_out_of_fold(passages: list[ClaimPassage], blocks: list[np.ndarray], fold: np.ndarray,
                        models: list[dict]) -> list[_Scored]:
-    from factcheck.offline_stance import number_rule, predict
+    from factcheck.offline_stance import predict, rule_override
 
     scored = []
     for passage, block, f in zip(passages, blocks, fold):
         cos = block[:, 2 * 384]  # the first rule feature is the cosine
-        rule = number_rule(passage.claim, passage.sentences, cos)
+        rule = rule_override(passage.claim, passage.sentences, cos)
         scored.append(_Scored(predict(models[f], block), cos,
                               None if rule is None else LABELS.index(rule.stance.value)))
     return scored
@@ -353,51 +354,85 @@ def _cross_fitted(scored: list[_Scored], gold: np.ndarray, fold: np.ndarray, k: 
     return pred
 
 
-def _claim_folds(passages: list[Passage], k: int, seed: int) -> dict[str, int]:
+def _claim_folds(passages: list[ClaimPassage], k: int, seed: int) -> dict[str, int]:
     claims = [p.claim for p in passages]
     folds = grouped_folds(claims, k, seed)
     return {claims[i]: f for f, idx in enumerate(folds) for i in idx}
 
 
+@dataclass
+class _StanceData:
+    """The stance training rows and the runtime-split passages, with features and folds."""
+
+    train: list[ClaimPassage]
+    split: list[ClaimPassage]
+    train_blocks: list[np.ndarray]
+    split_blocks: list[np.ndarray]
+    train_fold: np.ndarray
+    split_fold: np.ndarray
+
+    @property
+    def gold(self) -> np.ndarray:
+        return np.array([p.label for p in self.split])
+
+    @property
+    def gold_sentences(self) -> np.ndarray:
+        return np.array([label for p in self.train for label in p.labels])
+
+
+def _load_stance_data(data: Path, cache: EmbeddingCache, seed: int, k: int) -> _StanceData:
+    train, split = load_sentence_groups(data), load_split_passages(data)
+    fold_of = _claim_folds(train + split, k, seed)
+    return _StanceData(train, split, stance_features(train, cache), stance_features(split, cache),
+                       np.array([fold_of[p.claim] for p in train]),
+                       np.array([fold_of[p.claim] for p in split]))
+
+
+def _evaluate_stance(d: _StanceData, fitted: list[dict], k: int) -> tuple[dict, list[_Scored]]:
+    """Cross-validated numbers of one setting's fold models, and its scored passages."""
+    scored = _score_out_of_fold(d.split, d.split_blocks, d.split_fold, fitted)
+    in_train = _score_out_of_fold(d.train, d.train_blocks, d.train_fold, fitted)
+    train_gold = np.array([p.label for p in d.train])
+    return {
+        "abstract_macro_f1": macro_f1(d.gold, _cross_fitted(scored, d.gold, d.split_fold, k)),
+        "sentence_macro_f1": macro_f1(
+            d.gold_sentences, np.concatenate([s.probs.argmax(1) for s in in_train])),
+        "gold_sentences_abstract_macro_f1": macro_f1(
+            train_gold, _cross_fitted(in_train, train_gold, d.train_fold, k)),
+        "direction_balanced_accuracy": _direction_accuracy(in_train, d.gold_sentences),
+    }, scored
+
+
 def train_stance(data: Path, cache: EmbeddingCache, seed: int, k: int = 5) -> tuple[dict, dict]:
     """Grouped-by-claim CV of the stance model and its thresholds, then a fit on everything."""
-    train, split = load_sentence_groups(data), load_split_passages(data)
-    train_blocks, split_blocks = stance_features(train, cache), stance_features(split, cache)
-    fold_of = _claim_folds(train + split, k, seed)
-    train_fold = np.array([fold_of[p.claim] for p in train])
-    split_fold = np.array([fold_of[p.claim] for p in split])
-    gold = np.array([p.label for p in split])
-    gold_sentences = np.array([label for p in train for label in p.labels])
-    train_gold = np.array([p.label for p in train])
+    d = _load_stance_data(data, cache, seed, k)
     results: dict[str, dict] = {}
     scored_by_key: dict[str, list[_Scored]] = {}
     for evidence_alpha in STANCE_EVIDENCE_ALPHAS:
         fitted = None
         for direction_alpha in STANCE_DIRECTION_ALPHAS:
-            fitted = _fit_folds(train_blocks, train, train_fold, k, direction_alpha,
+            fitted = _fit_folds(d.train_blocks, d.train, d.train_fold, k, direction_alpha,
                                 evidence_alpha, fitted)
-            scored = _score_out_of_fold(split, split_blocks, split_fold, fitted)
-            in_train = _score_out_of_fold(train, train_blocks, train_fold, fitted)
             key = f"evidence_alpha={evidence_alpha},direction_alpha={direction_alpha}"
-            scored_by_key[key] = scored
-            results[key] = {
-                "abstract_macro_f1": macro_f1(gold, _cross_fitted(scored, gold, split_fold, k)),
-                "sentence_macro_f1": macro_f1(
-                    gold_sentences, np.concatenate([s.probs.argmax(1) for s in in_train])),
-                "gold_sentences_abstract_macro_f1": macro_f1(
-                    train_gold, _cross_fitted(in_train, train_gold, train_fold, k)),
-            }
+            results[key], scored_by_key[key] = _evaluate_stance(d, fitted, k)
             logger.info("stance %s: %s", key, results[key])
     chosen = max(results, key=lambda key: results[key]["abstract_macro_f1"])
     evidence_alpha, direction_alpha = (float(part.split("=")[1]) for part in chosen.split(","))
-    model = fit_stance(np.vstack(train_blocks), gold_sentences, None, direction_alpha,
+    model = fit_stance(np.vstack(d.train_blocks), d.gold_sentences, None, direction_alpha,
                        evidence_alpha)
-    scored = scored_by_key[chosen]
-    min_evidence, min_direction, _ = _best_thresholds(scored, gold)
-    model["min_evidence"], model["min_direction"] = np.float32(min_evidence), np.float32(min_direction)
-    metrics = _stance_report(results, chosen, scored, gold, split_fold, k)
+    min_evidence, min_direction, _ = _best_thresholds(scored_by_key[chosen], d.gold)
+    model.update(min_evidence=np.float32(min_evidence), min_direction=np.float32(min_direction))
+    metrics = _stance_report(results, chosen, scored_by_key[chosen], d.gold, d.split_fold, k)
     metrics.update(min_evidence=min_evidence, min_direction=min_direction)
     return model, metrics
+
+
+def _direction_accuracy(scored: list[_Scored], gold_sentences: np.ndarray) -> float:
+    """Balanced accuracy of SUPPORTS vs REFUTES on the rationale sentences alone."""
+    probs = np.vstack([s.probs for s in scored])
+    says_refutes = probs[:, 1] > probs[:, 0]
+    return float(np.mean([np.mean(says_refutes[gold_sentences == 1]),
+                          np.mean(~says_refutes[gold_sentences == 0])]))
 
 
 def _stance_report(results: dict, chosen: str, scored: list[_Scored], gold: np.ndarray,
@@ -412,7 +447,7 @@ def _stance_report(results: dict, chosen: str, scored: list[_Scored], gold: np.n
         "abstract_majority_macro_f1": macro_f1(gold, majority),
         "abstract_confusion_rows_gold_cols_pred": {
             "labels": LABELS, "matrix": confusion.tolist()},
-        "number_rule_fired": int(sum(s.rule is not None for s in scored)),
+        "rules_fired": int(sum(s.rule is not None for s in scored)),
     }
 
 

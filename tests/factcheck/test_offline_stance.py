@@ -1,0 +1,107 @@
+"""Offline stance: trained pair model + rules, on the real MiniLM embedder and shipped weights."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from factcheck import offline_stance
+from factcheck.models import Passage, Stance
+from factcheck.offline_stance import decide, judge_offline
+from factcheck.weights import embedder
+
+UNEMPLOYMENT = "The unemployment rate fell to 4.1% in March."
+TOLL = "Five Russians were killed in the clash."
+
+
+def judge(claim: str, text: str):
+    (evidence,) = judge_offline(claim, [Passage(id="p1", text=text)])
+    return evidence
+
+
+def test_same_statement_supports_and_quotes_its_sentence():
+    text = ("Officials released new labour figures on Friday.  The unemployment rate fell to "
+            "4.1% in March, the agency said. Wages grew slowly.")
+    evidence = judge(UNEMPLOYMENT, text)
+    assert evidence.stance is Stance.SUPPORTS
+    assert evidence.quote == "The unemployment rate fell to 4.1% in March, the agency said."
+    assert evidence.quote in text
+    assert "cos" in evidence.rationale
+
+
+def test_different_number_refutes_and_names_both_numbers():
+    evidence = judge(TOLL, "The fighting lasted for hours. Officials said thirteen Russians "
+                           "were killed in the clash.")
+    assert evidence.stance is Stance.REFUTES
+    assert evidence.quote == "Officials said thirteen Russians were killed in the clash."
+    assert evidence.rationale == "numbers differ: Five vs thirteen"
+
+
+def test_approximate_number_that_fits_is_not_a_conflict():
+    evidence = judge(TOLL, "Officials said about five Russians were killed in the clash.")
+    assert evidence.stance is not Stance.REFUTES
+
+
+def test_negation_refutes():
+    evidence = judge("The drug reduces blood pressure in adults.",
+                     "In a large trial, the drug did not reduce blood pressure in adults.")
+    assert evidence.stance is Stance.REFUTES
+    assert "negation" in evidence.rationale
+
+
+def test_unrelated_passage_is_not_enough_info():
+    evidence = judge(UNEMPLOYMENT, "Paris is the capital of France. The Eiffel Tower was "
+                                   "finished in 1889 for the World's Fair.")
+    assert evidence.stance is Stance.NOT_ENOUGH_INFO
+
+
+def test_one_evidence_per_passage_from_one_embed_call():
+    calls: list[list[str]] = []
+
+    class Counting:
+        name = "counting-minilm"
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            calls.append(list(texts))
+            return embedder().embed(texts)
+
+    passages = [Passage(id=str(n), text=f"Passage {n} says the rate fell to 4.{n}% in March.")
+                for n in range(3)]
+    found = judge_offline(UNEMPLOYMENT, passages, embedder=Counting())
+    assert [e.passage.id for e in found] == ["0", "1", "2"]
+    assert len(calls) == 1 and len(calls[0]) == 4  # the claim and the three sentences
+    judge_offline(UNEMPLOYMENT, passages, embedder=Counting())
+    assert len(calls) == 1  # sentences and claim seen before are not embedded again
+
+
+def test_unclear_direction_is_not_enough_info_with_low_confidence():
+    probs = np.array([[0.46, 0.44, 0.10], [0.05, 0.05, 0.90]])
+    found = decide(probs, np.array([0.8, 0.1]), min_evidence=0.5, min_direction=0.6)
+    assert found.stance is Stance.NOT_ENOUGH_INFO
+    assert found.rationale.startswith("related evidence found, direction unclear")
+    assert found.confidence < 0.5 and found.sentence == 0
+
+
+def test_weights_ship_as_package_data():
+    assert resources.files("factcheck.weights").joinpath(offline_stance.WEIGHTS_FILE).is_file()
+    model = offline_stance._model()
+    rules = len(offline_stance.RULE_NAMES)
+    assert model["evidence_coef"].shape == (2 * 384 + rules, 1)
+    assert model["direction_coef"].shape == (rules, 1)
+    assert 0.0 < float(model["min_evidence"]) < 1.0
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_passage_is_not_enough_info(text):
+    evidence = judge(UNEMPLOYMENT, text)
+    assert evidence.stance is Stance.NOT_ENOUGH_INFO
+
+
+def test_weak_direction_is_reported_as_a_lean():
+    probs = np.array([[0.47, 0.43, 0.10]])
+    found = decide(probs, np.array([0.8]), min_evidence=0.5, min_direction=0.5)
+    assert found.stance is Stance.SUPPORTS
+    assert found.rationale.startswith("related evidence found, direction unclear, leans supports")
+    assert found.confidence < offline_stance.LEANING
