@@ -78,6 +78,7 @@ class Recorder:
         self.predictions: list[Prediction] = []
         self.seconds: list[float] = []
         self.ranked: list[list[str]] = []  # retrieval: each query's top ten source ids
+        self.scores: list[float] = []  # check-worthiness: each sentence's score, in file order
         self._lock = threading.Lock()
 
     def add(self, prediction: Prediction, seconds: float | None = None) -> None:
@@ -92,10 +93,12 @@ class Recorder:
 def recording() -> Iterator[Recorder]:
     """Collect each example's prediction and latency from the evaluation run inside the block."""
     recorder = Recorder()
-    # evaluation.py exposes no per-example hook, so its two seams are wrapped for the block:
-    # the per-row mapper (stance, verdicts) and the temporary store's batch search (retrieval).
+    # evaluation.py exposes no per-example hook, so its seams are wrapped for the block: the
+    # per-row mapper (stance, verdicts), the temporary store's batch search (retrieval) and the
+    # check-worthiness scorer, as evaluation.py sees them (the modules themselves are untouched).
     with _replaced(evaluation, "_map_concurrently", _timed_mapper(recorder)), \
-            _replaced(evaluation, "_temporary_store", _recording_store(recorder)):
+            _replaced(evaluation, "_temporary_store", _recording_store(recorder)), \
+            _replaced(evaluation, "checkworthiness", _ScoreRecorder(recorder)):
         yield recorder
 
 
@@ -147,6 +150,21 @@ class _SearchRecorder:
         return getattr(self._store, name)
 
 
+class _ScoreRecorder:
+    """Stands in for the checkworthiness module inside evaluation.py, keeping every score."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    def score(self, sentences: list[str], *args: Any, **kwargs: Any) -> Any:
+        """checkworthiness.score, remembering the scores for the run record."""
+        from factcheck import checkworthiness
+
+        scores = checkworthiness.score(sentences, *args, **kwargs)
+        self._recorder.scores.extend(round(float(value), 4) for value in scores)
+        return scores
+
+
 @contextmanager
 def _replaced(module: Any, name: str, replacement: Any) -> Iterator[None]:
     original = getattr(module, name)
@@ -166,6 +184,8 @@ def build_record(
     predictions = recorder.predictions
     if kind == "retrieval" and recorder.ranked:
         predictions = _retrieval_predictions(files["claims"], recorder.ranked)
+    if kind == "checkworthiness" and recorder.scores:
+        predictions = _checkworthiness_predictions(files["sentences"], recorder.scores)
     commit, dirty = git_state()
     return RunRecord(
         time=datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -263,6 +283,16 @@ def _retrieval_predictions(claims: Path, ranked: list[list[str]]) -> list[Predic
     rows = [r for r in evaluation.read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
     return [Prediction(id=str(r["id"]), gold=sorted(map(str, r["gold_ids"])), predicted=top)
             for r, top in zip(rows, ranked)]
+
+
+def _checkworthiness_predictions(sentences: Path, scores: list[float]) -> list[Prediction]:
+    # eval_checkworthiness scores group by group, groups in order of first appearance.
+    groups: dict[str, list[dict]] = {}
+    for row in evaluation.read_jsonl(sentences, ("id", "group", "text", "label")):
+        groups.setdefault(str(row["group"]), []).append(row)
+    rows = [row for members in groups.values() for row in members]
+    return [Prediction(id=str(r["id"]), gold=int(r["label"]), predicted=score)
+            for r, score in zip(rows, scores)]
 
 
 def _offline_model() -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from factcheck import runs
+from factcheck import checkworthiness, runs
 from factcheck.cli import main
 from factcheck.history import Feedback, open_history
 from factcheck.models import (
@@ -207,3 +207,22 @@ def test_feedback_export_in_claims_and_pairs_formats(capsys, tmp_path):
 def test_feedback_export_without_a_history_is_bad_input(capsys, tmp_path):
     assert main(["feedback", "export", "--out", str(tmp_path / "x.jsonl")]) == 2
     assert "no history" in capsys.readouterr().err
+
+
+def test_checkworthiness_run_records_each_sentences_score(capsys, tmp_path):
+    sentences = DATA / "sentences.jsonl"
+    assert main(["eval", "checkworthiness", "--sentences", str(sentences), "--json"]) == 0
+    capsys.readouterr()
+    (record,) = saved_runs(tmp_path)
+    rows = {str(r["id"]): r for r in map(json.loads, sentences.read_text().splitlines())}
+    assert len(record["predictions"]) == record["metrics"]["n"] == len(rows)
+    for prediction in record["predictions"]:
+        assert prediction["gold"] == int(rows[prediction["id"]]["label"])
+        assert 0.0 <= prediction["predicted"] <= 1.0
+    # Each score belongs to its own sentence: score one group directly and match them up.
+    group = next(iter(rows.values()))["group"]
+    members = [r for r in rows.values() if r["group"] == group]
+    direct = checkworthiness.score([r["text"] for r in members])
+    recorded = {p["id"]: p["predicted"] for p in record["predictions"]}
+    assert [recorded[str(r["id"])] for r in members] == pytest.approx(
+        [float(x) for x in direct], abs=1e-3)
