@@ -50,8 +50,8 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
 def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     files = {flag.lstrip("-"): getattr(args, flag.lstrip("-")) for flag in args.files}
     before = runs.usage_snapshot(settings)
-    with runs.recording() as recorder:
-        result = _measure(args, settings)
+    recorder = runs.Recorder()
+    result = _measure(args, settings, recorder)
     options = {"k": args.k, "mode": args.mode} if args.kind == "retrieval" else {}
     record = runs.build_record(args.kind, files, settings, result, recorder, before, options)
     path = runs.save_run(record, settings.runs_dir)
@@ -64,16 +64,16 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _measure(args: argparse.Namespace, settings: Settings) -> dict:
+def _measure(args: argparse.Namespace, settings: Settings, recorder: runs.Recorder) -> dict:
     if args.kind == "retrieval":
-        result = evaluation.eval_retrieval(args.corpus, args.claims, settings, args.k, args.mode)
-    elif args.kind == "stance":
-        result = evaluation.eval_stance(args.pairs, settings)
-    elif args.kind == "checkworthiness":
-        result = evaluation.eval_checkworthiness(args.sentences, settings)
-    else:
-        result = evaluation.eval_verdicts(args.corpus, args.claims, settings)
-    return result
+        return evaluation.eval_retrieval(
+            args.corpus, args.claims, settings, args.k, args.mode, recorder
+        )
+    if args.kind == "stance":
+        return evaluation.eval_stance(args.pairs, settings, recorder)
+    if args.kind == "checkworthiness":
+        return evaluation.eval_checkworthiness(args.sentences, settings, recorder)
+    return evaluation.eval_verdicts(args.corpus, args.claims, settings, recorder)
 
 
 def _run_compare(args: argparse.Namespace, settings: Settings) -> int:

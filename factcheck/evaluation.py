@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from factcheck import checkworthiness, metrics
-from factcheck.errors import BadInputError
+from factcheck.errors import BadInputError, FactcheckError
 from factcheck.models import Article, Claim, Label, Passage
+from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
 from retrieval import SourceStore
 from retrieval.loaders import CorpusLineError, load_path
@@ -26,7 +27,8 @@ VERDICT_TO_STANCE = {Label.SUPPORTED: "SUPPORTS", Label.CONTRADICTED: "REFUTES"}
 
 
 def eval_retrieval(
-    corpus: Path, claims: Path, settings: Settings, k: int = 10, mode: str = "hybrid"
+    corpus: Path, claims: Path, settings: Settings, k: int = 10, mode: str = "hybrid",
+    recorder: Recorder | None = None,
 ) -> dict:
     """nDCG@10, recall@5/@10 and MRR@10 of search over a temporary collection of `corpus`.
 
@@ -37,6 +39,10 @@ def eval_retrieval(
     with _temporary_store(corpus, settings) as store:
         results = store.search_many([r["claim"] for r in rows], k=max(k, 10) * 3, mode=mode)
     ranked = [[hit.source_id for hit in hits] for hits in results]
+    if recorder:
+        for row, top in zip(rows, ranked):
+            recorder.add(Prediction(id=str(row["id"]), gold=sorted(map(str, row["gold_ids"])),
+                                    predicted=list(dict.fromkeys(top))[:10]))
     gold = [{str(g) for g in r["gold_ids"]} for r in rows]
     return {
         "n": len(rows),
@@ -48,15 +54,17 @@ def eval_retrieval(
     }
 
 
-def eval_stance(pairs: Path, settings: Settings) -> dict:
+def eval_stance(pairs: Path, settings: Settings, recorder: Recorder | None = None) -> dict:
     """Accuracy and macro-F1 of the stance of each passage on its claim."""
     rows = read_jsonl(pairs, ("id", "claim", "passage", "label"))
     judge = _stance_judge(settings)
-    predicted = _map_concurrently(judge, rows, settings)
+    predicted = _map_concurrently(judge, rows, settings, recorder)
     return metrics.classification_report([r["label"] for r in rows], predicted, STANCES)
 
 
-def eval_checkworthiness(sentences: Path, settings: Settings) -> dict:
+def eval_checkworthiness(
+    sentences: Path, settings: Settings, recorder: Recorder | None = None
+) -> dict:
     """MAP and P@10 of ranking each group's sentences by check-worthiness."""
     if settings.resolved_engine() != "offline":
         raise BadInputError("check-worthiness is scored by the offline model only; use --engine offline")
@@ -66,13 +74,19 @@ def eval_checkworthiness(sentences: Path, settings: Settings) -> dict:
     aps, p10s = [], []
     for rows in groups.values():
         scores = list(checkworthiness.score([r["text"] for r in rows]))
+        if recorder:
+            for row, score in zip(rows, scores):
+                recorder.add(Prediction(id=str(row["id"]), gold=int(row["label"]),
+                                        predicted=round(float(score), 4)))
         labels = [int(r["label"]) for r in rows]
         aps.append(metrics.average_precision(scores, labels))
         p10s.append(metrics.precision_at_k(scores, labels, 10))
     return {"n": sum(len(g) for g in groups.values()), "map": _mean(aps), "p@10": _mean(p10s)}
 
 
-def eval_verdicts(corpus: Path, claims: Path, settings: Settings) -> dict:
+def eval_verdicts(
+    corpus: Path, claims: Path, settings: Settings, recorder: Recorder | None = None
+) -> dict:
     """The whole pipeline on each claim as its own article; verdicts mapped to SciFact labels."""
     from factcheck.pipeline import check
 
@@ -83,7 +97,7 @@ def eval_verdicts(corpus: Path, claims: Path, settings: Settings) -> dict:
             label = report.claims[0].verdict.label if report.claims else Label.NOT_ENOUGH_EVIDENCE
             return VERDICT_TO_STANCE.get(label, "NOT_ENOUGH_INFO")
 
-        predicted = _map_concurrently(verdict_of, rows, settings)
+        predicted = _map_concurrently(verdict_of, rows, settings, recorder)
     report = metrics.classification_report([r["label"] for r in rows], predicted, STANCES)
     return {key: report[key] for key in ("n", "accuracy", "macro_f1", "per_label")}
 
@@ -132,10 +146,24 @@ def _stance_judge(settings: Settings) -> Callable[[dict], str]:
     return judge_offline_row
 
 
-def _map_concurrently(function: Callable[[dict], str], rows: list[dict], settings: Settings) -> list[str]:
+def _map_concurrently(
+    function: Callable[[dict], str], rows: list[dict], settings: Settings,
+    recorder: Recorder | None = None,
+) -> list[str]:
+    def timed(row: dict) -> str:
+        started = time.perf_counter()
+        try:
+            predicted = function(row)
+        except FactcheckError as exc:  # say which example failed, e.g. a replay-only cache miss
+            raise type(exc)(f"example {row.get('id')!r}: {exc}") from exc
+        if recorder:
+            recorder.add(Prediction(id=str(row.get("id")), gold=row.get("label"),
+                                    predicted=predicted), time.perf_counter() - started)
+        return predicted
+
     workers = settings.llm_concurrency if settings.resolved_engine() == "llm" else 1
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(function, rows))
+        return list(pool.map(timed, rows))
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Run records of `factcheck eval`: what was measured, with what, and each example's prediction.
 
-A record is one JSON file under RUNS_DIR. `recording()` collects the per-example predictions and
-latencies while an evaluation runs; `save_run()` writes the record; `compare_runs()` diffs two.
+A record is one JSON file under RUNS_DIR. A `Recorder`, passed to the `factcheck.evaluation`
+functions, collects the per-example predictions and latencies while an evaluation runs;
+`save_run()` writes the record; `compare_runs()` diffs two.
 """
 
 from __future__ import annotations
@@ -10,17 +11,13 @@ import hashlib
 import logging
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from factcheck import evaluation
-from factcheck.errors import BadInputError, FactcheckError
+from factcheck.errors import BadInputError
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -77,8 +74,6 @@ class Recorder:
     def __init__(self) -> None:
         self.predictions: list[Prediction] = []
         self.seconds: list[float] = []
-        self.ranked: list[list[str]] = []  # retrieval: each query's top ten source ids
-        self.scores: list[float] = []  # check-worthiness: each sentence's score, in file order
         self._lock = threading.Lock()
 
     def add(self, prediction: Prediction, seconds: float | None = None) -> None:
@@ -89,92 +84,6 @@ class Recorder:
                 self.seconds.append(seconds)
 
 
-@contextmanager
-def recording() -> Iterator[Recorder]:
-    """Collect each example's prediction and latency from the evaluation run inside the block."""
-    recorder = Recorder()
-    # evaluation.py exposes no per-example hook, so its seams are wrapped for the block: the
-    # per-row mapper (stance, verdicts), the temporary store's batch search (retrieval) and the
-    # check-worthiness scorer, as evaluation.py sees them (the modules themselves are untouched).
-    with _replaced(evaluation, "_map_concurrently", _timed_mapper(recorder)), \
-            _replaced(evaluation, "_temporary_store", _recording_store(recorder)), \
-            _replaced(evaluation, "checkworthiness", _ScoreRecorder(recorder)):
-        yield recorder
-
-
-def _timed_mapper(recorder: Recorder) -> Callable:
-    original = evaluation._map_concurrently
-
-    def mapper(function: Callable[[dict], str], rows: list[dict], settings: Settings) -> list:
-        def timed(row: dict) -> str:
-            started = time.perf_counter()
-            try:
-                predicted = function(row)
-            except FactcheckError as exc:
-                raise type(exc)(f"example {row.get('id')!r}: {exc}") from exc
-            gold = row.get("label")
-            recorder.add(Prediction(id=str(row.get("id")), gold=gold, predicted=predicted),
-                         time.perf_counter() - started)
-            return predicted
-
-        return original(timed, rows, settings)
-
-    return mapper
-
-
-def _recording_store(recorder: Recorder) -> Callable:
-    original = evaluation._temporary_store
-
-    @contextmanager
-    def temporary_store(corpus: Path, settings: Settings) -> Iterator[Any]:
-        with original(corpus, settings) as store:
-            yield _SearchRecorder(store, recorder)
-
-    return temporary_store
-
-
-class _SearchRecorder:
-    """A store whose batch search keeps each query's top ten source ids (retrieval runs)."""
-
-    def __init__(self, store: Any, recorder: Recorder) -> None:
-        self._store = store
-        self._recorder = recorder
-
-    def search_many(self, queries: list[str], *args: Any, **kwargs: Any) -> Any:
-        """The store's search_many, remembering the ranking for the run record."""
-        results = self._store.search_many(queries, *args, **kwargs)
-        self._recorder.ranked.extend([[hit.source_id for hit in hits][:10] for hits in results])
-        return results
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
-class _ScoreRecorder:
-    """Stands in for the checkworthiness module inside evaluation.py, keeping every score."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        self._recorder = recorder
-
-    def score(self, sentences: list[str], *args: Any, **kwargs: Any) -> Any:
-        """checkworthiness.score, remembering the scores for the run record."""
-        from factcheck import checkworthiness
-
-        scores = checkworthiness.score(sentences, *args, **kwargs)
-        self._recorder.scores.extend(round(float(value), 4) for value in scores)
-        return scores
-
-
-@contextmanager
-def _replaced(module: Any, name: str, replacement: Any) -> Iterator[None]:
-    original = getattr(module, name)
-    setattr(module, name, replacement)
-    try:
-        yield
-    finally:
-        setattr(module, name, original)
-
-
 def build_record(
     kind: str, files: dict[str, Path], settings: Settings, metrics: dict, recorder: Recorder,
     usage_before: tuple[int, int, int], options: dict[str, Any] | None = None,
@@ -182,10 +91,6 @@ def build_record(
     """The run record of one evaluation, from its inputs, its metrics and what was recorded."""
     engine = settings.resolved_engine()
     predictions = recorder.predictions
-    if kind == "retrieval" and recorder.ranked:
-        predictions = _retrieval_predictions(files["claims"], recorder.ranked)
-    if kind == "checkworthiness" and recorder.scores:
-        predictions = _checkworthiness_predictions(files["sentences"], recorder.scores)
     commit, dirty = git_state()
     return RunRecord(
         time=datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -276,23 +181,6 @@ def _git(*args: str) -> str:
     done = subprocess.run(["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True,
                           timeout=10, check=True)
     return done.stdout.strip()
-
-
-def _retrieval_predictions(claims: Path, ranked: list[list[str]]) -> list[Prediction]:
-    # The same rows, in the same order, as eval_retrieval searched for.
-    rows = [r for r in evaluation.read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
-    return [Prediction(id=str(r["id"]), gold=sorted(map(str, r["gold_ids"])), predicted=top)
-            for r, top in zip(rows, ranked)]
-
-
-def _checkworthiness_predictions(sentences: Path, scores: list[float]) -> list[Prediction]:
-    # eval_checkworthiness scores group by group, groups in order of first appearance.
-    groups: dict[str, list[dict]] = {}
-    for row in evaluation.read_jsonl(sentences, ("id", "group", "text", "label")):
-        groups.setdefault(str(row["group"]), []).append(row)
-    rows = [row for members in groups.values() for row in members]
-    return [Prediction(id=str(r["id"]), gold=int(r["label"]), predicted=score)
-            for r, score in zip(rows, scores)]
 
 
 def _offline_model() -> str:
