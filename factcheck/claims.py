@@ -7,10 +7,6 @@ from factcheck.models import Article, Claim
 from factcheck.sentences import split_sentences
 from factcheck.settings import Settings
 
-# Offline sentences scoring below this are not worth a check (chit-chat, context, colour).
-MIN_CHECKWORTHINESS = 0.05
-
-
 def extract_claims(article: Article, settings: Settings, engine: str) -> list[Claim]:
     """The article's checkable claims, in article order, at most `settings.max_claims`."""
     if engine == "llm":
@@ -21,7 +17,11 @@ def extract_claims(article: Article, settings: Settings, engine: str) -> list[Cl
 
 
 def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
-    """Each checkable sentence is a claim; the best-scored ones are kept."""
+    """Each checkable sentence is a claim; the best-scored ones are kept, up to `max_claims`.
+
+    The score only ranks: its model learnt from political debates, where a scientific finding
+    scores low, so no threshold drops a checkable sentence of a short article.
+    """
     spans = [
         (s, e) for s, e in split_sentences(article.text)
         if checkworthiness.is_checkable(article.text[s:e])
@@ -33,9 +33,7 @@ def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
     # A figure that disagrees with another figure of the same article is always worth a check.
     conflicted = contradictions.conflicting(texts)
     ranked = sorted(range(len(spans)), key=lambda i: (i not in conflicted, -scores[i]))
-    kept = sorted(
-        i for i in ranked[:max_claims] if scores[i] >= MIN_CHECKWORTHINESS or i in conflicted
-    )
+    kept = sorted(ranked[:max_claims])
     return [
         Claim(
             id=n,

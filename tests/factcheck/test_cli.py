@@ -135,3 +135,23 @@ def test_stdin_article(capsys, monkeypatch, ingested):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(SEED.read_bytes())))
     code, out, _ = run(capsys, "check", "-", "--format", "json")
     assert code == 0 and json.loads(out)["article"]["source"] == "-"
+
+
+def test_example_article_shows_supported_and_contradicted_claims_with_quotes(capsys, tmp_path):
+    """The README's main command, on the abstracts its example claims cite plus a few others."""
+    cited = {"2095573", "1550937", "6477536", "19878070"}
+    lines = (ROOT / "examples" / "corpus.jsonl").read_text().splitlines()
+    sample = [line for line in lines if json.loads(line)["id"] in cited] + lines[:6]
+    (tmp_path / "sample.jsonl").write_text("\n".join(sample) + "\n")
+    assert run(capsys, "ingest", str(tmp_path / "sample.jsonl"))[0] == 0
+    code, out, _ = run(capsys, "check", str(ROOT / "examples" / "example_article.txt"),
+                       "--format", "json")
+    assert code == 0
+    claims = json.loads(out)["claims"]
+    labels = [c["verdict"]["label"] for c in claims]
+    assert "SUPPORTED" in labels and "CONTRADICTED" in labels
+    for checked in claims:
+        if checked["verdict"]["label"] in ("SUPPORTED", "CONTRADICTED"):
+            quote = checked["evidence"][0]["quote"]
+            assert quote and quote in checked["evidence"][0]["passage"]["text"]
+    assert labels[-1] == "NOT_ENOUGH_EVIDENCE"  # its cited abstract is not in the collection
