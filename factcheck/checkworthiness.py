@@ -36,7 +36,8 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _OPINION_START = re.compile(
-    r"^\W*(i (think|believe|feel|hope|guess|suppose)|in my (view|opinion)|"
+    r"^\W*((so|well|and|but|now|look|frankly|honestly|yes|no),?\s+)?"  # "So, I think ..."
+    r"(i (think|believe|feel|hope|guess|suppose)|in my (view|opinion)|"
     r"(we|you|they|he|she|i|everyone|somebody) (should|must|ought to|need to))\b",
     re.IGNORECASE,
 )

@@ -1,13 +1,14 @@
 """Offline stance: does a passage support or refute a claim? MiniLM pair features + rules.
 
-For each passage, every sentence is scored against the claim by a small multinomial logistic
-regression (SUPPORTS / REFUTES / NOT_ENOUGH_INFO) on the claim and sentence embeddings (cosine,
-|u-v|, u*v) and on rule features (negation, numbers, direction words, hedges, word overlap).
-The sentence with the most evidence decides; when the model cannot tell support from refutation
-the answer is NOT_ENOUGH_INFO with a low confidence ("related evidence found, direction
-unclear") rather than a confident guess. One rule overrides the model: a closely related
-sentence that gives a different number for the same thing refutes the claim.
-Trained on SciFact by training/train_offline.py; factcheck/weights/MODEL_CARD.md has the numbers.
+Every sentence of a passage is scored against the claim by two small logistic regressions:
+*evidence* (does this sentence bear on the claim?) on the claim and sentence embeddings (|u-v|,
+u*v) plus rule features, and *direction* (refutes rather than supports?) on the rule features
+alone: negation, numbers (factcheck.numbers), increase/decrease words, hedges, word overlap.
+The sentence with the most evidence is quoted; a weak direction is said to be "direction
+unclear" and gets a low confidence. Two rules overrule the model: a close sentence giving a
+different number for the same thing, or a near paraphrase negating what the claim states,
+refutes it. Trained on SciFact by training/train_offline.py; numbers in
+factcheck/weights/MODEL_CARD.md.
 """
 
 from __future__ import annotations
@@ -89,18 +90,17 @@ class Judgement:
 def judge_offline(claim: str, passages: list[Passage], embedder: Any = None) -> list[Evidence]:
     """One Evidence per passage: stance, confidence, the deciding sentence and why."""
     embedder = embedder or weights.embedder()
-    spans = [split_sentences(p.text) or [(0, len(p.text))] for p in passages]
-    texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
-    vectors = _embed_cached(embedder, [claim, *texts])
-    claim_vec, offset, found = vectors[0], 1, []
-    for passage, passage_spans in zip(passages, spans):
-        sentence_texts = texts[offset - 1 : offset - 1 + len(passage_spans)]
-        sentence_vecs = vectors[offset : offset + len(passage_spans)]
-        offset += len(passage_spans)
-        verdict = judge_sentences(claim, claim_vec, sentence_texts, sentence_vecs)
+    per_passage = [[p.text[s:e] for s, e in split_sentences(p.text)] or [p.text]
+                   for p in passages]
+    # One embed() call for the claim and every sentence of every passage.
+    vectors = _embed_cached(embedder, [claim] + [s for texts in per_passage for s in texts])
+    found, start = [], 1
+    for passage, texts in zip(passages, per_passage):
+        verdict = judge_sentences(claim, vectors[0], texts, vectors[start : start + len(texts)])
+        start += len(texts)
         found.append(Evidence(
             passage=passage, stance=verdict.stance, confidence=verdict.confidence,
-            quote=sentence_texts[verdict.sentence], rationale=verdict.rationale,
+            quote=texts[verdict.sentence], rationale=verdict.rationale,
         ))
     return found
 

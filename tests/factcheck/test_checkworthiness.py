@@ -47,6 +47,7 @@ def test_given_embeddings_are_used_instead_of_recomputed():
         ("Thank you all for being here tonight with us.", False),
         ("I think we should be much more careful with our allies.", False),  # pure opinion
         ("We should invest in our roads and bridges again.", False),
+        ("So, I think both sides will be more careful.", False),
         ("I think unemployment fell to 4.1% in March.", True),  # opinion carrying a figure
         ("Absolutely, that's right.", False),  # fragment
         ("Russian Mercenaries In Syria", False),  # title-case heading
