@@ -7,6 +7,7 @@ from factcheck.models import Article, Claim
 from factcheck.sentences import split_sentences
 from factcheck.settings import Settings
 
+
 def extract_claims(article: Article, settings: Settings, engine: str) -> list[Claim]:
     """The article's checkable claims, in article order, at most `settings.max_claims`."""
     if engine == "llm":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 from pydantic import BaseModel, Field
@@ -110,7 +110,7 @@ class Report(BaseModel):
     internal_contradictions: list[Contradiction] = Field(default_factory=list)
     provenance: Provenance
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 if __name__ == "__main__":  # python -m factcheck.models > docs/report-schema.json

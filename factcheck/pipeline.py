@@ -14,7 +14,13 @@ from factcheck import contradictions, verdict
 from factcheck.claims import extract_claims
 from factcheck.intake import read_article
 from factcheck.models import (
-    Article, Claim, ClaimCheck, Evidence, Passage, Provenance, Report,
+    Article,
+    Claim,
+    ClaimCheck,
+    Evidence,
+    Passage,
+    Provenance,
+    Report,
 )
 from factcheck.settings import Settings, get_settings
 from retrieval import Hit, SourceStore
