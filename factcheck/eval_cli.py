@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from factcheck import evaluation, runs
@@ -51,7 +54,8 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     files = {flag.lstrip("-"): getattr(args, flag.lstrip("-")) for flag in args.files}
     before = runs.usage_snapshot(settings)
     recorder = runs.Recorder()
-    result = _measure(args, settings, recorder)
+    with _progress_bar() as progress:
+        result = _measure(args, settings, recorder, progress)
     options = {"k": args.k, "mode": args.mode} if args.kind == "retrieval" else {}
     record = runs.build_record(args.kind, files, settings, result, recorder, before, options)
     path = runs.save_run(record, settings.runs_dir)
@@ -64,16 +68,37 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _measure(args: argparse.Namespace, settings: Settings, recorder: runs.Recorder) -> dict:
+def _measure(
+    args: argparse.Namespace, settings: Settings, recorder: runs.Recorder,
+    progress: evaluation.EvalProgress | None,
+) -> dict:
     if args.kind == "retrieval":
         return evaluation.eval_retrieval(
-            args.corpus, args.claims, settings, args.k, args.mode, recorder
+            args.corpus, args.claims, settings, args.k, args.mode, recorder, progress
         )
     if args.kind == "stance":
-        return evaluation.eval_stance(args.pairs, settings, recorder)
+        return evaluation.eval_stance(args.pairs, settings, recorder, progress)
     if args.kind == "checkworthiness":
-        return evaluation.eval_checkworthiness(args.sentences, settings, recorder)
-    return evaluation.eval_verdicts(args.corpus, args.claims, settings, recorder)
+        return evaluation.eval_checkworthiness(args.sentences, settings, recorder, progress)
+    return evaluation.eval_verdicts(args.corpus, args.claims, settings, recorder, progress)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[evaluation.EvalProgress | None]:
+    """A progress bar per stage on stderr when it is a terminal; nothing otherwise."""
+    console = Console(stderr=True)
+    if not console.is_terminal:  # stdout stays the JSON contract; logs and pipes stay clean
+        yield None
+        return
+    with Progress(console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        yield update
 
 
 def _run_compare(args: argparse.Namespace, settings: Settings) -> int:

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     llm_price_in: float | None = Field(None, description="USD per million input tokens, for run records' cost (known OpenAI models are built in).")
     llm_price_out: float | None = Field(None, description="USD per million output tokens, for run records' cost.")
     runs_dir: Path = Field(Path("runs"), description="Where `factcheck eval` saves its run records.")
+    eval_cache: bool = Field(True, description="Keep each evaluation corpus embedded under DATA_DIR/eval by content hash and reuse it.")
 
     # Retrieval
     data_dir: Path = Field(Path("data"), description="Where the embedded Chroma and the indexes live.")
