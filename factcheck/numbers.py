@@ -150,7 +150,7 @@ def _parse_number(
 ) -> tuple[float, int, str | None] | None:
     """(value, index past the number, unit implied by the notation) or None."""
     token = tokens[i]
-    if token.text[0].isdigit():
+    if token.text[0].isdecimal():
         return _parse_digits(text, tokens, i)
     return _parse_words(tokens, i)
 
@@ -251,7 +251,7 @@ def _one_is_pronoun(tokens: list[_Token], i: int) -> bool:
 def _is_date_or_year(
     text: str, tokens: list[_Token], i: int, stop: int, value: float, unit: str | None
 ) -> bool:
-    if unit is not None or not tokens[i].text[0].isdigit():
+    if unit is not None or not tokens[i].text[0].isdecimal():
         return False
     prev = tokens[i - 1].lower.rstrip(".") if i > 0 else ""
     if i > 1 and tokens[i - 1].text == ".":

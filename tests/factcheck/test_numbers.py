@@ -124,3 +124,9 @@ def test_comparable_needs_same_unit_or_event():
     assert not comparable(one("5 tanks"), one("13 killed"))
     assert not one("about 100 dead").overlaps(one("5 killed"))
     assert one("about 100 dead").overlaps(one("as many as 200 killed"))
+
+
+@pytest.mark.parametrize("text", ["Methane (CH₄) rose by 5%.", "²³ cases", "x² grew in 5 people"])
+def test_superscript_and_subscript_digits_are_not_numbers(text):
+    # str.isdigit() is true for '₄' and '²', but float() cannot read them.
+    assert [q.value for q in quantities(text)] in ([5.0], [])
