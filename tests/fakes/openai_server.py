@@ -26,13 +26,15 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import numpy as np
 import pytest
 
 from factcheck.settings import Settings
+
+from .loopback import LoopbackServer
 
 EMBEDDING_DIMS = 32
 CHAT_PATH = "/v1/chat/completions"
@@ -59,25 +61,14 @@ class Recorded:
     headers: dict[str, str]
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """The server: start it (or use it as a context manager), queue replies, read `requests`."""
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._queues: dict[str, deque[Scripted]] = {CHAT_PATH: deque(), EMBEDDINGS_PATH: deque()}
         self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        # A short poll interval makes shutdown() (each test's teardown) quick.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        """Base URL without the /v1 suffix, e.g. http://127.0.0.1:54321."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        self._listen(_handler_for(self))  # self.url is the root, without the /v1 suffix
 
     def answer(self, content: str | dict | list, *, delay: float = 0.0) -> None:
         """Queue a chat answer; dicts and lists are JSON-encoded, strings sent as they are."""
@@ -116,23 +107,6 @@ class FakeOpenAI:
             "llm_max_retries": 2,
         }
         return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
-
-    def start(self) -> FakeOpenAI:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving; replies still sleeping are abandoned."""
-        self._closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _next(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Scripted | None:
         with self._lock:

@@ -58,12 +58,10 @@ mode, automatic entities), telegram_http.py (routes, request bodies).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 
 import pytest
 from telegram import (
@@ -77,6 +75,7 @@ from telegram import (
     MessageOriginChannel,
 )
 
+from .loopback import LoopbackServer
 from .telegram_api import BotApiError, BotApiMethods, SentFile, now, plain, quoted
 from .telegram_html import detect_entities
 from .telegram_http import handler_for
@@ -108,7 +107,7 @@ class Call:
         return self.status == 200
 
 
-class TelegramTestServer(BotApiMethods):
+class TelegramTestServer(LoopbackServer, BotApiMethods):
     """The server: start it (or use it as a context manager), inject updates, read `calls`."""
 
     def __init__(self, token: str = TOKEN, bot_username: str = BOT_USERNAME) -> None:
@@ -116,20 +115,9 @@ class TelegramTestServer(BotApiMethods):
         self._calls: list[Call] = []
         self._faults: dict[str, list[BotApiError]] = {}
         self._delays: dict[str, float] = {}
-        self._closing = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
-        # A short poll interval makes shutdown() (each test's teardown) quick.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._listen(handler_for(self))
 
     # -- running ------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """Root URL, e.g. http://127.0.0.1:54321."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def base_url(self) -> str:
@@ -141,24 +129,10 @@ class TelegramTestServer(BotApiMethods):
         """What ApplicationBuilder().base_file_url() takes."""
         return self.url + "/file/bot"
 
-    def start(self) -> TelegramTestServer:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving; long polls waiting for updates return empty."""
-        self._closing.set()
+    def _release_waiters(self) -> None:
+        """Long polls waiting for updates return empty."""
         with self._cond:
             self._cond.notify_all()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- what users do ------------------------------------------------------------------------
 
