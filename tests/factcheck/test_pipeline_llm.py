@@ -38,6 +38,13 @@ def judgements(first: str, second: str) -> dict:
     ]}
 
 
+def script_check(server, first: str, second: str) -> None:
+    """Queue the claims answer, then the same stance answer for each of the two claims."""
+    server.answer(CLAIMS)
+    for _ in CLAIMS["claims"]:
+        server.answer(judgements(first, second))
+
+
 @pytest.fixture
 def llm_settings(openai_server, tmp_path) -> Settings:
     server, settings = openai_server
@@ -51,9 +58,7 @@ def llm_settings(openai_server, tmp_path) -> Settings:
 
 def test_llm_engine_makes_one_call_for_claims_and_one_per_claim(openai_server, llm_settings):
     server, _ = openai_server
-    server.answer(CLAIMS)
-    server.answer(judgements("SUPPORTS", "NOT_ENOUGH_INFO"))
-    server.answer(judgements("SUPPORTS", "NOT_ENOUGH_INFO"))
+    script_check(server, "SUPPORTS", "NOT_ENOUGH_INFO")
     report = check(ARTICLE, llm_settings)
     assert len(server.chat_requests) == 1 + len(report.claims) == 3
     assert [c.verdict.label.value for c in report.claims] == ["SUPPORTED", "SUPPORTED"]
@@ -66,9 +71,7 @@ def test_llm_engine_makes_one_call_for_claims_and_one_per_claim(openai_server, l
 
 def test_llm_engine_mixed_verdict_and_quotes(openai_server, llm_settings):
     server, _ = openai_server
-    server.answer(CLAIMS)
-    server.answer(judgements("SUPPORTS", "REFUTES"))
-    server.answer(judgements("SUPPORTS", "REFUTES"))
+    script_check(server, "SUPPORTS", "REFUTES")
     report = check(ARTICLE, llm_settings)
     assert {c.verdict.label.value for c in report.claims} == {"MIXED"}
     quotes = {e.quote for e in report.claims[0].evidence}
