@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -13,14 +12,11 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
 def embedder() -> Any:
     """The process-wide local MiniLM embedder (the one the weights were trained on)."""
-    from retrieval import embedder as module
+    from retrieval.embedder import local_embedder
 
-    if hasattr(module, "local_embedder"):
-        return module.local_embedder()
-    return module.MiniLMEmbedder()
+    return local_embedder()
 
 
 def load_arrays(name: str) -> dict[str, np.ndarray]:
