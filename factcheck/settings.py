@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +21,18 @@ def _id_list(value: Any) -> Any:
 
 # Telegram ids from the environment as a comma-separated list (JSON lists work too).
 IdList = Annotated[list[int], NoDecode, BeforeValidator(_id_list)]
+
+
+def _time_zone(value: Any) -> Any:
+    """Refuse a time zone name this machine does not know, at start-up rather than at 18:00."""
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from exc
+    return value
+
+
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 
 
 class Settings(BaseSettings):
@@ -86,6 +99,8 @@ class Settings(BaseSettings):
     max_queued_checks: int = Field(20, description="Checks waiting in the queue before new ones are refused.")
     status_edit_interval: float = Field(2.0, description="Seconds between edits of a check's status message (Telegram limits edits).")
     history_db: Path | None = Field(None, description="SQLite file of stored checks, chat settings and feedback; default DATA_DIR/history.sqlite.")
+    timezone: TimeZone = Field("UTC", description="Time zone of /digest times and of dates in summaries (IANA name, e.g. Europe/Berlin).")
+    memory_similarity: float = Field(0.85, description="Cosine similarity from which a new claim counts as one already checked (claim memory).")
 
     def resolved_engine(self) -> Literal["offline", "llm"]:
         """The engine to use: an explicit choice, else the LLM when one is configured."""
