@@ -78,6 +78,12 @@ class StanceAnswer(BaseModel):
     judgements: list[PassageJudgement]
 
 
+class SummaryLede(BaseModel):
+    """The summary prompt's answer: a few sentences of prose."""
+
+    lede: str
+
+
 class UsageMeter:
     """Tokens sent and received by this process's LLM calls (cache hits cost none)."""
 
@@ -104,6 +110,7 @@ usage = UsageMeter()
 ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
     "ClaimsAnswer": ClaimsAnswer,
     "StanceAnswer": StanceAnswer,
+    "SummaryLede": SummaryLede,
 }
 
 
@@ -158,6 +165,15 @@ def judge_llm(
     for judgement in answer.judgements:
         by_number.setdefault(judgement.passage, judgement)
     return [_to_evidence(p, by_number[n], claim) for n, p in enumerate(passages, start=1)]
+
+
+def write_summary_lede(facts: str, settings: Settings, model: BaseChatModel | None = None) -> str:
+    """Two or three sentences of prose over a summary's facts (the caller checks its numbers)."""
+    prompt = load_prompt("summary", settings.prompts_dir)
+    answer = _ask(model or chat_model(settings), prompt.render(facts=facts), SummaryLede,
+                  settings, lambda a: None if a.lede.strip() else "the lede is empty",
+                  prompt=f"{prompt.name} {prompt.fingerprint}")
+    return " ".join(answer.lede.split())
 
 
 class OpenAIEmbedder:

@@ -1,0 +1,78 @@
+"""A summary's chart as a PNG: verdicts per day (stacked), or per source when it spans one day.
+
+matplotlib is imported only when a chart is drawn, with the Agg backend through its
+object-oriented API (no pyplot state), so that the bot's threads can draw at the same time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from factcheck.models import Label
+from factcheck.render import WORDS
+from factcheck.summary import Summary
+
+logger = logging.getLogger(__name__)
+
+WIDTH, HEIGHT, DPI = 8, 4, 100  # 800 x 400 pixels: readable in a phone's chat
+COLOURS = {
+    Label.SUPPORTED: "#2e7d32",
+    Label.CONTRADICTED: "#c62828",
+    Label.MIXED: "#f9a825",
+    Label.NOT_ENOUGH_EVIDENCE: "#9e9e9e",
+}
+_LABEL_CHARS = 28
+
+
+def verdict_chart(summary: Summary) -> bytes | None:
+    """PNG bytes of the summary's verdicts, or None when there is nothing to draw."""
+    if summary.claims == 0:
+        return None
+    if len(summary.per_day) > 1:
+        names = [f"{d.day.day} {d.day:%b}" for d in summary.per_day]
+        rows = [d.counts for d in summary.per_day]
+        return _stacked(names, rows, f"Verdicts per day, {summary.window}", horizontal=False)
+    if not summary.per_source:
+        return None  # one day, no claim decided by a source: the text says it all
+    names = [_short(s.title) for s in summary.per_source]
+    rows = [s.counts for s in summary.per_source]
+    return _stacked(names, rows, f"Verdicts per source, {summary.window}", horizontal=True)
+
+
+def _stacked(
+    names: list[str], rows: list[dict[Label, int]], title: str, horizontal: bool
+) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    positions = list(range(len(names)))[::-1] if horizontal else list(range(len(names)))
+    base = [0] * len(names)
+    for label in Label:
+        values = [row.get(label, 0) for row in rows]
+        if not any(values):
+            continue
+        draw = axes.barh if horizontal else axes.bar
+        offset = {"left": base} if horizontal else {"bottom": base}
+        draw(positions, values, 0.6, color=COLOURS[label], label=WORDS[label], **offset)
+        base = [b + v for b, v in zip(base, values, strict=True)]
+    ticks = axes.set_yticks if horizontal else axes.set_xticks
+    ticks(positions, names)
+    if not horizontal and len(names) > 10:  # a month of days: dates would overlap
+        axes.tick_params(axis="x", labelrotation=90, labelsize="small")
+    (axes.xaxis if horizontal else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(title)
+    axes.legend(loc="best", fontsize="small", frameon=False)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= _LABEL_CHARS else title[: _LABEL_CHARS - 1] + "…"

@@ -1,0 +1,386 @@
+"""What a chat has been told: counts, repeated, contradicted and open claims over a window.
+
+Every number of a Summary is computed from the history store. With an LLM configured, `lede`
+asks it for two or three sentences of prose over the Summary's facts; a lede that mentions a
+number the facts do not hold is dropped, so the model never adds a figure of its own.
+
+    summary = summarize(history, chat_id, Window.parse("7d"), settings)
+    print(to_markdown(summary, lede(summary, settings)))
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from factcheck.errors import BadInputError, FactcheckError
+from factcheck.history import History, StoredCheck
+from factcheck.models import ClaimCheck, Evidence, Label, Stance
+from factcheck.render import MARKS, WORDS, best_evidence
+from factcheck.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# (check id, claim id) -> group id of every wording of the same claim (ClaimMemory.groups).
+GroupOf = Callable[[list[str]], dict[tuple[str, int], str]]
+
+MAX_HOURS = 24 * 92  # about a quarter: longer windows want an export, not a chat message
+MAX_CHECKS = 1000
+LISTED = 5  # items per list in the text
+CHART_SOURCES = 8
+_WINDOW = re.compile(r"(\d+)\s*([hd]?)")
+_WORD_NUMBERS = {  # "one" is left out: it is a pronoun far more often than a count
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
+}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_WORD_NUMBERS) + r")\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of history: the last `hours` hours, or the last `checks` checks."""
+
+    hours: int | None = None
+    checks: int | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> Window:
+        """'24h', '7d' or 'N' (the last N checks); no text means 24h."""
+        match = _WINDOW.fullmatch((text or "24h").strip().lower())
+        value = int(match.group(1)) if match else 0
+        if not match or value < 1:
+            raise BadInputError(f"{text!r} is not a window: write 24h, 7d, or a number of "
+                                "checks such as 20")
+        if not match.group(2):
+            if value > MAX_CHECKS:
+                raise BadInputError(f"at most the last {MAX_CHECKS} checks can be summarised")
+            return cls(checks=value)
+        hours = value * (24 if match.group(2) == "d" else 1)
+        if hours > MAX_HOURS:
+            raise BadInputError(f"at most {MAX_HOURS // 24} days can be summarised; "
+                                "choose a shorter window")
+        return cls(hours=hours)
+
+    def since(self, now: datetime) -> datetime | None:
+        """The window's start, for time windows."""
+        return now - timedelta(hours=self.hours) if self.hours else None
+
+    def describe(self) -> str:
+        """'last 24 hours', 'last 7 days', 'last 20 checks'."""
+        if self.checks:
+            return f"last {self.checks} check{'s' * (self.checks != 1)}"
+        assert self.hours is not None
+        if self.hours % 24 == 0 and self.hours > 24:
+            return f"last {self.hours // 24} days"
+        return f"last {self.hours} hour{'s' * (self.hours != 1)}"
+
+
+class RepeatedClaim(BaseModel):
+    """A claim checked more than once in the window, in any wording."""
+
+    text: str = Field(description="Its latest wording.")
+    count: int
+    last_label: Label
+
+
+class ContradictedClaim(BaseModel):
+    """A claim whose latest verdict is CONTRADICTED, with the source that contradicts it most."""
+
+    text: str
+    count: int
+    source: str | None = Field(default=None, description="Title of the contradicting source.")
+    url: str | None = None
+    quote: str | None = None
+
+
+class OpenClaim(BaseModel):
+    """A claim the collection still has no evidence for: what the desk should look into."""
+
+    text: str
+    count: int
+
+
+class DayCount(BaseModel):
+    """Verdicts given on one day (in the summary's time zone)."""
+
+    day: date
+    counts: dict[Label, int]
+
+
+class SourceCount(BaseModel):
+    """Verdicts a trusted source decided (it gave the claim's best evidence)."""
+
+    title: str
+    url: str | None = None
+    counts: dict[Label, int]
+
+
+class Summary(BaseModel):
+    """What a chat (or every chat) checked over a window; every number comes from the store."""
+
+    chat_id: int | None
+    window: str = Field(description="The window in words, e.g. 'last 7 days'.")
+    timezone: str
+    start: datetime | None = Field(description="Start of the window (first check for N).")
+    end: datetime
+    articles: int
+    claims: int
+    verdicts: dict[Label, int]
+    repeated: list[RepeatedClaim]
+    contradicted: list[ContradictedClaim]
+    open_claims: list[OpenClaim]
+    per_day: list[DayCount]
+    per_source: list[SourceCount]
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing was checked in the window."""
+        return self.articles == 0
+
+
+def summarize(
+    history: History, chat_id: int | None, window: Window, settings: Settings,
+    group_of: GroupOf | None = None, now: datetime | None = None,
+) -> Summary:
+    """The Summary of a chat's stored checks (all chats for None) over `window`."""
+    now = now or datetime.now(UTC)
+    limit = window.checks or MAX_CHECKS
+    checks = history.checks(chat_id=chat_id, since=window.since(now), limit=limit)
+    if window.hours and len(checks) == limit:
+        logger.warning("summary of chat %s: only the latest %d checks counted", chat_id, limit)
+    return build_summary(checks, window, settings.timezone, group_of, now, chat_id)
+
+
+def build_summary(
+    checks: list[StoredCheck], window: Window, timezone: str, group_of: GroupOf | None = None,
+    now: datetime | None = None, chat_id: int | None = None,
+) -> Summary:
+    """The Summary of these stored checks (any order)."""
+    checks = sorted(checks, key=lambda c: c.created_at)
+    items = [(stored, check) for stored in checks for check in stored.report.claims]
+    groups = _groups(checks, group_of)
+    by_group: dict[str, list[ClaimCheck]] = {}
+    for stored, check in items:  # oldest first, so each group's last item is its latest
+        by_group.setdefault(groups[(stored.id, check.claim.id)], []).append(check)
+    start = window.since(now or datetime.now(UTC))
+    return Summary(
+        chat_id=chat_id, window=window.describe(), timezone=timezone,
+        start=start or (_moment(checks[0]) if checks else None), end=now or datetime.now(UTC),
+        articles=len(checks), claims=len(items),
+        verdicts=_count(check.verdict.label for _, check in items),
+        repeated=_repeated(by_group), contradicted=_contradicted(by_group),
+        open_claims=_open(by_group), per_day=_per_day(items, ZoneInfo(timezone)),
+        per_source=_per_source([check for _, check in items]),
+    )
+
+
+def normalise(text: str) -> str:
+    """A claim's wording reduced for grouping: lower case, letters and digits, single spaces."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _groups(checks: list[StoredCheck], group_of: GroupOf | None) -> dict[tuple[str, int], str]:
+    """Group id per claim: from `group_of` where it knows the claim, else its normalised text."""
+    known: dict[tuple[str, int], str] = {}
+    if group_of is not None and checks:
+        try:
+            known = group_of([c.id for c in checks])
+        except FactcheckError as exc:  # the memory is a nicety: text grouping still works
+            logger.warning("claim groups unavailable, grouping by wording: %s", exc)
+    return {
+        (stored.id, check.claim.id): known.get((stored.id, check.claim.id))
+        or "text:" + normalise(check.claim.text)
+        for stored in checks for check in stored.report.claims
+    }
+
+
+def _count(labels: Iterable[Label]) -> dict[Label, int]:
+    counts = Counter(labels)
+    return {label: counts[label] for label in Label}
+
+
+def _repeated(by_group: dict[str, list[ClaimCheck]]) -> list[RepeatedClaim]:
+    found = [RepeatedClaim(text=g[-1].claim.text, count=len(g), last_label=g[-1].verdict.label)
+             for g in by_group.values() if len(g) > 1]
+    return sorted(found, key=lambda r: -r.count)  # stable: ties keep first-seen order
+
+
+def _contradicted(by_group: dict[str, list[ClaimCheck]]) -> list[ContradictedClaim]:
+    found = []
+    for group in by_group.values():
+        latest = group[-1]
+        if latest.verdict.label != Label.CONTRADICTED:
+            continue
+        evidence = best_evidence(latest, Stance.REFUTES)
+        found.append(ContradictedClaim(
+            text=latest.claim.text, count=len(group), source=_title(evidence),
+            url=evidence.passage.url if evidence else None,
+            quote=evidence.quote if evidence else None,
+        ))
+    return sorted(found, key=lambda c: -c.count)
+
+
+def _open(by_group: dict[str, list[ClaimCheck]]) -> list[OpenClaim]:
+    found = [OpenClaim(text=g[-1].claim.text, count=len(g)) for g in by_group.values()
+             if g[-1].verdict.label == Label.NOT_ENOUGH_EVIDENCE]
+    return sorted(found, key=lambda c: -c.count)
+
+
+def _per_day(items: list[tuple[StoredCheck, ClaimCheck]], zone: ZoneInfo) -> list[DayCount]:
+    days: dict[date, list[Label]] = {}
+    for stored, check in items:
+        days.setdefault(_moment(stored).astimezone(zone).date(), []).append(check.verdict.label)
+    return [DayCount(day=day, counts=_count(labels)) for day, labels in sorted(days.items())]
+
+
+def _per_source(checks: list[ClaimCheck]) -> list[SourceCount]:
+    """Each decided claim counted once, for the source of its best evidence for that verdict."""
+    found: dict[str, tuple[str | None, list[Label]]] = {}
+    for check in checks:
+        evidence = _deciding(check)
+        if evidence is not None:
+            title = _title(evidence) or "?"
+            found.setdefault(title, (evidence.passage.url, []))[1].append(check.verdict.label)
+    ranked = sorted(found.items(), key=lambda item: -len(item[1][1]))[:CHART_SOURCES]
+    return [SourceCount(title=title, url=url, counts=_count(labels))
+            for title, (url, labels) in ranked]
+
+
+def _deciding(check: ClaimCheck) -> Evidence | None:
+    label = check.verdict.label
+    if label == Label.SUPPORTED:
+        return best_evidence(check, Stance.SUPPORTS)
+    if label == Label.CONTRADICTED:
+        return best_evidence(check, Stance.REFUTES)
+    if label == Label.MIXED:
+        sides = [best_evidence(check, Stance.SUPPORTS), best_evidence(check, Stance.REFUTES)]
+        return max((e for e in sides if e), key=lambda e: e.confidence, default=None)
+    return None
+
+
+def _title(evidence: Evidence | None) -> str | None:
+    if evidence is None:
+        return None
+    return evidence.passage.title or evidence.passage.source_id or evidence.passage.id
+
+
+def _moment(stored: StoredCheck) -> datetime:
+    moment = datetime.fromisoformat(stored.created_at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+def verdict_line(summary: Summary) -> str:
+    """'3 articles and 7 claims checked: 2 supported, 1 contradicted, 4 not enough evidence.'"""
+    if summary.empty:
+        return f"Nothing was checked in the {summary.window}."
+    parts = [f"{n} {WORDS[label]}" for label, n in summary.verdicts.items() if n]
+    return (f"{_plural(summary.articles, 'article')} and {_plural(summary.claims, 'claim')} "
+            f"checked" + (": " + ", ".join(parts) if parts else "") + ".")
+
+
+def period(summary: Summary) -> str:
+    """The window's dates in the summary's time zone, e.g. '12 May 18:00 – 13 May 18:00 (UTC)'."""
+    zone = ZoneInfo(summary.timezone)
+    end = _when(summary.end.astimezone(zone))
+    if summary.start is None:
+        return f"until {end} ({summary.timezone})"
+    return f"{_when(summary.start.astimezone(zone))} – {end} ({summary.timezone})"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b %H:%M}"
+
+
+def facts(summary: Summary) -> str:
+    """The Summary as plain lines: what the LLM writes its lede from (and nothing else)."""
+    lines = [f"Window: {summary.window}.", verdict_line(summary)]
+    lines += [f"Repeated {r.count} times (last verdict {WORDS[r.last_label]}): {r.text}"
+              for r in summary.repeated[:LISTED]]
+    lines += [f"Contradicted (by {c.source or 'a source'}): {c.text}"
+              for c in summary.contradicted[:LISTED]]
+    lines += [f"Still without evidence: {o.text}" for o in summary.open_claims[:LISTED]]
+    return "\n".join(lines)
+
+
+def to_markdown(summary: Summary, lede: str | None = None) -> str:
+    """The summary as Markdown for the terminal and files (the bot renders its own HTML)."""
+    lines = [f"# Summary: {summary.window}", "", f"_{period(summary)}_", ""]
+    if lede:
+        lines += [lede, ""]
+    lines += [verdict_line(summary), ""]
+    sections = [
+        ("Most repeated", [f"- {r.count}× {r.text} — last verdict: {WORDS[r.last_label]}"
+                           for r in summary.repeated[:LISTED]]),
+        ("Contradicted", [_contradicted_md(c) for c in summary.contradicted[:LISTED]]),
+        ("Still without evidence: for the desk to look into",
+         [f"- {o.text}" + (f" ({o.count}×)" if o.count > 1 else "")
+          for o in summary.open_claims[:LISTED]]),
+        ("Verdicts per day", [_day_md(d) for d in summary.per_day]),
+    ]
+    for title, items in sections:
+        if items:
+            lines += [f"## {title}", "", *items, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _contradicted_md(c: ContradictedClaim) -> str:
+    line = f"- {MARKS[Label.CONTRADICTED]} {c.text}"
+    if c.source:
+        source = f"[{c.source}]({c.url})" if c.url else f"*{c.source}*"
+        line += f"\n  “{c.quote}” — {source}" if c.quote else f"\n  — {source}"
+    return line
+
+
+def _day_md(day: DayCount) -> str:
+    parts = [f"{n} {WORDS[label]}" for label, n in day.counts.items() if n]
+    return f"- {day.day.isoformat()}: " + ", ".join(parts)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+# --- the LLM's lede --------------------------------------------------------------------------
+
+
+def lede(summary: Summary, settings: Settings) -> str | None:
+    """Two or three sentences by the LLM (LLM engine only), or None: template only."""
+    if settings.resolved_engine() != "llm" or summary.empty:
+        return None
+    from factcheck.llm import write_summary_lede  # langchain loads only for the LLM engine
+
+    known = facts(summary)
+    try:
+        text = write_summary_lede(known, settings)
+    except FactcheckError as exc:
+        logger.warning("summary lede dropped, the LLM failed: %s", exc)
+        return None
+    if invented := numbers_in(text) - numbers_in(known):
+        logger.warning("summary lede dropped: it has numbers the store does not (%s): %r",
+                       ", ".join(sorted(invented)), text)
+        return None
+    return text
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number written in `text` (digits and number words), normalised: '1,240' -> '1240'."""
+    return {_number_key(match.group().lower()) for match in _NUMBER.finditer(text)}
+
+
+def _number_key(token: str) -> str:
+    if token in _WORD_NUMBERS:
+        return str(_WORD_NUMBERS[token])
+    token = token.replace(",", "")  # thousands separators
+    return token.rstrip("0").rstrip(".") if "." in token else token
