@@ -28,7 +28,7 @@ from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: article_sha256 of whitespace-normalised text
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS checks (
     id TEXT PRIMARY KEY,
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS checks (
     report TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checks_by_chat ON checks (chat_id, created_at);
+CREATE INDEX IF NOT EXISTS checks_by_article ON checks (chat_id, article_sha256);
 CREATE TABLE IF NOT EXISTS claims (
     check_id TEXT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
     claim_id INTEGER NOT NULL,
@@ -109,6 +110,8 @@ class History(Protocol):
 
     def get_check(self, check_id: str) -> StoredCheck | None: ...
 
+    def find_article(self, chat_id: int, text: str) -> StoredCheck | None: ...
+
     def checks(
         self, chat_id: int | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[StoredCheck]: ...
@@ -135,8 +138,9 @@ def open_history(settings: Settings) -> SQLiteHistory:
 
 
 def article_hash(text: str) -> str:
-    """SHA-256 of an article's text, to find repeated checks of the same article."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of an article's text with whitespace normalised, to find repeated articles."""
+    # A forwarded post or a copy-paste often differs from the original only in spacing.
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 class SQLiteHistory:
@@ -150,7 +154,7 @@ class SQLiteHistory:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            _migrate(self._db)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the history database {path}: {exc}. Check HISTORY_DB and its folder."
@@ -208,6 +212,15 @@ class SQLiteHistory:
     def get_check(self, check_id: str) -> StoredCheck | None:
         """The stored check with this id, or None."""
         rows = self._query(f"SELECT {_CHECK_COLUMNS} FROM checks WHERE id = ?", (check_id,))
+        return _stored(rows[0]) if rows else None
+
+    def find_article(self, chat_id: int, text: str) -> StoredCheck | None:
+        """The newest check of this article text (whitespace aside) in this chat, or None."""
+        rows = self._query(
+            f"SELECT {_CHECK_COLUMNS} FROM checks WHERE chat_id = ? AND article_sha256 = ? "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (chat_id, article_hash(text)),
+        )
         return _stored(rows[0]) if rows else None
 
     def checks(
@@ -276,6 +289,18 @@ class SQLiteHistory:
                 "ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value",
                 (chat_id, key, json.dumps(value)),
             )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring an older history file up to SCHEMA_VERSION."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if 0 < version < 2:  # version 1 hashed the raw text; rehash so that old checks are found
+        rows = db.execute("SELECT id, article_text FROM checks").fetchall()
+        with db:  # one transaction, not one per row
+            db.execute("BEGIN")
+            db.executemany("UPDATE checks SET article_sha256 = ? WHERE id = ?",
+                           [(article_hash(text), check_id) for check_id, text in rows])
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 _CHECK_COLUMNS = "id, created_at, chat_id, chat_type, user_id, message_id, report"

@@ -74,12 +74,35 @@ class Verdict(BaseModel):
     summary: str = Field(description="One sentence a fact-checker can read aloud.")
 
 
+class PriorCheck(BaseModel):
+    """The claim memory's record of a claim checked before, in these or other words."""
+
+    check_id: str = Field(description="The stored check that last judged this claim.")
+    claim_id: int = Field(description="The claim's id in that check.")
+    text: str = Field(description="The claim as it was worded then.")
+    label: Label = Field(description="The verdict then.")
+    confidence: float = Field(ge=0.0, le=1.0)
+    checked_at: datetime = Field(description="When it was last checked.")
+    first_checked_at: datetime = Field(description="When it was first checked.")
+    times: int = Field(ge=1, description="How many earlier checks of the desk met this claim.")
+    times_in_chat: int = Field(ge=0, description="How many of them were in the asking chat.")
+    similarity: float = Field(description="Cosine of this wording and the one of `text`.")
+    reused: bool = Field(
+        default=False,
+        description="True when the verdict and evidence were taken from that check, not searched "
+        "again (the sources have not changed since).",
+    )
+
+
 class ClaimCheck(BaseModel):
     """A claim with its verdict and the evidence behind it."""
 
     claim: Claim
     verdict: Verdict
     evidence: list[Evidence] = Field(default_factory=list)
+    prior: PriorCheck | None = Field(
+        default=None, description="The same claim checked before (claim memory), if it was."
+    )
 
 
 class Contradiction(BaseModel):

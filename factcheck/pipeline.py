@@ -12,13 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from factcheck import contradictions, verdict
 from factcheck.claims import extract_claims
+from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
+from factcheck.memory import ClaimMemory, still_current
 from factcheck.models import (
     Article,
     Claim,
     ClaimCheck,
     Evidence,
     Passage,
+    PriorCheck,
     Provenance,
     Report,
 )
@@ -59,8 +62,16 @@ def check(
     settings: Settings | None = None,
     store: SourceStore | None = None,
     progress: Progress | None = None,
+    memory: ClaimMemory | None = None,
+    chat_id: int | None = None,
+    fresh: bool = False,
 ) -> Report:
-    """Check an article (text, file path, URL, '-' or an Article) and return its Report."""
+    """Check an article (text, file path, URL, '-' or an Article) and return its Report.
+
+    With a claim memory, claims checked before are marked (`prior`), and those whose earlier
+    check is newer than the collection's last change reuse its verdict and evidence, unless
+    `fresh` asks for everything to be checked again.
+    """
     settings = settings or get_settings()
     engine = settings.resolved_engine()
     report_progress = progress or (lambda stage, done, total: None)
@@ -76,7 +87,16 @@ def check(
     timings["claims"] = _lap(clock) - timings["intake"]
 
     store = store or open_store(settings)
-    checks = _check_claims(claims, store, settings, engine, report_progress)
+    provenance = _provenance(settings, engine, store)
+    priors = memory.recall([c.text for c in claims], chat_id) if memory else [None] * len(claims)
+    reused = {} if fresh or memory is None else _reusable(priors, memory, store, provenance)
+    todo = [c for i, c in enumerate(claims) if i not in reused]
+    checked = iter(_check_claims(todo, store, settings, engine, report_progress))
+    checks = [
+        _with_prior(reused[i].model_copy(update={"claim": c}) if i in reused else next(checked),
+                    priors[i], i in reused)
+        for i, c in enumerate(claims)
+    ]
     timings["evidence"] = _lap(clock) - timings["intake"] - timings["claims"]
 
     found = contradictions.find(claims)
@@ -85,9 +105,48 @@ def check(
         article=article,
         claims=checks,
         internal_contradictions=found,
-        provenance=_provenance(settings, engine, store),
+        provenance=provenance,
         timings={k: round(v, 4) for k, v in timings.items()},
     )
+
+
+def _reusable(
+    priors: list[PriorCheck | None], memory: ClaimMemory, store: SourceStore,
+    provenance: Provenance,
+) -> dict[int, ClaimCheck]:
+    """Claims whose earlier check, by the same engine and model, is newer than the sources."""
+    changed_at = store.changed_at()
+    made_by = f"{provenance.engine}:{provenance.model}"
+    found = {}
+    for i, prior in enumerate(priors):
+        if prior is None or not still_current(prior.checked_at, changed_at):
+            continue
+        earlier = memory.earlier(prior)
+        if earlier is not None and earlier[1] == made_by:
+            found[i] = earlier[0]
+    if found:
+        logger.info("reused %d earlier claim checks (sources unchanged since)", len(found))
+    return found
+
+
+def _with_prior(check: ClaimCheck, prior: PriorCheck | None, reused: bool) -> ClaimCheck:
+    if prior is None:
+        return check
+    return check.model_copy(update={"prior": prior.model_copy(update={"reused": reused})})
+
+
+def already_checked(
+    history: History, chat_id: int, article: Article, settings: Settings, store: SourceStore
+) -> StoredCheck | None:
+    """The chat's earlier check of this same article, if it can stand: same engine and model,
+    and newer than the collection's last change. None means: check it."""
+    stored = history.find_article(chat_id, article.text)
+    if stored is None:
+        return None
+    p, engine = stored.report.provenance, settings.resolved_engine()
+    if (p.engine, p.model) != (engine, _model(settings, engine)):
+        return None
+    return stored if still_current(stored.report.created_at, store.changed_at()) else None
 
 
 def _check_claims(
@@ -162,10 +221,14 @@ def _provenance(settings: Settings, engine: str, store: SourceStore) -> Provenan
         from factcheck.llm import prompt_fingerprints
 
         return Provenance(
-            engine="llm", model=settings.llm_model, embedder=store.embedder_name,
+            engine="llm", model=_model(settings, engine), embedder=store.embedder_name,
             prompts=prompt_fingerprints(settings),
         )
-    return Provenance(engine="offline", model=OFFLINE_MODEL, embedder=store.embedder_name)
+    return Provenance(engine="offline", model=_model(settings, engine), embedder=store.embedder_name)
+
+
+def _model(settings: Settings, engine: str) -> str:
+    return settings.llm_model if engine == "llm" else OFFLINE_MODEL
 
 
 def _lap(start: float) -> float:

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -370,11 +371,14 @@ class LexicalIndex:
 
     def _bump(self) -> None:
         # Every change gets a new generation, so that each process (and the postings file)
-        # can tell that its in-memory index is out of date.
+        # can tell that its in-memory index is out of date, and a time, so that callers can
+        # tell whether a result is older than the collection (removals leave no ingested_at).
         self._db.execute(
             "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE"
             " SET value = CAST(value AS INTEGER) + 1"
         )
+        now = datetime.now(UTC).isoformat()
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (now,))
 
     def generation(self) -> int:
         """Counter of changes to the index."""
@@ -421,6 +425,11 @@ class LexicalIndex:
     def last_ingest(self) -> str | None:
         """Time of the newest ingested chunk, ISO 8601."""
         return self._db.execute("SELECT max(ingested_at) FROM chunks").fetchone()[0]
+
+    def changed_at(self) -> str | None:
+        """Time of the last change (chunks added or removed), ISO 8601; None if never changed."""
+        # Indexes written before this was recorded fall back to their newest chunk's time.
+        return self.get_meta("changed_at") or self.last_ingest()
 
     def get_meta(self, key: str) -> str | None:
         """A value stored beside the index (e.g. the embedder's name)."""

@@ -184,6 +184,11 @@ class SourceStore:
         """Name of the embedder the collection's vectors come from."""
         return self._embedder.name
 
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder of this collection, for callers that need vectors in the same space."""
+        return self._embedder
+
     # --- ingest ---------------------------------------------------------------------------
 
     def ingest(
@@ -345,6 +350,11 @@ class SourceStore:
         logger.info("removed source %s (%d chunks)", source_id, len(ids))
         return len(ids)
 
+    def changed_at(self) -> datetime | None:
+        """When sources were last added or removed (UTC), as far as this machine saw; None if never."""
+        value = self._index.changed_at()
+        return _utc(datetime.fromisoformat(value)) if value else None
+
     def stats(self) -> StoreStats:
         """Number of sources and chunks, and when the last ingest happened."""
         return StoreStats(
@@ -408,6 +418,10 @@ def _hit(cid: str, score: float, text: str, meta: dict[str, Any],
         url=meta.get("url"),
         date=meta.get("date"),
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _record(cid: str, text: str, meta: dict[str, Any]) -> ChunkRecord:

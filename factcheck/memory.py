@@ -1,0 +1,317 @@
+"""The claim memory: every checked claim with its verdict, found again when it comes back in
+the same or other words ("checked 3 times since 12 May; last verdict CONTRADICTED").
+
+Rows live in a table of the history's SQLite file (vectors as float32 blobs, the source store's
+embedder); their vectors are also held in one numpy matrix searched by brute force. A claim
+costs 1.5 kB of RAM (384 float32): 100k claims, a busy desk's year, take 150 MB and a recall
+of one claim over them takes milliseconds (bench/memory.py). Far beyond that an approximate
+index (a Chroma collection) would be the next step.
+
+Two wordings are the same claim when their cosine reaches MEMORY_SIMILARITY and their details
+agree: the same figures ("five killed" and "200 killed" are close for MiniLM but not the same
+claim) and the same polarity (one negated, the other not). Each row joins the group of the
+first earlier claim it matches, so that all wordings of one claim share a group id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from factcheck.errors import StoreError
+from factcheck.history import history_path
+from factcheck.models import ClaimCheck, PriorCheck, Report
+from factcheck.numbers import APPROX_TOLERANCE, Quantity, quantities
+from factcheck.settings import Settings
+from retrieval.embedder import Embedder
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SIMILARITY: float = Settings.model_fields["memory_similarity"].default
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS memory (
+    row INTEGER PRIMARY KEY,
+    group_id INTEGER NOT NULL,
+    check_id TEXT NOT NULL,
+    claim_id INTEGER NOT NULL,
+    chat_id INTEGER NOT NULL,
+    checked_at TEXT NOT NULL,
+    made_by TEXT NOT NULL,
+    embedder TEXT NOT NULL,
+    text TEXT NOT NULL,
+    label TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    claim_check TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    UNIQUE (check_id, claim_id)
+);
+CREATE INDEX IF NOT EXISTS memory_by_group ON memory (group_id, checked_at);
+"""
+_NEGATION = re.compile(r"\b(not|no|never|none|nor|neither|without|\w+n't|den(y|ies|ied))\b",
+                       re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+_NAME = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][\w’']*")
+_NOT_NAMES = {"the", "a", "an", "in", "of", "on", "it", "they", "he", "she", "we", "this"}
+# The usual other names of the countries of the news, so that "the U.S. strike" and "the
+# American strike" are one claim. Keys are _name_key()s.
+_ALIASES = {"ameri": "us", "usa": "us", "unite": "us", "briti": "uk", "brita": "uk",
+            "kreml": "russi"}
+_CANDIDATES = 20  # closest rows whose details are compared before giving up on a claim
+
+
+def open_memory(settings: Settings, embedder: Embedder) -> ClaimMemory:
+    """The claim memory of these settings, in the history database file."""
+    return ClaimMemory(history_path(settings), embedder, settings.memory_similarity)
+
+
+def details_agree(first: str, second: str) -> bool:
+    """True when two wordings share their figures, dates, names and polarity (negated or not)."""
+    if bool(_NEGATION.search(first)) != bool(_NEGATION.search(second)):
+        return False
+    a, b = _details(first), _details(second)
+    return (_covered(a.quantities, b.quantities) and _covered(b.quantities, a.quantities)
+            and a.other_numbers == b.other_numbers and not _names_swapped(a.names, b.names))
+
+
+@dataclass(frozen=True)
+class _Details:
+    quantities: tuple[Quantity, ...]
+    other_numbers: frozenset[str]  # digits that are not quantities: years, days of a date
+    names: frozenset[str]
+
+
+@lru_cache(maxsize=4096)
+def _details(text: str) -> _Details:
+    found = tuple(quantities(text))
+    other = frozenset(
+        m.group() for m in _DIGITS.finditer(text)
+        if not any(q.start <= m.start() < q.end for q in found)
+    )
+    words = _NAME.findall(text)[1:]  # the first word is capitalised anyway
+    names = frozenset(_ALIASES.get(key, key) for key in (_name_key(w) for w in words) if key)
+    return _Details(found, other, names)
+
+
+def _covered(these: tuple[Quantity, ...], those: tuple[Quantity, ...]) -> bool:
+    return all(any(_same_value(x, y) for y in those) for x in these)
+
+
+def _same_value(x: Quantity, y: Quantity) -> bool:
+    # "as many as 200" and "200" are the same figure; "about 100" allows 80..120.
+    if x.approximate or y.approximate:
+        return abs(x.value - y.value) <= APPROX_TOLERANCE * max(abs(x.value), abs(y.value))
+    return x.value == y.value
+
+
+def _name_key(word: str) -> str:
+    word = word.replace(".", "").lower().removesuffix("’s").removesuffix("'s")
+    return "" if word in _NOT_NAMES else word[:5]  # "Russia", "Russian", "Russians" -> "russi"
+
+
+def _names_swapped(first: frozenset[str], second: frozenset[str]) -> bool:
+    # A name added on one side is detail ("Zakharova said ..."); a name on each side that the
+    # other lacks is a swap: "the strike in Syria" / "the strike in Iraq".
+    return any(not _any_like(n, second) for n in first) and any(
+        not _any_like(n, first) for n in second)
+
+
+def _any_like(name: str, names: frozenset[str]) -> bool:
+    # Prefixes ("Feb" / "February") and one-letter spelling variants ("Zour" / "Zor") match.
+    return any(
+        name.startswith(other) or other.startswith(name) or _one_edit(name, other)
+        for other in names
+    )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) <= 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+class ClaimMemory:
+    """Checked claims with their verdicts, searchable by meaning, per chat and desk-wide."""
+
+    def __init__(self, path: Path, embedder: Embedder,
+                 similarity: float = DEFAULT_SIMILARITY) -> None:
+        self.path = Path(path)
+        self.embedder = embedder
+        self.similarity = similarity
+        self._lock = threading.Lock()
+        self._rows = np.zeros(0, dtype=np.int64)  # memory row id of each matrix row
+        self._vectors = np.zeros((0, 0), dtype=np.float32)  # grown by doubling
+        self._size = 0
+        self._last_row = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+                self._refresh(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the claim memory in {self.path}: {exc}. "
+                             "Check HISTORY_DB and its folder.") from exc
+
+    def __len__(self) -> int:
+        return self._size
+
+    def remember(self, check_id: str, report: Report, chat_id: int) -> None:
+        """Keep every claim of a stored check, each in the group of the claim it repeats."""
+        if not report.claims:
+            return
+        vectors = self._embed([c.claim.text for c in report.claims])
+        made_by = f"{report.provenance.engine}:{report.provenance.model}"
+        with self._lock, self._connect() as db:
+            for check, vector in zip(report.claims, vectors):
+                self._refresh(db)  # a repeat inside this same report joins its first wording
+                match = self._best(db, vector, check.claim.text)
+                group = _group_of(db, match[0]) if match else None
+                kept = check.model_copy(update={"prior": None}).model_dump_json()
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO memory VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (group or 0, check_id, check.claim.id, chat_id,
+                     report.created_at.isoformat(), made_by, self.embedder.name,
+                     check.claim.text, check.verdict.label.value, check.verdict.confidence,
+                     kept, vector.astype(np.float32).tobytes()),
+                )
+                if cursor.rowcount and group is None:  # a new meaning: its row names it
+                    db.execute("UPDATE memory SET group_id = row WHERE row = ?",
+                               (cursor.lastrowid,))
+            self._refresh(db)
+        logger.info("remembered %d claims of check %s", len(report.claims), check_id)
+
+    def recall(self, claims: list[str], chat_id: int | None) -> list[PriorCheck | None]:
+        """For each claim, the memory of its earlier checks, or None when it is new.
+
+        The search is desk-wide; `chat_id` (None: no chat) only counts the asking chat's checks.
+        """
+        if not claims:
+            return []
+        vectors = self._embed(claims)
+        with self._lock, self._connect() as db:
+            self._refresh(db)
+            return [self._prior(db, v, text, chat_id) for v, text in zip(vectors, claims)]
+
+    def earlier(self, prior: PriorCheck) -> tuple[ClaimCheck, str] | None:
+        """The stored ClaimCheck a PriorCheck names, and the 'engine:model' that made it."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT claim_check, made_by FROM memory WHERE check_id = ? AND claim_id = ?",
+                (prior.check_id, prior.claim_id),
+            ).fetchone()
+        return (ClaimCheck.model_validate_json(row[0]), row[1]) if row else None
+
+    def groups(self, check_ids: list[str]) -> dict[tuple[str, int], str]:
+        """(check id, claim id) -> id of its claim's group, shared by every wording of it."""
+        found: dict[tuple[str, int], str] = {}
+        with self._connect() as db:
+            for start in range(0, len(check_ids), 900):  # SQLite caps bound parameters
+                part = check_ids[start : start + 900]
+                sql = ("SELECT check_id, claim_id, group_id FROM memory "
+                       f"WHERE check_id IN ({','.join('?' * len(part))})")
+                found.update({(c, n): str(g) for c, n, g in db.execute(sql, part)})
+        return found
+
+    # --- internals ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # A connection per call: nothing to close at shutdown, and safe from any thread.
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:  # commits, or rolls back on an error
+                yield db
+        finally:
+            db.close()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.embedder.embed(list(texts)), dtype=np.float32)
+
+    def _refresh(self, db: sqlite3.Connection) -> None:
+        """Load rows added since the last look, by this process or another one."""
+        rows = db.execute(
+            "SELECT row, vector FROM memory WHERE row > ? AND embedder = ? ORDER BY row",
+            (self._last_row, self.embedder.name),
+        ).fetchall()
+        if not rows:
+            return
+        vectors = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+        self._grow(self._size + len(rows), vectors.shape[1])
+        end = self._size + len(rows)
+        self._vectors[self._size : end] = vectors
+        self._rows[self._size : end] = [row for row, _ in rows]
+        self._size, self._last_row = end, rows[-1][0]
+
+    def _grow(self, needed: int, dims: int) -> None:
+        if needed <= len(self._rows):
+            return
+        capacity = max(needed, 2 * len(self._rows), 1024)
+        vectors = np.zeros((capacity, dims), dtype=np.float32)
+        if self._size:
+            vectors[: self._size] = self._vectors[: self._size]
+        rows = np.zeros(capacity, dtype=np.int64)
+        rows[: self._size] = self._rows[: self._size]
+        self._vectors, self._rows = vectors, rows
+
+    def _best(self, db: sqlite3.Connection, vector: np.ndarray, text: str
+              ) -> tuple[int, float] | None:
+        """(memory row, cosine) of the closest earlier claim with the same details, or None."""
+        if self._size == 0:
+            return None
+        cosines = self._vectors[: self._size] @ vector
+        close = np.flatnonzero(cosines >= self.similarity)
+        for i in close[np.argsort(-cosines[close])][:_CANDIDATES]:
+            row = int(self._rows[i])
+            earlier = db.execute("SELECT text FROM memory WHERE row = ?", (row,)).fetchone()[0]
+            if details_agree(text, earlier):
+                return row, float(cosines[i])
+        return None
+
+    def _prior(self, db: sqlite3.Connection, vector: np.ndarray, text: str,
+               chat_id: int | None) -> PriorCheck | None:
+        match = self._best(db, vector, text)
+        if match is None:
+            return None
+        group = _group_of(db, match[0])
+        times, in_chat, first = db.execute(
+            "SELECT count(*), coalesce(sum(chat_id = ?), 0), min(checked_at) FROM memory "
+            "WHERE group_id = ?", (chat_id, group)).fetchone()
+        check_id, claim_id, said, label, confidence, checked_at, blob = db.execute(
+            "SELECT check_id, claim_id, text, label, confidence, checked_at, vector FROM memory "
+            "WHERE group_id = ? ORDER BY checked_at DESC, row DESC LIMIT 1", (group,)).fetchone()
+        similarity = float(np.frombuffer(blob, dtype=np.float32) @ vector)
+        return PriorCheck(
+            check_id=check_id, claim_id=claim_id, text=said, label=label, confidence=confidence,
+            checked_at=_utc(checked_at), first_checked_at=_utc(first), times=times,
+            times_in_chat=in_chat, similarity=round(min(similarity, 1.0), 4),
+        )
+
+
+def _group_of(db: sqlite3.Connection, row: int) -> int:
+    return db.execute("SELECT group_id FROM memory WHERE row = ?", (row,)).fetchone()[0]
+
+
+def _utc(iso: str) -> datetime:
+    moment = datetime.fromisoformat(iso)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def still_current(checked_at: datetime, changed_at: datetime | None) -> bool:
+    """True when a result of `checked_at` is newer than the collection's last change."""
+    if changed_at is None:
+        return True
+    stamp = checked_at if checked_at.tzinfo else checked_at.replace(tzinfo=UTC)
+    return stamp > changed_at
