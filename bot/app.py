@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, buttons, handlers
+from bot import admin, buttons, digests, handlers
 from bot.services import Services
 from factcheck.errors import BadInputError
 from factcheck.history import open_history
@@ -36,6 +36,8 @@ COMMANDS = [
     BotCommand("check", "check the replied message, or the text or link after it"),
     BotCommand("sources", "what the collection of trusted sources holds"),
     BotCommand("cancel", "stop your check in progress"),
+    BotCommand("summary", "what this chat checked: 24h, 7d or the last N checks"),
+    BotCommand("digest", "a daily summary: on [HH:MM] [target] or off (admins)"),
     BotCommand("help", "what I do and what I cannot do"),
     BotCommand("add", "add a source to the collection (admins)"),
     BotCommand("autocheck", "check a channel's posts: on or off (admins)"),
@@ -79,9 +81,13 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("sources", admin.sources_command, new))
     app.add_handler(CommandHandler("add", admin.add_command, new))
     app.add_handler(CommandHandler("autocheck", admin.autocheck_command, new))
+    app.add_handler(CommandHandler("summary", digests.summary_command, new))
+    app.add_handler(CommandHandler("digest", digests.digest_command, new))
     channel = filters.UpdateType.CHANNEL_POST
     app.add_handler(MessageHandler(channel & filters.Regex(r"^/autocheck(@\w+)?(\s|$)"),
                                    admin.autocheck_command))
+    app.add_handler(MessageHandler(channel & filters.Regex(r"^/digest(@\w+)?(\s|$)"),
+                                   digests.digest_command))
     app.add_handler(MessageHandler(channel & article & ~filters.COMMAND, admin.channel_post))
     app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & article & ~filters.COMMAND,
                                    handlers.private_message))
@@ -96,8 +102,10 @@ async def _post_init(app: Application) -> None:
     store = await asyncio.to_thread(open_store, settings)  # loads the embedder: seconds
     history = open_history(settings)
     app.bot_data["services"] = Services.build(settings, store, history)
+    restored = digests.restore(app)  # schedules survive restarts: they are chat settings
     await app.bot.set_my_commands(COMMANDS)
-    logger.info("bot @%s ready (engine %s)", app.bot.username, settings.resolved_engine())
+    logger.info("bot @%s ready, %d digest(s) scheduled (engine %s)", app.bot.username, restored,
+                settings.resolved_engine())
 
 
 async def _post_shutdown(app: Application) -> None:

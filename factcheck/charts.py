@@ -33,11 +33,12 @@ def verdict_chart(summary: Summary) -> bytes | None:
         names = [f"{d.day.day} {d.day:%b}" for d in summary.per_day]
         rows = [d.counts for d in summary.per_day]
         return _stacked(names, rows, f"Verdicts per day, {summary.window}", horizontal=False)
-    if not summary.per_source:
-        return None  # one day, no claim decided by a source: the text says it all
+    if len(summary.per_source) < 2:
+        return None  # one bar, or none: the text says it as fast
     names = [_short(s.title) for s in summary.per_source]
     rows = [s.counts for s in summary.per_source]
-    return _stacked(names, rows, f"Verdicts per source, {summary.window}", horizontal=True)
+    title = f"Verdicts by the source that decided them, {summary.window}"
+    return _stacked(names, rows, title, horizontal=True)
 
 
 def _stacked(
@@ -62,11 +63,13 @@ def _stacked(
         base = [b + v for b, v in zip(base, values, strict=True)]
     ticks = axes.set_yticks if horizontal else axes.set_xticks
     ticks(positions, names)
+    if horizontal:  # a few sources keep bars of a normal thickness, from the top
+        axes.set_ylim(len(names) - 0.5 - max(len(names), 4), len(names) - 0.5)
     if not horizontal and len(names) > 10:  # a month of days: dates would overlap
         axes.tick_params(axis="x", labelrotation=90, labelsize="small")
     (axes.xaxis if horizontal else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
     axes.set_title(title)
-    axes.legend(loc="best", fontsize="small", frameon=False)
+    axes.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize="small", frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     out = io.BytesIO()

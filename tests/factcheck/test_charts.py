@@ -48,9 +48,8 @@ def test_one_day_is_drawn_per_source():
     day = [DayCount(day=date(2025, 5, 13), counts=counts(2, 1, 4))]
     sources = [SourceCount(title="Ministry of Defence press releases, 2018 archive",
                            counts=counts(2, 0)), SourceCount(title="Wire", counts=counts(0, 1))]
-    one_source = verdict_chart(summary(day, sources[:1]))
-    two_sources = verdict_chart(summary(day, sources))
-    assert png_size(two_sources) == (800, 400) and two_sources != one_source
+    assert png_size(verdict_chart(summary(day, sources))) == (800, 400)
+    assert verdict_chart(summary(day, sources[:1])) is None  # one bar says nothing faster
 
 
 def test_nothing_to_draw_gives_none():

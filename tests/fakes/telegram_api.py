@@ -133,6 +133,8 @@ class BotApiMethods:
         self._callbacks: dict[str, bool] = {}  # query id -> answered
         self._bot_status: dict[int, str] = {}
         self._admins: set[tuple[int, int]] = set()
+        self._linked: dict[int, int] = {}  # channel <-> its discussion group, both ways
+        self._bot_cannot_post: set[int] = set()  # chats where the bot is an admin without it
         self._commands: dict[str, list[dict]] = {}
         methods: dict[str, Callable[[Params, dict], Any]] = {
             "getMe": self._get_me, "getUpdates": self._get_updates,
@@ -226,12 +228,13 @@ class BotApiMethods:
             return ChatMemberLeft(user)
         if status == "member":
             return ChatMemberMember(user)
+        can_post = not (user.id == self.bot_user.id and chat_id in self._bot_cannot_post)
         return ChatMemberAdministrator(
             user, can_be_edited=False, is_anonymous=False, can_manage_chat=True,
             can_delete_messages=True, can_manage_video_chats=False, can_restrict_members=True,
             can_promote_members=False, can_change_info=False, can_invite_users=True,
             can_post_stories=False, can_edit_stories=False, can_delete_stories=False,
-            can_post_messages=True, can_edit_messages=True,
+            can_post_messages=can_post, can_edit_messages=can_post,
         )
 
     # -- Bot API methods --------------------------------------------------------------------
@@ -439,6 +442,7 @@ class BotApiMethods:
             chat.id, chat.type, accent_color_id=0, max_reaction_count=11,
             accepted_gift_types=AcceptedGiftTypes(False, False, False, False, False),
             title=chat.title, username=chat.username, first_name=chat.first_name,
+            linked_chat_id=self._linked.get(chat.id),
         ))
 
     def _get_chat_member(self, params: Params, files: dict) -> dict:

@@ -23,8 +23,10 @@ Inject what users do (each returns what Telegram would deliver, as a dict):
                   caption=None, reply_to_message_id=None, chat_type="private") -> message
     press_button(chat_id, user_id, message_id, callback_data=None, *, text=None) -> callback id
     post_in_channel(chat_id, text, title=None) -> message                  (a channel_post)
-    add_bot_to_chat(chat_id, chat_type, as_admin, title=None, by_user_id=1) -> chat_member
+    add_bot_to_chat(chat_id, chat_type, as_admin, title=None, by_user_id=1, can_post=True)
+        -> chat_member      (can_post=False: an admin without the right to post messages)
     make_admin(chat_id, user_id)                                     (for getChatMember)
+    link_discussion(channel_id, group_id)    getChat of either gives the other as linked_chat_id
 
 Read what the bot did (all thread-safe; dicts are Bot API JSON):
 
@@ -237,11 +239,16 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         as_admin: bool,
         title: str | None = None,
         by_user_id: int = 1,
+        can_post: bool = True,
     ) -> dict:
         """Someone adds the bot to a group or channel (a my_chat_member update)."""
         with self._cond:
             chat = self._chat(chat_id, chat_type, title)
             self._bot_status[chat_id] = "administrator" if as_admin else "member"
+            if can_post:
+                self._bot_cannot_post.discard(chat_id)
+            else:
+                self._bot_cannot_post.add(chat_id)
             change = ChatMemberUpdated(
                 chat, self._user(by_user_id), now(),
                 old_chat_member=ChatMemberLeft(self.bot_user),
@@ -254,6 +261,13 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         """getChatMember reports this user as an administrator of the chat."""
         with self._cond:
             self._admins.add((chat_id, user_id))
+
+    def link_discussion(self, channel_id: int, group_id: int) -> None:
+        """Make a supergroup the channel's discussion group (getChat's linked_chat_id)."""
+        with self._cond:
+            self._chat(channel_id, "channel")
+            self._chat(group_id, "supergroup")
+            self._linked[channel_id], self._linked[group_id] = group_id, channel_id
 
     # -- what the bot did ---------------------------------------------------------------------
 

@@ -1,0 +1,282 @@
+"""/summary and /digest: what a chat checked over a window, now or daily (PTB JobQueue).
+
+A digest is a chat setting, {"time": "HH:MM", "target": chat id, "title": ...}, so that it
+survives a restart: `restore` schedules every saved digest again when the bot starts. Its time
+is read in settings.timezone. A day without checks still gets a one-line digest: silence
+cannot be told apart from a schedule that broke.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, Chat, InputFile, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, Job, JobQueue
+
+from bot.messages import send_html
+from bot.render import esc, link, split_blocks
+from bot.services import Services, services
+from factcheck.charts import verdict_chart
+from factcheck.errors import BadInputError
+from factcheck.models import Label
+from factcheck.render import MARKS, WORDS
+from factcheck.summary import (
+    ContradictedClaim,
+    GroupOf,
+    Summary,
+    Window,
+    lede,
+    period,
+    summarize,
+    verdict_line,
+)
+
+logger = logging.getLogger(__name__)
+
+DIGEST = "digest"  # chat setting: the chat's digest, or None when it is off
+# The chats with a digest, kept as a setting of chat 0 (no Telegram chat has id 0), because
+# the history store can list one chat's settings but not every chat that has one.
+_REGISTRY_CHAT, _REGISTRY = 0, "digest_chats"
+DEFAULT_TIME = "18:00"
+DISCUSSION = "discussion"
+DAY = Window(hours=24)
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_LISTED, _CLAIM_CHARS, _QUOTE_CHARS = 5, 200, 250
+USAGE = ("Write /digest on [HH:MM] [target] or /digest off. The target is this chat by "
+         "default, <code>discussion</code> (a channel's discussion group), or the id of a "
+         "channel or group where I am an admin.")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A chat's daily digest: when (HH:MM in settings.timezone), where, and the chats' titles."""
+
+    time: str
+    target: int
+    title: str
+    target_title: str = ""
+
+    def at(self, timezone: str) -> time:
+        """The time of day to post, in that time zone."""
+        hours, minutes = self.time.split(":")
+        return time(int(hours), int(minutes), tzinfo=ZoneInfo(timezone))
+
+
+# --- /summary ----------------------------------------------------------------------------------
+
+
+async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/summary [24h|7d|N]: this chat's checks over a window, with a chart."""
+    message, chat = update.effective_message, update.effective_chat
+    try:
+        window = Window.parse(context.args[0] if context.args else None)
+    except BadInputError as exc:
+        await message.reply_text(f"⚠️ {esc(str(exc), 500)}")
+        return
+    title = "📊 <b>Summary of this chat</b>"
+    await send_summary(context.bot, services(context), chat.id, chat.id, window, title)
+
+
+async def send_summary(
+    bot: Bot, s: Services, chat_id: int, target: int, window: Window, title: str
+) -> Summary:
+    """Summarise `chat_id`'s checks and post the text, then the chart, to `target`."""
+    summary, prose, chart = await asyncio.to_thread(_prepare, s, chat_id, window)
+    for page in summary_pages(summary, prose, title):
+        await send_html(bot, target, page)
+    if chart:
+        caption = f"Verdicts, {esc(summary.window)}"
+        await bot.send_photo(target, InputFile(chart, filename="summary.png"), caption=caption)
+    return summary
+
+
+def _prepare(s: Services, chat_id: int, window: Window) -> tuple[Summary, str | None, bytes | None]:
+    """The worker thread: summary from the store, the LLM's lede, the chart."""
+    summary = summarize(s.history, chat_id, window, s.settings, group_of=_group_of(s))
+    return summary, lede(summary, s.settings), verdict_chart(summary)
+
+
+def _group_of(s: Services) -> GroupOf | None:
+    # The claim memory groups rewordings of one claim; without it, claims group by wording.
+    memory = getattr(s, "memory", None)
+    return memory.groups if memory is not None else None
+
+
+def summary_pages(summary: Summary, prose: str | None, title: str) -> list[str]:
+    """The summary as Telegram HTML messages: header and counts, then one block per list."""
+    if summary.empty:
+        return [f"{title}: nothing was checked in the {esc(summary.window)}."]
+    head = [f"{title}: {esc(summary.window)}", f"<i>{esc(period(summary))}</i>"]
+    if prose:
+        head.append(esc(prose, 1000))
+    head.append(esc(verdict_line(summary)))
+    blocks = ["\n".join(head)]
+    repeated = [f"• {r.count}× {esc(r.text, _CLAIM_CHARS)} — last verdict: "
+                f"{MARKS[r.last_label]} {WORDS[r.last_label]}" for r in summary.repeated]
+    contradicted = [_contradicted(c) for c in summary.contradicted]
+    unchecked = [f"{MARKS[Label.NOT_ENOUGH_EVIDENCE]} {esc(o.text, _CLAIM_CHARS)}"
+                 + (f" ({o.count}×)" if o.count > 1 else "") for o in summary.open_claims]
+    for heading, items in (("Most repeated", repeated), ("Contradicted", contradicted),
+                           ("Still without evidence: for the desk to look into", unchecked)):
+        if items:
+            more = len(items) - _LISTED
+            tail = [f"… and {more} more."] if more > 0 else []
+            blocks.append("\n".join([f"<b>{heading}</b>", *items[:_LISTED], *tail]))
+    return ["\n\n".join(blocks[i] for i in group) for group in split_blocks(blocks)]
+
+
+def _contradicted(c: ContradictedClaim) -> str:
+    line = f"{MARKS[Label.CONTRADICTED]} {esc(c.text, _CLAIM_CHARS)}"
+    if c.source:
+        quote = f"“{esc(c.quote, _QUOTE_CHARS)}” " if c.quote else ""
+        line += f"\n    {quote}— {link(c.source, c.url)}"
+    return line
+
+
+# --- /digest -----------------------------------------------------------------------------------
+
+
+async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/digest on|off [HH:MM] [target]: post this chat's summary of the last 24 h daily."""
+    s, message, chat = services(context), update.effective_message, update.effective_chat
+    # Only a channel's admins can post in it, so a command posted there needs no admin list.
+    is_channel = chat.type == ChatType.CHANNEL
+    if not is_channel and not s.access.is_admin(update.effective_user.id):
+        await message.reply_text("Only the bot's admins can change chat settings.")
+        return
+    words = (message.text or "").split()[1:]
+    try:
+        switch, at, target = parse_digest(words)
+        if switch == "off":
+            answer = turn_off(s, context.job_queue, chat.id)
+        elif switch == "on":
+            if is_channel and target not in (None, DISCUSSION):
+                raise BadInputError("From a channel, a digest goes to the channel or to its "
+                                    "discussion group; a bot admin can set other targets.")
+            target_id, target_title = await resolve_target(context.bot, chat, target)
+            digest = Digest(at or DEFAULT_TIME, target_id, chat.title or "this chat",
+                            target_title)
+            answer = turn_on(s, context.job_queue, chat.id, digest)
+        else:
+            answer = describe(s, chat.id)
+    except BadInputError as exc:
+        answer = f"⚠️ {esc(str(exc), 500)}"
+    await message.reply_text(answer)
+
+
+def parse_digest(words: list[str]) -> tuple[str | None, str | None, str | None]:
+    """(on|off|None, 'HH:MM' or None, target word or None) from the command's words."""
+    if not words:
+        return None, None, None
+    switch, at, target = words[0].lower(), None, None
+    if switch not in ("on", "off"):
+        raise BadInputError(USAGE)
+    for word in words[1:]:
+        if match := _TIME.fullmatch(word):
+            at = f"{int(match.group(1)):02d}:{match.group(2)}"
+        elif target is None:
+            target = word
+        else:
+            raise BadInputError(USAGE)
+    return switch, at, target
+
+
+async def resolve_target(bot: Bot, chat: Chat, word: str | None) -> tuple[int, str]:
+    """The chat (id, title) a digest goes to; another chat must be one where the bot may post."""
+    if word is None:
+        return chat.id, chat.title or ""
+    try:
+        if word.lower() == DISCUSSION:
+            linked = (await bot.get_chat(chat.id)).linked_chat_id
+            if not linked:
+                raise BadInputError("This chat has no linked discussion group. Link one in the "
+                                    "channel's settings, or name a chat id.")
+            target = await bot.get_chat(linked)
+        else:
+            target = await bot.get_chat(int(word) if re.fullmatch(r"-?\d+", word) else word)
+        member = await bot.get_chat_member(target.id, bot.id)
+    except TelegramError as exc:
+        raise BadInputError(f"I cannot reach chat {word} ({exc.message}). Add me to it as an "
+                            "admin, then try again.") from exc
+    if member.status != ChatMemberStatus.ADMINISTRATOR or (
+            target.type == ChatType.CHANNEL and not getattr(member, "can_post_messages", False)):
+        raise BadInputError(f"I cannot post in {target.title or word}: make me an admin there "
+                            "(allowed to post messages), then try again.")
+    return target.id, target.title or str(target.id)
+
+
+def turn_on(s: Services, job_queue: JobQueue, chat_id: int, digest: Digest) -> str:
+    """Save and schedule a chat's digest; returns the confirmation to show."""
+    s.history.set_chat_setting(chat_id, DIGEST, asdict(digest))
+    chats = set(s.history.get_chat_setting(_REGISTRY_CHAT, _REGISTRY, []))
+    s.history.set_chat_setting(_REGISTRY_CHAT, _REGISTRY, sorted(chats | {chat_id}))
+    schedule(job_queue, chat_id, digest, s.settings.timezone)
+    return "🗞 " + describe(s, chat_id)
+
+
+def turn_off(s: Services, job_queue: JobQueue, chat_id: int) -> str:
+    """Forget and unschedule a chat's digest."""
+    s.history.set_chat_setting(chat_id, DIGEST, None)
+    chats = set(s.history.get_chat_setting(_REGISTRY_CHAT, _REGISTRY, []))
+    s.history.set_chat_setting(_REGISTRY_CHAT, _REGISTRY, sorted(chats - {chat_id}))
+    for job in job_queue.get_jobs_by_name(job_name(chat_id)):
+        job.schedule_removal()
+    return "The daily digest of this chat is off."
+
+
+def describe(s: Services, chat_id: int) -> str:
+    """One line on a chat's digest: when and where, or off with how to turn it on."""
+    saved = s.history.get_chat_setting(chat_id, DIGEST)
+    if not saved:
+        return f"The daily digest of this chat is off. {USAGE}"
+    digest = Digest(**saved)
+    where = "here" if digest.target == chat_id else f"to “{esc(digest.target_title)}”"
+    return (f"Daily digest on: the last 24 hours of checks, every day at {digest.time} "
+            f"({esc(s.settings.timezone)}), posted {where}.")
+
+
+def job_name(chat_id: int) -> str:
+    """The JobQueue name of a chat's digest job."""
+    return f"digest:{chat_id}"
+
+
+def schedule(job_queue: JobQueue, chat_id: int, digest: Digest, timezone: str) -> Job:
+    """(Re)schedule a chat's daily digest in the JobQueue."""
+    for job in job_queue.get_jobs_by_name(job_name(chat_id)):
+        job.schedule_removal()
+    logger.info("digest of chat %s: daily at %s (%s) to %s", chat_id, digest.time, timezone,
+                digest.target)
+    # APScheduler drops a run more than 1 s late by default: a busy minute would skip the day.
+    late = {"misfire_grace_time": 3600, "coalesce": True}
+    return job_queue.run_daily(post_digest, digest.at(timezone), data=digest,
+                               name=job_name(chat_id), chat_id=chat_id, job_kwargs=late)
+
+
+def restore(app: Application) -> int:
+    """Schedule every saved digest again (at start-up); returns how many."""
+    s: Services = app.bot_data["services"]
+    restored = 0
+    for chat_id in s.history.get_chat_setting(_REGISTRY_CHAT, _REGISTRY, []):
+        if saved := s.history.get_chat_setting(chat_id, DIGEST):
+            schedule(app.job_queue, chat_id, Digest(**saved), s.settings.timezone)
+            restored += 1
+    return restored
+
+
+async def post_digest(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The daily job: the chat's last 24 hours, posted to the digest's target."""
+    job, s = context.job, services(context)
+    digest: Digest = job.data
+    title = f"🗞 <b>Daily digest of {esc(digest.title, 100)}</b>"
+    try:
+        await send_summary(context.bot, s, job.chat_id, digest.target, DAY, title)
+    except TelegramError as exc:  # removed from the target, or demoted: the log says where
+        logger.warning("digest of chat %s could not be posted to %s: %s", job.chat_id,
+                       digest.target, exc)

@@ -1,0 +1,204 @@
+"""/summary and /digest end to end: the real Application long polls the Bot API test server,
+checks run on the offline engine against 20 SciFact abstracts, and the history is real SQLite.
+
+Digests are fired by moving the APScheduler job's next_run_time to now (see `fire`), not
+waited for.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import test_bot_e2e as e2e
+from fakes.telegram_server import TelegramTestServer
+from telegram.ext import Job
+from test_bot_e2e import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot
+
+from bot.digests import DIGEST, job_name
+from factcheck.history import StoredCheck, open_history
+from factcheck.models import Label
+from factcheck.render import WORDS
+from factcheck.settings import Settings
+
+# The end-to-end tests' fixtures: a data dir with the SciFact abstracts, Settings, start_bot().
+corpus, settings, start_bot = e2e.corpus, e2e.settings, e2e.start_bot
+DISCUSSION = -100400
+FLOOD = "The river flooded the old town of Grimma in 2021, the mayor said."  # no source covers it
+
+
+def wait_checks(settings: Settings, chat_id: int, count: int) -> list[StoredCheck]:
+    """The chat's stored checks once there are `count` of them."""
+    history = open_history(settings)
+    try:
+        for _ in range(600):
+            if len(stored := history.checks(chat_id=chat_id)) >= count:
+                return stored
+            threading.Event().wait(0.1)
+    finally:
+        history.close()
+    raise AssertionError(f"chat {chat_id} has {len(stored)} checks, not {count}")
+
+
+def wait_job(running: RunningBot, chat_id: int) -> Job:
+    """The chat's digest job, once the scheduler has given it a next run time."""
+    for _ in range(200):
+        jobs = running.app.job_queue.get_jobs_by_name(job_name(chat_id))
+        # A job added before the scheduler started has no next_run_time attribute yet.
+        if jobs and getattr(jobs[0].job, "next_run_time", None) is not None:
+            return jobs[0]
+        threading.Event().wait(0.05)
+    raise AssertionError(f"no digest job for chat {chat_id}")
+
+
+def fire(running: RunningBot, job: Job) -> None:
+    """Make the job due now; the running scheduler then fires it as it would at its time.
+
+    Moving next_run_time keeps the whole path real (APScheduler's trigger, PTB's JobQueue, the
+    callback with its context); calling the callback ourselves would skip the schedule that
+    these tests are about. The change is made on the bot's event loop, where the scheduler runs.
+    """
+    running.loop.call_soon_threadsafe(lambda: job.job.modify(next_run_time=datetime.now(UTC)))
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def expected_line(stored: list[StoredCheck]) -> str:
+    """The counts line a summary of these checks must show, computed from the store."""
+    labels = Counter(c.verdict.label for s in stored for c in s.report.claims)
+    parts = [f"{labels[label]} {WORDS[label]}" for label in Label if labels[label]]
+    claims = sum(labels.values())
+    return (f"{len(stored)} article{'s' * (len(stored) != 1)} and {claims} "
+            f"claim{'s' * (claims != 1)} checked: " + ", ".join(parts) + ".")
+
+
+# --- /summary ------------------------------------------------------------------------------------
+
+
+def test_summary_counts_match_what_was_checked_and_come_with_a_chart(
+    start_bot, telegram_server: TelegramTestServer, settings
+):
+    start_bot()
+    for claim in CLAIMS[:3]:
+        telegram_server.send_text(ALICE, ALICE, claim)
+    today = wait_checks(settings, ALICE, 3)
+    # An earlier check of the second claim, three days ago: a repeat, and a second day to chart.
+    history = open_history(settings)
+    [again] = [s for s in today if s.report.article.text == CLAIMS[1]]
+    old = again.report.model_copy(update={"created_at": datetime.now(UTC) - timedelta(days=3)})
+    history.add_check(old, ALICE, "private", ALICE)
+    week = history.checks(chat_id=ALICE)
+    history.close()
+
+    telegram_server.send_command(ALICE, ALICE, "summary", "7d")
+    text = telegram_server.wait_for_text(ALICE, "Summary of this chat: last 7 days")["text"]
+    assert expected_line(week) in text
+    repeated = [c.claim.text for c in again.report.claims]
+    assert all(f"2× {claim}" in text for claim in repeated)
+    telegram_server.wait_for("sendPhoto")
+    [chart] = telegram_server.photos(ALICE)
+    assert png_size(chart.data) == (800, 400) and chart.caption == "Verdicts, last 7 days"
+
+    telegram_server.send_command(ALICE, ALICE, "summary")  # 24h by default: today's three
+    assert expected_line(today) in telegram_server.wait_for_text(ALICE, "last 24 hours")["text"]
+    telegram_server.send_command(ALICE, ALICE, "summary", "week")
+    telegram_server.wait_for_text(ALICE, "is not a window")
+
+
+def test_summary_in_a_group_counts_only_that_groups_checks(start_bot, telegram_server,
+                                                           settings):
+    start_bot()
+    telegram_server.send_mention(GROUP, BOB, FLOOD)
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    [stored] = wait_checks(settings, GROUP, 1)
+    wait_checks(settings, ALICE, 1)
+    telegram_server.send_command(GROUP, BOB, "summary", chat_type="group")
+    text = telegram_server.wait_for_text(GROUP, "Summary of this chat")["text"]
+    assert expected_line([stored]) in text
+    assert f"Still without evidence: for the desk to look into\n❔ {FLOOD}" in text
+
+
+# --- /digest -------------------------------------------------------------------------------------
+
+
+def test_a_digest_fires_on_schedule_with_its_time_moved_by_the_test(start_bot, telegram_server,
+                                                                    settings):
+    running = start_bot(timezone="Europe/Berlin")
+    telegram_server.send_mention(GROUP, BOB, FLOOD)
+    stored = wait_checks(settings, GROUP, 1)
+    telegram_server.send_command(GROUP, ADMIN, "digest", "on 18:30", chat_type="group")
+    answer = telegram_server.wait_for_text(GROUP, "Daily digest on")["text"]
+    assert "every day at 18:30 (Europe/Berlin), posted here" in answer
+    job = wait_job(running, GROUP)
+    berlin = job.next_run_time.astimezone(ZoneInfo("Europe/Berlin"))
+    assert (berlin.hour, berlin.minute) == (18, 30)
+
+    fire(running, job)
+    digest = telegram_server.wait_for_text(GROUP, "Daily digest of")["text"]
+    assert expected_line(stored) in digest and FLOOD in digest
+    # After firing, the job is due again at its own time, tomorrow or later today.
+    assert wait_job(running, GROUP).next_run_time.astimezone(ZoneInfo("Europe/Berlin")).hour == 18
+
+
+def test_the_schedule_survives_a_restart(start_bot, telegram_server, settings):
+    first = start_bot()
+    telegram_server.send_command(ADMIN, ADMIN, "digest", "on 7:05")
+    telegram_server.wait_for_text(ADMIN, "every day at 07:05 (UTC)")
+    telegram_server.send_command(GROUP, ADMIN, "digest", "on", chat_type="group")
+    telegram_server.wait_for_text(GROUP, "every day at 18:00")
+    telegram_server.send_command(GROUP, ADMIN, "digest", "off", chat_type="group")
+    telegram_server.wait_for_text(GROUP, "is off")
+    first.stop()
+
+    second = start_bot()  # a new Application on the same SQLite file
+    job = wait_job(second, ADMIN)
+    assert job.next_run_time.astimezone(UTC).strftime("%H:%M") == "07:05"
+    assert second.app.job_queue.get_jobs_by_name(job_name(GROUP)) == ()
+    fire(second, job)
+    line = telegram_server.wait_for_text(ADMIN, "Daily digest of")["text"]
+    assert line.endswith("nothing was checked in the last 24 hours.")  # one line, not silence
+
+
+def test_a_channel_post_is_checked_and_appears_in_the_digest_in_its_discussion_group(
+    start_bot, telegram_server, settings
+):
+    telegram_server.add_bot_to_chat(CHANNEL, "channel", as_admin=True, title="Newsroom")
+    telegram_server.add_bot_to_chat(DISCUSSION, "supergroup", as_admin=True)
+    telegram_server.link_discussion(CHANNEL, DISCUSSION)
+    running = start_bot()
+    telegram_server.post_in_channel(CHANNEL, "/autocheck on")
+    telegram_server.post_in_channel(CHANNEL, "/digest on 09:00 discussion")
+    answer = telegram_server.wait_for_text(CHANNEL, "Daily digest on")["text"]
+    assert "posted to “Test supergroup 100400”" in answer
+    telegram_server.post_in_channel(CHANNEL, FLOOD)
+    stored = wait_checks(settings, CHANNEL, 1)
+
+    fire(running, wait_job(running, CHANNEL))
+    digest = telegram_server.wait_for_text(DISCUSSION, "Daily digest of Newsroom")["text"]
+    assert expected_line(stored) in digest and FLOOD in digest
+
+
+def test_a_target_the_bot_cannot_post_to_is_refused(start_bot, telegram_server, settings):
+    telegram_server.add_bot_to_chat(-100777, "group", as_admin=False)
+    telegram_server.add_bot_to_chat(-100888, "channel", as_admin=True, can_post=False)
+    running = start_bot()
+    for target, answer in [("-100777", "I cannot post in Test group 100777"),
+                           ("-100888", "I cannot post in Test channel 100888"),
+                           ("-100999", "I cannot reach chat -100999"),
+                           ("discussion", "no linked discussion group")]:
+        telegram_server.send_command(ADMIN, ADMIN, "digest", f"on 18:00 {target}")
+        telegram_server.wait_for_text(ADMIN, answer)
+    telegram_server.post_in_channel(CHANNEL, "/digest on 18:00 -100888")
+    telegram_server.wait_for_text(CHANNEL, "a bot admin can set other targets")
+    telegram_server.send_command(BOB, BOB, "digest", "on")
+    telegram_server.wait_for_text(BOB, "Only the bot's admins")
+
+    assert running.app.job_queue.jobs() == ()
+    history = open_history(settings)
+    assert [history.get_chat_setting(c, DIGEST) for c in (ADMIN, CHANNEL, BOB)] == [None] * 3
