@@ -7,11 +7,15 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from factcheck.history import SQLiteHistory
 
 logger = logging.getLogger(__name__)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line, whatever the width
@@ -78,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     bot.add_argument("--engine", choices=["offline", "llm"])
     bot.set_defaults(run=_run_bot)
 
+    summary = commands.add_parser("summary", help="what the bot checked over a window, "
+                                  "with a chart")
+    summary.add_argument("--chat", type=int, metavar="ID",
+                         help="one chat's checks (default: every chat)")
+    summary.add_argument("--since", default="24h", metavar="24h|7d|N",
+                         help="hours, days, or the last N checks (default 24h)")
+    summary.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw the chart here")
+    summary.add_argument("--engine", choices=["offline", "llm"],
+                         help="llm adds a lede written by the model (numbers checked)")
+    summary.set_defaults(run=_run_summary)
+
     feedback = commands.add_parser("feedback", help="export readers' feedback from the bot")
     feedback_actions = feedback.add_subparsers(required=True, metavar="ACTION")
     export = feedback_actions.add_parser("export", help="write corrections as an eval JSONL file")
@@ -134,13 +149,19 @@ def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _run_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+def _existing_history(settings: Settings) -> SQLiteHistory:
+    """The bot's history database; a missing file is bad input, not a new empty store."""
     from factcheck.history import history_path, open_history
-    from factcheck.runs import feedback_rows
 
     if not history_path(settings).is_file():
         raise BadInputError(f"no history at {history_path(settings)}; check HISTORY_DB or DATA_DIR")
-    history = open_history(settings)
+    return open_history(settings)
+
+
+def _run_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    from factcheck.runs import feedback_rows
+
+    history = _existing_history(settings)
     try:
         rows = feedback_rows(history, args.format)
     finally:
@@ -149,6 +170,28 @@ def _run_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     args.out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
                         encoding="utf-8")
     err.print(f"Wrote {len(rows)} {args.format} row(s) to {args.out}.", highlight=False)
+    return 0
+
+
+def _run_summary(args: argparse.Namespace, settings: Settings) -> int:
+    from factcheck.charts import verdict_chart
+    from factcheck.summary import Window, lede, summarize, to_markdown
+
+    window = Window.parse(args.since)
+    history = _existing_history(settings)
+    try:
+        summary = summarize(history, args.chat, window, settings)
+    finally:
+        history.close()
+    print(to_markdown(summary, lede(summary, settings)), end="")
+    if args.chart:
+        chart = verdict_chart(summary)
+        if chart is None:
+            err.print("Nothing to chart in this window; no file written.")
+        else:
+            args.chart.parent.mkdir(parents=True, exist_ok=True)
+            args.chart.write_bytes(chart)
+            err.print(f"Chart written to {args.chart}.", highlight=False)
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from factcheck.cli import main
 from factcheck.errors import BadInputError
 from factcheck.history import SQLiteHistory
 from factcheck.models import (
@@ -230,3 +231,24 @@ def test_an_empty_summary_asks_the_llm_nothing(history, openai_server):
     server, settings = openai_server
     summary = summarize(history, 555, Window.parse("24h"), settings, now=NOW)
     assert lede(summary, settings) is None and server.chat_requests == []
+
+
+# --- `factcheck summary` -------------------------------------------------------------------------
+
+
+def test_the_cli_prints_a_chats_summary_and_writes_its_chart(history, tmp_path, monkeypatch,
+                                                             capsys):
+    monkeypatch.setenv("HISTORY_DB", str(history.path))
+    chart = tmp_path / "charts" / "week.png"  # the fixture's checks are in May 2025: last N
+    assert main(["summary", "--chat", str(CHAT), "--since", "10", "--chart", str(chart)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Summary: last 10 checks") and "4 articles and 6 claims checked" in out
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_cli_refuses_a_bad_window_and_a_missing_history(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HISTORY_DB", str(tmp_path / "none.sqlite"))
+    assert main(["summary", "--since", "fortnight"]) == 2
+    assert main(["summary"]) == 2
+    assert "no history at" in capsys.readouterr().err
+    assert not (tmp_path / "none.sqlite").exists()
