@@ -20,6 +20,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Job, JobQueue
 
+from bot.handlers import settings_allowed
 from bot.messages import send_html
 from bot.render import esc, link, split_blocks
 from bot.services import Services, services
@@ -146,10 +147,7 @@ def _contradicted(c: ContradictedClaim) -> str:
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest on|off [HH:MM] [target]: post this chat's summary of the last 24 h daily."""
     s, message, chat = services(context), update.effective_message, update.effective_chat
-    # Only a channel's admins can post in it, so a command posted there needs no admin list.
-    is_channel = chat.type == ChatType.CHANNEL
-    if not is_channel and not s.access.is_admin(update.effective_user.id):
-        await message.reply_text("Only the bot's admins can change chat settings.")
+    if not await settings_allowed(update, context):
         return
     words = (message.text or "").split()[1:]
     try:
@@ -157,7 +155,7 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if switch == "off":
             answer = turn_off(s, context.job_queue, chat.id)
         elif switch == "on":
-            if is_channel and target not in (None, DISCUSSION):
+            if chat.type == ChatType.CHANNEL and target not in (None, DISCUSSION):
                 raise BadInputError("From a channel, a digest goes to the channel or to its "
                                     "discussion group; a bot admin can set other targets.")
             target_id, target_title = await resolve_target(context.bot, chat, target)

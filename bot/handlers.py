@@ -139,6 +139,18 @@ async def start_check(
     await run_check(context.bot, s, request)
 
 
+async def settings_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the sender may change this chat's settings; says so to them when not."""
+    # Only a channel's admins can post in it, so a command posted there needs no admin list.
+    if update.effective_chat.type == ChatType.CHANNEL:
+        return True
+    user = update.effective_user
+    if services(context).access.is_admin(user.id if user else None):
+        return True
+    await update.effective_message.reply_text("Only the bot's admins can change chat settings.")
+    return False
+
+
 def source_of(message: Message) -> tuple[str | None, Upload | None]:
     """The article a message carries: its document, else its text or caption."""
     if message.document:
