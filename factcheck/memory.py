@@ -155,6 +155,7 @@ class ClaimMemory:
         self._vectors = np.zeros((0, 0), dtype=np.float32)  # grown by doubling
         self._size = 0
         self._last_row = 0
+        self._recent: dict[str, np.ndarray] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
@@ -177,7 +178,7 @@ class ClaimMemory:
         with self._lock, self._connect() as db:
             for check, vector in zip(report.claims, vectors):
                 self._refresh(db)  # a repeat inside this same report joins its first wording
-                match = self._best(db, vector, check.claim.text)
+                match = self._best(db, self._cosines(vector[None])[:, 0], check.claim.text)
                 group = _group_of(db, match[0]) if match else None
                 kept = check.model_copy(update={"prior": None}).model_dump_json()
                 cursor = db.execute(
@@ -203,7 +204,9 @@ class ClaimMemory:
         vectors = self._embed(claims)
         with self._lock, self._connect() as db:
             self._refresh(db)
-            return [self._prior(db, v, text, chat_id) for v, text in zip(vectors, claims)]
+            cosines = self._cosines(vectors)  # one matrix product for all the claims
+            return [self._prior(db, v, cosines[:, i], text, chat_id)
+                    for i, (v, text) in enumerate(zip(vectors, claims))]
 
     def earlier(self, prior: PriorCheck) -> tuple[ClaimCheck, str] | None:
         """The stored ClaimCheck a PriorCheck names, and the 'engine:model' that made it."""
@@ -238,7 +241,15 @@ class ClaimMemory:
             db.close()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.embedder.embed(list(texts)), dtype=np.float32)
+        # remember() follows recall() of the same claims: their vectors are kept for it.
+        known = {t: v for t in set(texts) if (v := self._recent.get(t)) is not None}
+        missing = sorted(set(texts) - known.keys())
+        if missing:
+            known.update(zip(missing, np.asarray(self.embedder.embed(missing), np.float32)))
+            if len(self._recent) > 1024:
+                self._recent = {}
+            self._recent.update((t, known[t]) for t in missing)
+        return np.stack([known[t] for t in texts])
 
     def _refresh(self, db: sqlite3.Connection) -> None:
         """Load rows added since the last look, by this process or another one."""
@@ -266,12 +277,15 @@ class ClaimMemory:
         rows[: self._size] = self._rows[: self._size]
         self._vectors, self._rows = vectors, rows
 
-    def _best(self, db: sqlite3.Connection, vector: np.ndarray, text: str
+    def _cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of every remembered claim (rows) with every given vector (columns)."""
+        if self._size == 0:
+            return np.zeros((0, len(vectors)), dtype=np.float32)
+        return self._vectors[: self._size] @ vectors.T
+
+    def _best(self, db: sqlite3.Connection, cosines: np.ndarray, text: str
               ) -> tuple[int, float] | None:
         """(memory row, cosine) of the closest earlier claim with the same details, or None."""
-        if self._size == 0:
-            return None
-        cosines = self._vectors[: self._size] @ vector
         close = np.flatnonzero(cosines >= self.similarity)
         for i in close[np.argsort(-cosines[close])][:_CANDIDATES]:
             row = int(self._rows[i])
@@ -280,9 +294,9 @@ class ClaimMemory:
                 return row, float(cosines[i])
         return None
 
-    def _prior(self, db: sqlite3.Connection, vector: np.ndarray, text: str,
+    def _prior(self, db: sqlite3.Connection, vector: np.ndarray, cosines: np.ndarray, text: str,
                chat_id: int | None) -> PriorCheck | None:
-        match = self._best(db, vector, text)
+        match = self._best(db, cosines, text)
         if match is None:
             return None
         group = _group_of(db, match[0])

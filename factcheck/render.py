@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
+from factcheck.models import ClaimCheck, Evidence, Label, PriorCheck, Report, Stance
 from factcheck.verdict import CREDIBLE
 
 MARKS = {
@@ -50,6 +51,24 @@ def best_evidence(check: ClaimCheck, stance: Stance) -> Evidence | None:
     return max(matching, key=lambda e: e.confidence, default=None)
 
 
+def day(moment: datetime) -> str:
+    """A date as people say it: '12 May', with the year when it is not this year."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    text = f"{moment.day} {moment:%B}"
+    return text if moment.year == datetime.now(UTC).year else f"{text} {moment.year}"
+
+
+def prior_line(prior: PriorCheck) -> str:
+    """The claim memory's line, e.g. 'Checked 3 times since 12 May; last verdict CONTRADICTED'."""
+    verdict = WORDS[prior.label].upper()
+    if prior.times == 1:
+        line = f"Checked once before, on {day(prior.checked_at)}; verdict {verdict}"
+    else:
+        line = (f"Checked {prior.times} times since {day(prior.first_checked_at)}; "
+                f"last verdict {verdict}")
+    return line + ("; reused, as the sources have not changed since" if prior.reused else "")
+
+
 def to_markdown(report: Report) -> str:
     """The report as Markdown, one section per claim."""
     lines = [f"# Fact-check: {report.article.title or report.article.source}", "", headline(report), ""]
@@ -57,6 +76,8 @@ def to_markdown(report: Report) -> str:
         v = check.verdict
         lines += [f"## {MARKS[v.label]} {check.claim.text}", "",
                   f"**{WORDS[v.label].capitalize()}** (confidence {v.confidence:.2f}). {v.summary}", ""]
+        if check.prior:
+            lines += [f"🔁 _{prior_line(check.prior)}_ (check `{check.prior.check_id}`)", ""]
         for e in _decisive(check):
             lines.append(f"- {_stance_word(e)}: “{e.quote}” — {_source_md(e)}. _{e.rationale}_")
         lines.append("")
@@ -79,6 +100,8 @@ def print_report(report: Report, console: Console | None = None) -> None:
 def _claim_panel(check: ClaimCheck) -> Panel:
     v = check.verdict
     body = [Text(check.claim.text), Text(f"{v.summary} (confidence {v.confidence:.2f})", style="italic")]
+    if check.prior:
+        body.append(Text(f"🔁 {prior_line(check.prior)}", style="cyan"))
     for e in _decisive(check):
         body.append(Text(f"{_stance_word(e)}: “{e.quote}”", style=_evidence_style(e)))
         body.append(Text(f"   {_source_text(e)} — {e.rationale}", style="dim"))

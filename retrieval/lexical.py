@@ -401,6 +401,8 @@ class LexicalIndex:
 
     def remove(self, chunk_ids: list[str]) -> None:
         """Drop chunks from the index."""
+        if not chunk_ids:
+            return
         with self._lock, self._db:
             self._db.executemany("DELETE FROM chunks WHERE id = ?", [(c,) for c in chunk_ids])
             self._bump()

@@ -124,3 +124,24 @@ def test_an_unopenable_path_is_a_store_error(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(StoreError, match="HISTORY_DB"):
         SQLiteHistory(tmp_path / "file" / "h.sqlite")
+
+
+def test_find_article_matches_the_same_text_in_the_same_chat_whitespace_aside(history):
+    text = "Water boils at 100 C at sea level.\n\nIt freezes at 0 C."
+    history.add_check(make_report(text), chat_id=1, chat_type="private")
+    newer = history.add_check(make_report(text), chat_id=1, chat_type="private")
+    assert history.find_article(1, "  Water boils at 100 C  at sea level. It freezes at 0 C.\n").id \
+        == newer
+    assert history.find_article(2, text) is None  # another chat
+    assert history.find_article(1, "Water boils at 90 C at sea level. It freezes at 0 C.") is None
+
+
+def test_a_version_1_history_is_rehashed_so_that_old_checks_are_found(tmp_path):
+    path = tmp_path / "h.sqlite"
+    SQLiteHistory(path).add_check(make_report("Water  boils."), chat_id=1, chat_type="private")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE checks SET article_sha256 = 'raw-hash-of-version-1'")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    assert SQLiteHistory(path).find_article(1, "Water boils.") is not None

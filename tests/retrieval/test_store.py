@@ -129,6 +129,18 @@ def test_remove_deletes_every_chunk_of_a_source(open_store):
         assert "everest" not in {h.source_id for h in hits}
 
 
+def test_changed_at_moves_on_ingest_and_removal_but_not_on_a_reingest(open_store):
+    store = open_store()
+    assert store.changed_at() is None
+    store.ingest(DOCS)
+    ingested = store.changed_at()
+    store.ingest(DOCS)
+    store.remove("nothing-of-that-name")
+    assert store.changed_at() == ingested
+    store.remove("everest")
+    assert store.changed_at() > ingested
+
+
 def test_sources_and_stats_describe_the_store(open_store):
     store = open_store()
     long_text = " ".join(f"Sentence number {i} talks about glaciers and ice." for i in range(80))

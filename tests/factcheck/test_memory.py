@@ -1,0 +1,201 @@
+"""The claim memory: real SQLite, the real local MiniLM, and the pipeline reusing what it knows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from factcheck.memory import ClaimMemory, details_agree, open_memory
+from factcheck.models import (
+    Article,
+    Claim,
+    ClaimCheck,
+    Label,
+    Provenance,
+    Report,
+    Verdict,
+)
+from factcheck.pipeline import OFFLINE_MODEL, check, open_store
+from factcheck.render import prior_line, to_markdown
+from factcheck.settings import Settings
+from retrieval import Document
+from retrieval.embedder import local_embedder
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PAIRS = [json.loads(line) for line in (DATA / "paraphrases.jsonl").read_text().splitlines()]
+# A casualty claim of the seed article, a rewording, and a near miss with another figure.
+FIVE = "The five Russians killed in the February 7 clash were not military personnel."
+FIVE_REWORDED = ("None of the 5 Russians who died in the February 7 clash were soldiers, "
+                 "according to the ministry.")
+TWO_HUNDRED = "The 200 Russians killed in the February 7 clash were not military personnel."
+
+
+def report_of(*texts: str, label: Label = Label.CONTRADICTED) -> Report:
+    """A stored-check-like Report with one claim per text."""
+    checks = [
+        ClaimCheck(claim=Claim(id=n, text=t, start=0, end=len(t), checkworthiness=0.9),
+                   verdict=Verdict(label=label, confidence=0.8, summary="Sources disagree."))
+        for n, t in enumerate(texts, start=1)
+    ]
+    return Report(article=Article(text=" ".join(texts)), claims=checks,
+                  provenance=Provenance(engine="offline", model=OFFLINE_MODEL, embedder="m"))
+
+
+@pytest.fixture
+def memory(tmp_path: Path) -> ClaimMemory:
+    return ClaimMemory(tmp_path / "history.sqlite", local_embedder())
+
+
+@pytest.mark.parametrize(("first", "second", "same"), [
+    ("Five Russians were killed.", "5 Russians died.", True),
+    ("As many as 200 fighters were killed.", "Up to 200 fighters died.", True),
+    ("About 100 people died.", "Roughly 110 people were killed.", True),
+    ("Five Russians were killed.", "200 Russians were killed.", False),
+    ("Five Russians were killed.", "Russians were killed.", False),
+    ("The clash on February 7 killed five.", "The clash on 7 February killed five.", True),
+    ("The clash on February 7 killed five.", "The clash on February 8 killed five.", False),
+    ("The intervention began in September 2015.", "The intervention began in September 2012.",
+     False),
+    ("The U.S. strike in Syria killed them.", "The American strike in Syria killed them.", True),
+    ("The U.S. strike in Syria killed them.", "The U.S. strike in Iraq killed them.", False),
+    ("Zakharova said they were civilians.", "They were civilians, Zakharova said in Moscow.", True),
+    ("They were not soldiers.", "They were soldiers.", False),
+    ("Russia denied any role.", "Russia said it had no role.", True),
+])
+def test_details_agree_on_figures_dates_names_and_polarity(first, second, same):
+    assert details_agree(first, second) is same
+    assert details_agree(second, first) is same
+
+
+@pytest.mark.parametrize("pair", [p for p in PAIRS if p["kind"] == "figure"],
+                         ids=lambda p: str(p["id"]))
+def test_no_near_miss_with_another_figure_is_the_same_claim(pair):
+    assert not details_agree(pair["a"], pair["b"])
+
+
+def test_a_rephrased_casualty_claim_is_recognised_in_its_chat_and_desk_wide(memory):
+    memory.remember("first", report_of(FIVE), chat_id=1)
+    memory.remember("second", report_of("Water boils at 100 C.", FIVE), chat_id=2)
+    [here] = memory.recall([FIVE_REWORDED], chat_id=1)
+    [elsewhere] = memory.recall([FIVE_REWORDED], chat_id=3)
+    assert (here.check_id, here.claim_id, here.text) == ("second", 2, FIVE)  # the latest check
+    assert (here.times, here.times_in_chat, elsewhere.times_in_chat) == (2, 1, 0)
+    assert here.label == Label.CONTRADICTED and here.first_checked_at < here.checked_at
+    assert here.similarity >= memory.similarity
+    assert not here.reused
+    assert prior_line(here).startswith("Checked 2 times since ")
+
+
+def test_a_near_miss_with_another_figure_or_an_unrelated_claim_is_not_recalled(memory):
+    memory.remember("first", report_of(FIVE), chat_id=1)
+    assert memory.recall([TWO_HUNDRED, "Water boils at 100 C."], chat_id=1) == [None, None]
+
+
+def test_all_wordings_of_one_claim_share_a_group_other_claims_do_not(memory):
+    memory.remember("a", report_of(FIVE, FIVE_REWORDED), chat_id=1)
+    memory.remember("b", report_of(TWO_HUNDRED, FIVE), chat_id=2)
+    groups = memory.groups(["a", "b"])
+    assert groups[("a", 1)] == groups[("a", 2)] == groups[("b", 2)]
+    assert groups[("b", 1)] != groups[("a", 1)]
+    assert memory.groups(["unknown"]) == {}
+
+
+def test_the_memory_survives_a_reopen_and_sees_what_another_process_added(tmp_path, memory):
+    other = open_memory(Settings(data_dir=tmp_path, _env_file=None), local_embedder())
+    assert other.path == memory.path
+    other.remember("elsewhere", report_of(FIVE), chat_id=9)
+    [prior] = memory.recall([FIVE_REWORDED], chat_id=None)
+    assert prior.check_id == "elsewhere" and prior.times_in_chat == 0
+    memory.remember("elsewhere", report_of(FIVE), chat_id=9)  # remembered twice: one row
+    assert len(ClaimMemory(memory.path, local_embedder())) == 1
+
+
+# --- the pipeline ------------------------------------------------------------------------------
+
+ARTICLE = ("Health officials said on Monday that 23 people were killed in the strike. "
+           "Fifteen of them were Russians, the ministry said.")
+REWORDED = ("The strike killed 23 people in total, officials said. "
+            "Of the people the strike killed, 15 were Russians.")
+SOURCES = [Document(id="wire", title="Wire report", url="https://example.org/wire",
+                    text="A total of 23 people were killed in the strike, including 15 Russians.")]
+
+
+# The scripted LLM's claims: (claim, source sentence) per article.
+CLAIMS = {
+    ARTICLE: [("23 people were killed in the strike.", ARTICLE.split(". ")[0] + "."),
+              ("Fifteen of those killed in the strike were Russians.",
+               "Fifteen of them were Russians, the ministry said.")],
+    REWORDED: [("The strike killed 23 people in total.", REWORDED.split(". ")[0] + "."),
+               ("Of the people the strike killed, 15 were Russians.", REWORDED.split(". ")[1])],
+}
+
+
+def claims_answer(article: str) -> dict:
+    return {"claims": [{"claim": claim, "checkworthiness": 0.9, "source_sentence": sentence}
+                       for claim, sentence in CLAIMS[article]]}
+
+
+def stance_answer() -> dict:
+    return {"judgements": [{"passage": 1, "stance": "SUPPORTS", "confidence": 0.9,
+                            "rationale": "same figures", "quote": SOURCES[0].text}]}
+
+
+@pytest.fixture
+def llm(openai_server, tmp_path):
+    """(server, settings, memory): the LLM engine, one source, no LLM answer cache."""
+    server, settings = openai_server
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data", "llm_cache": False})
+    open_store(settings).ingest(SOURCES)
+    return server, settings, open_memory(settings, local_embedder())
+
+
+def checked(server, settings, memory, article: str, chat_id: int, stances: int = 0, **options):
+    """Check with the memory, scripting the claims answer and `stances` stance answers."""
+    server.answer(claims_answer(article))
+    for _ in range(stances):
+        server.answer(stance_answer())
+    report = check(article, settings, memory=memory, chat_id=chat_id, **options)
+    memory.remember(f"check{len(server.chat_requests)}", report, chat_id)
+    return report
+
+
+def test_a_claim_checked_before_reuses_its_verdict_without_search_or_stance_calls(llm):
+    server, settings, memory = llm
+    first = checked(server, settings, memory, ARTICLE, chat_id=1, stances=2)
+    assert len(server.chat_requests) == 3 and all(c.prior is None for c in first.claims)
+    again = checked(server, settings, memory, REWORDED, chat_id=2)
+    assert len(server.chat_requests) == 4  # the claims call only: no stance call
+    assert [c.prior.reused for c in again.claims] == [True, True]
+    assert [c.verdict for c in again.claims] == [c.verdict for c in first.claims]
+    assert again.claims[0].evidence == first.claims[0].evidence
+    assert again.claims[0].claim.text == "The strike killed 23 people in total."
+    assert "reused" in to_markdown(again) and "Checked once before" in to_markdown(again)
+
+
+def test_reuse_stops_once_new_sources_are_ingested(llm):
+    server, settings, memory = llm
+    checked(server, settings, memory, ARTICLE, chat_id=1, stances=2)
+    open_store(settings).ingest([Document(id="update", text="The ministry revised the toll.")])
+    again = checked(server, settings, memory, REWORDED, chat_id=1, stances=2)
+    assert len(server.chat_requests) == 6  # claims and both stances asked again
+    assert [(c.prior.times, c.prior.reused) for c in again.claims] == [(1, False), (1, False)]
+
+
+def test_a_fresh_check_asks_again_but_still_says_it_was_seen(llm):
+    server, settings, memory = llm
+    checked(server, settings, memory, ARTICLE, chat_id=1, stances=2)
+    again = checked(server, settings, memory, ARTICLE, chat_id=1, stances=2, fresh=True)
+    assert len(server.chat_requests) == 6
+    assert [c.prior.reused for c in again.claims] == [False, False]
+
+
+def test_results_of_another_engine_are_not_reused(llm):
+    server, settings, memory = llm
+    memory.remember("offline", report_of("23 people were killed in the strike."), chat_id=1)
+    server.answer({"claims": [claims_answer(ARTICLE)["claims"][0]]})
+    server.answer(stance_answer())
+    [claim] = check(ARTICLE, settings, memory=memory, chat_id=1).claims
+    assert claim.prior.check_id == "offline" and not claim.prior.reused
+    assert claim.verdict.label == Label.SUPPORTED
