@@ -32,7 +32,10 @@ logger = logging.getLogger(__name__)
 GroupOf = Callable[[list[str]], dict[tuple[str, int], str]]
 
 MAX_HOURS = 24 * 92  # about a quarter: longer windows want an export, not a chat message
-MAX_CHECKS = 1000
+MAX_CHECKS = 1000  # for "the last N checks"
+# Checks read for a time window; each is a whole Report (a few to tens of KB), hence a cap,
+# which the Summary reports rather than hides.
+WINDOW_CHECKS = 5000
 LISTED = 5  # items per list in the text
 CHART_SOURCES = 8
 _WINDOW = re.compile(r"(\d+)\s*([hd]?)")
@@ -132,6 +135,8 @@ class Summary(BaseModel):
     timezone: str
     start: datetime | None = Field(description="Start of the window (first check for N).")
     end: datetime
+    complete: bool = Field(True, description="False when the window held more checks than "
+                           "were read (WINDOW_CHECKS): the counts are of the latest ones.")
     articles: int
     claims: int
     verdicts: dict[Label, int]
@@ -153,11 +158,13 @@ def summarize(
 ) -> Summary:
     """The Summary of a chat's stored checks (all chats for None) over `window`."""
     now = now or datetime.now(UTC)
-    limit = window.checks or MAX_CHECKS
+    limit = window.checks or WINDOW_CHECKS
     checks = history.checks(chat_id=chat_id, since=window.since(now), limit=limit)
+    summary = build_summary(checks, window, settings.timezone, group_of, now, chat_id)
     if window.hours and len(checks) == limit:
         logger.warning("summary of chat %s: only the latest %d checks counted", chat_id, limit)
-    return build_summary(checks, window, settings.timezone, group_of, now, chat_id)
+        summary.complete = False
+    return summary
 
 
 def build_summary(
@@ -286,8 +293,9 @@ def verdict_line(summary: Summary) -> str:
     if summary.empty:
         return f"Nothing was checked in the {summary.window}."
     parts = [f"{n} {WORDS[label]}" for label, n in summary.verdicts.items() if n]
-    return (f"{_plural(summary.articles, 'article')} and {_plural(summary.claims, 'claim')} "
+    line = (f"{_plural(summary.articles, 'article')} and {_plural(summary.claims, 'claim')} "
             f"checked" + (": " + ", ".join(parts) if parts else "") + ".")
+    return line if summary.complete else line + " (Only the latest checks of the window.)"
 
 
 def period(summary: Summary) -> str:

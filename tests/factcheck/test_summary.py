@@ -24,7 +24,7 @@ from factcheck.models import (
     Verdict,
 )
 from factcheck.settings import Settings
-from factcheck.summary import Window, lede, numbers_in, summarize, to_markdown
+from factcheck.summary import Window, lede, numbers_in, summarize, to_markdown, verdict_line
 
 NOW = datetime(2025, 5, 13, 12, 0, tzinfo=UTC)
 CHAT, OTHER = -100200, 1001
@@ -252,3 +252,10 @@ def test_the_cli_refuses_a_bad_window_and_a_missing_history(tmp_path, monkeypatc
     assert main(["summary"]) == 2
     assert "no history at" in capsys.readouterr().err
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_a_window_with_more_checks_than_are_read_says_so(history, monkeypatch):
+    monkeypatch.setattr("factcheck.summary.WINDOW_CHECKS", 2)
+    summary = summarize(history, CHAT, Window.parse("24h"), Settings(), now=NOW)
+    assert summary.articles == 2 and not summary.complete
+    assert verdict_line(summary).endswith("(Only the latest checks of the window.)")
