@@ -5,6 +5,7 @@ The output keys are the project's evaluation contract (issue "Fact-check pipelin
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -49,7 +50,7 @@ def eval_retrieval(
     """
     rows = [r for r in read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
     started = time.perf_counter()
-    with _corpus_store(corpus, settings, progress) as store:
+    with corpus_store(corpus, settings, progress) as store:
         _report(progress, "examples", 0, len(rows))
         results = store.search_many([r["claim"] for r in rows], k=max(k, 10) * 3, mode=mode)
         _report(progress, "examples", len(rows), len(rows))
@@ -115,7 +116,7 @@ def eval_verdicts(
     from factcheck.pipeline import check
 
     rows = read_jsonl(claims, ("id", "claim", "label"))
-    with _corpus_store(corpus, settings, progress) as store:
+    with corpus_store(corpus, settings, progress) as store:
         def verdict_of(row: dict) -> str:
             report = check(Article(text=row["claim"], source=f"claim {row['id']}"), settings, store)
             label = report.claims[0].verdict.label if report.claims else Label.NOT_ENOUGH_EVIDENCE
@@ -195,13 +196,14 @@ def _map_concurrently(
 
 
 @contextmanager
-def _corpus_store(
+def corpus_store(
     corpus: Path, settings: Settings, progress: EvalProgress | None = None
 ) -> Iterator[SourceStore]:
     """The corpus's own collection under DATA_DIR/eval (never the user's), reused while unchanged.
 
     A collection with its COMPLETE marker is opened without reading the corpus again; one
     without it (an interrupted ingest) is ingested again, which embeds only missing chunks.
+    training/train_offline.py uses it too, to judge the passages `eval verdicts` retrieves.
     """
     from factcheck.pipeline import embedder_for
 
@@ -217,13 +219,33 @@ def _corpus_store(
             yield store
         return
     folder = Path(settings.data_dir) / "eval" / corpus_key(corpus, embedder.name)
-    with _open_cached(folder, embedder) as store:
+    with _locked(folder), _open_cached(folder, embedder) as store:
         if _is_complete(folder, store):
             logger.info("evaluation corpus %s: reusing %s", corpus, folder)
         else:
             _ingest(store, corpus, progress)
             _mark_complete(folder, corpus, store)
         yield store
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold `folder`.lock while this process uses the collection: one process at a time.
+
+    Two processes writing one local Chroma folder corrupt it, so a second evaluation of the
+    same corpus waits for the first (it then finds the collection complete and reuses it).
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("another evaluation is using %s; waiting for it to finish", folder)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def corpus_key(corpus: Path, embedder_name: str) -> str:

@@ -343,12 +343,20 @@ def _best_thresholds(scored: list[_Scored], gold: np.ndarray) -> tuple[float, fl
     return best
 
 
+def _fold_thresholds(scored: list[_Scored], gold: np.ndarray, fold: np.ndarray,
+                     k: int) -> list[tuple[float, float]]:
+    """Per fold, the (min_evidence, min_direction) tuned on the other folds only."""
+    found = []
+    for f in range(k):
+        others = np.flatnonzero(fold != f)
+        found.append(_best_thresholds([scored[i] for i in others], gold[others])[:2])
+    return found
+
+
 def _cross_fitted(scored: list[_Scored], gold: np.ndarray, fold: np.ndarray, k: int) -> np.ndarray:
     """Abstract predictions whose thresholds were tuned on the other folds only."""
     pred = np.zeros(len(gold), dtype=int)
-    for f in range(k):
-        others = np.flatnonzero(fold != f)
-        e, d, _ = _best_thresholds([scored[i] for i in others], gold[others])
+    for f, (e, d) in enumerate(_fold_thresholds(scored, gold, fold, k)):
         mine = np.flatnonzero(fold == f)
         pred[mine] = _decide_all([scored[i] for i in mine], e, d)
     return pred
@@ -403,11 +411,21 @@ def _evaluate_stance(d: _StanceData, fitted: list[dict], k: int) -> tuple[dict, 
     }, scored
 
 
-def train_stance(data: Path, cache: EmbeddingCache, seed: int, k: int = 5) -> tuple[dict, dict]:
+@dataclass
+class StanceFolds:
+    """The chosen setting's fold models (each with its fold's thresholds) and each claim's fold."""
+
+    models: list[dict]
+    fold_of: dict[str, int]
+
+
+def train_stance(data: Path, cache: EmbeddingCache, seed: int,
+                 k: int = 5) -> tuple[dict, dict, StanceFolds]:
     """Grouped-by-claim CV of the stance model and its thresholds, then a fit on everything."""
     d = _load_stance_data(data, cache, seed, k)
     results: dict[str, dict] = {}
     scored_by_key: dict[str, list[_Scored]] = {}
+    fitted_by_key: dict[str, list[dict]] = {}
     for evidence_alpha in STANCE_EVIDENCE_ALPHAS:
         fitted = None
         for direction_alpha in STANCE_DIRECTION_ALPHAS:
@@ -415,6 +433,7 @@ def train_stance(data: Path, cache: EmbeddingCache, seed: int, k: int = 5) -> tu
                                 evidence_alpha, fitted)
             key = f"evidence_alpha={evidence_alpha},direction_alpha={direction_alpha}"
             results[key], scored_by_key[key] = _evaluate_stance(d, fitted, k)
+            fitted_by_key[key] = fitted
             logger.info("stance %s: %s", key, results[key])
     chosen = max(results, key=lambda key: results[key]["abstract_macro_f1"])
     evidence_alpha, direction_alpha = (float(part.split("=")[1]) for part in chosen.split(","))
@@ -424,7 +443,13 @@ def train_stance(data: Path, cache: EmbeddingCache, seed: int, k: int = 5) -> tu
     model.update(min_evidence=np.float32(min_evidence), min_direction=np.float32(min_direction))
     metrics = _stance_report(results, chosen, scored_by_key[chosen], d.gold, d.split_fold, k)
     metrics.update(min_evidence=min_evidence, min_direction=min_direction)
-    return model, metrics
+    thresholds = _fold_thresholds(scored_by_key[chosen], d.gold, d.split_fold, k)
+    folds = StanceFolds(
+        [{**m, "min_evidence": np.float32(e), "min_direction": np.float32(r)}
+         for m, (e, r) in zip(fitted_by_key[chosen], thresholds)],
+        {p.claim: int(f) for p, f in zip(d.train + d.split, np.concatenate(
+            [d.train_fold, d.split_fold]))})
+    return model, metrics, folds
 
 
 def _direction_accuracy(scored: list[_Scored], gold_sentences: np.ndarray) -> float:
@@ -451,6 +476,129 @@ def _stance_report(results: dict, chosen: str, scored: list[_Scored], gold: np.n
     }
 
 
+# --- verdicts end to end ------------------------------------------------------------------
+
+VERDICT_GRID = np.round(np.arange(0.05, 0.71, 0.025), 3)  # thresholds tried for each side
+CLEAR_CUTS = (0.3, 0.4, 0.5, 0.6, 0.7)  # "clear, not a lean" cut-offs the trade-off is shown at
+
+
+@dataclass
+class ClaimCalls:
+    """One training claim run through the pipeline, its passages judged by its fold's model."""
+
+    gold: int
+    fold: int
+    support: float  # the strongest SUPPORTS confidence among its related passages
+    refute: float
+
+
+def retrieved_claims(data: Path, cache: EmbeddingCache) -> tuple[list[dict], list[tuple]]:
+    """SciFact training claims and, per claim, (claim text, related hits) as the pipeline has them.
+
+    The corpus is embedded once into an evaluation collection under the cache folder.
+    """
+    from factcheck.claims import extract_claims_offline
+    from factcheck.evaluation import corpus_store
+    from factcheck.models import Article
+    from factcheck.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=cache.folder, engine="offline",
+                        embeddings="local")
+    rows = read_jsonl(data / "scifact" / "claims_train.jsonl")
+    # The pipeline's verdict of a one-claim article is that of its first extracted claim.
+    texts = [next((c.text for c in extract_claims_offline(Article(text=r["claim"]),
+                                                          settings.max_claims)), None)
+             for r in rows]
+    with corpus_store(data / "scifact" / "corpus.jsonl", settings) as store:
+        hits = store.search_many([t or "" for t in texts], k=settings.top_k)
+    related = [[h for h in found if h.similarity is None or h.similarity >= settings.min_similarity]
+               if text else [] for text, found in zip(texts, hits)]
+    return rows, list(zip(texts, related))
+
+
+def claim_calls(data: Path, cache: EmbeddingCache, folds: StanceFolds) -> list[ClaimCalls]:
+    """Each claim's strongest support and refutation, judged by a model that never saw it."""
+    from factcheck.offline_stance import judge_sentences
+    from factcheck.sentences import sentences
+
+    rows, claims = retrieved_claims(data, cache)
+    split = [[sentences(h.text) or [h.text] for h in hits] for _, hits in claims]
+    cache.embed([t for t, _ in claims if t] + [s for per in split for p in per for s in p])
+    found = []
+    for row, (text, _), per in zip(rows, claims, split):
+        fold = folds.fold_of[row["claim"]]
+        best = {"SUPPORTS": 0.0, "REFUTES": 0.0, "NOT_ENOUGH_INFO": 0.0}
+        for passage in per:
+            vectors = cache.embed([text] + passage)
+            judged = judge_sentences(text, vectors[0], passage, vectors[1:], folds.models[fold])
+            best[judged.stance.value] = max(best[judged.stance.value], judged.confidence)
+        found.append(ClaimCalls(LABELS.index(row["label"]), fold, best["SUPPORTS"],
+                                best["REFUTES"]))
+    return found
+
+
+def _verdict_labels(calls: list[ClaimCalls], rule) -> np.ndarray:
+    from factcheck.models import Label
+    from factcheck.verdict import label_for
+
+    index = {Label.SUPPORTED: 0, Label.CONTRADICTED: 1}
+    return np.array([index.get(label_for(c.support, c.refute, rule), 2) for c in calls])
+
+
+def _best_rule(calls: list[ClaimCalls]):
+    """The (support, refute) thresholds with the best macro-F1 on these claims."""
+    from factcheck.verdict import VerdictRule
+
+    gold = np.array([c.gold for c in calls])
+    rules = [VerdictRule(float(a), float(b)) for a in VERDICT_GRID for b in VERDICT_GRID]
+    return max(rules, key=lambda rule: macro_f1(gold, _verdict_labels(calls, rule)))
+
+
+def train_verdict(data: Path, cache: EmbeddingCache, folds: StanceFolds,
+                  k: int = 5) -> tuple[dict, dict]:
+    """Tune the verdict thresholds end to end; numbers cross-fitted by claim fold."""
+
+    calls = claim_calls(data, cache, folds)
+    gold, fold = np.array([c.gold for c in calls]), np.array([c.fold for c in calls])
+    pred = np.zeros(len(calls), dtype=int)
+    for f in range(k):
+        rule = _best_rule([c for c in calls if c.fold != f])
+        pred[fold == f] = _verdict_labels([c for c in calls if c.fold == f], rule)
+    rule = _best_rule(calls)
+    strength = np.array([max(c.support, c.refute) for c in calls])
+    lean = (pred < 2) & (strength < 0.5)
+    lean_cap = round(float(np.mean(pred[lean] == gold[lean])), 2) if lean.any() else 0.25
+    saved = {"support": rule.support, "refute": rule.refute, "lean_cap": lean_cap}
+    return saved, _verdict_report(calls, gold, pred, strength, lean)
+
+
+def _verdict_report(calls: list[ClaimCalls], gold: np.ndarray, pred: np.ndarray,
+                    strength: np.ndarray, lean: np.ndarray) -> dict:
+    from factcheck.verdict import VerdictRule
+
+    confusion = np.zeros((3, 3), dtype=int)
+    np.add.at(confusion, (gold, pred), 1)
+    return {
+        "cv": "each claim judged by the stance fold model that never saw it; thresholds tuned "
+              "on the other folds' claims (5 folds grouped by claim)",
+        "macro_f1": macro_f1(gold, pred), "accuracy": float(np.mean(gold == pred)),
+        "macro_f1_fixed_0.5_thresholds": macro_f1(gold, _verdict_labels(calls, VerdictRule())),
+        "confusion_rows_gold_cols_pred": {"labels": LABELS, "matrix": confusion.tolist()},
+        "lean_share": float(lean.mean()), "lean_precision": float(np.mean(pred[lean] == gold[lean])),
+        "clear_cut_tradeoff": [_tradeoff(gold, pred, strength, cut) for cut in CLEAR_CUTS],
+    }
+
+
+def _tradeoff(gold: np.ndarray, pred: np.ndarray, strength: np.ndarray, cut: float) -> dict:
+    """At one "clear" cut-off: confident wrong verdicts, and macro-F1 if leans were withheld."""
+    clear = (pred < 2) & (strength >= cut)
+    withheld = np.where((pred < 2) & ~clear, 2, pred)
+    return {"cut": cut, "clear_share": float(clear.mean()),
+            "confident_wrong_share": float(np.mean(clear & (pred != gold))),
+            "clear_precision": float(np.mean(pred[clear] == gold[clear])) if clear.any() else None,
+            "macro_f1_leans_withheld": macro_f1(gold, withheld)}
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -473,8 +621,10 @@ def main(argv: list[str] | None = None) -> int:
         model, metrics["checkworthiness"] = train_checkworthiness(args.data, cache, args.seed)
         np.savez(args.out / "checkworthiness.npz", **model)
     if args.only in (None, "stance"):
-        model, metrics["stance"] = train_stance(args.data, cache, args.seed)
+        model, metrics["stance"], folds = train_stance(args.data, cache, args.seed)
         np.savez(args.out / "stance.npz", **model)
+        rule, metrics["verdict"] = train_verdict(args.data, cache, folds)
+        (args.out / "verdict.json").write_text(json.dumps(rule, indent=2) + "\n")
     metrics["embedder"], metrics["seed"] = "all-MiniLM-L6-v2", args.seed
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     print(json.dumps(_headline(metrics), indent=2))
@@ -490,6 +640,7 @@ def _headline(metrics: dict) -> dict:
         "stance_cv_abstract_macro_f1": stance.get("abstract_macro_f1"),
         "stance_cv_sentence_macro_f1": stance.get("sentence_macro_f1"),
         "stance_abstract_majority_macro_f1": stance.get("abstract_majority_macro_f1"),
+        "verdict_cv_macro_f1": metrics.get("verdict", {}).get("macro_f1"),
     }
 
 

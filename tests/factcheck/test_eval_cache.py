@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from factcheck import evaluation
 from factcheck.cli import main
 from factcheck.errors import StoreError
 from factcheck.settings import Settings
+from retrieval import SourceStore
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 CORPUS, CLAIMS = DATA / "corpus.jsonl", DATA / "claims.jsonl"
@@ -40,7 +43,7 @@ def claims() -> list[str]:
 
 
 def eval_folders(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "data" / "eval").iterdir())
+    return sorted(p for p in (tmp_path / "data" / "eval").iterdir() if p.is_dir())
 
 
 def test_second_eval_embeds_the_claims_only(embedder, tmp_path):
@@ -121,3 +124,34 @@ def test_progress_reports_ingest_and_every_example(embedder):
     evaluation.eval_checkworthiness(DATA / "sentences.jsonl", Settings(engine="offline"),
                                     progress=lambda *c: calls.append(c))
     assert calls[-1] == ("examples", 80, 80)
+
+
+def eval_process() -> subprocess.Popen:
+    """`factcheck eval retrieval` on the test corpus in a process of its own."""
+    command = [sys.executable, "-m", "factcheck.cli", "eval", "retrieval", "--corpus",
+               str(CORPUS), "--claims", str(CLAIMS), "--json"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_second_process_waits_for_the_one_using_the_collection(tmp_path):
+    folder = tmp_path / "data" / "eval" / evaluation.corpus_key(CORPUS, "all-MiniLM-L6-v2")
+    with evaluation._locked(folder):  # as another process's evaluation would hold it
+        waiting = eval_process()
+        lines = iter(waiting.stderr.readline, "")  # ends only if the process exits
+        assert any("another evaluation is using" in line for line in lines)
+        assert waiting.poll() is None and not (folder / evaluation.COMPLETE).exists()
+    out, err = waiting.communicate()
+    assert waiting.returncode == 0, err
+    assert json.loads(out)["ndcg@10"] > 0.7
+
+
+def test_two_processes_on_one_corpus_build_one_complete_collection(tmp_path):
+    first, second = eval_process(), eval_process()
+    results = [process.communicate() for process in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], results
+    scores = [json.loads(out) for out, _ in results]
+    assert scores[0]["ndcg@10"] == scores[1]["ndcg@10"] > 0.7
+    (folder,) = eval_folders(tmp_path)
+    assert json.loads((folder / evaluation.COMPLETE).read_text())["sources"] == 20
+    with SourceStore.open(folder, "eval", retrieval.embedder.local_embedder()) as store:
+        assert evaluation._is_complete(folder, store)  # the marker counts what is stored

@@ -1,7 +1,10 @@
 import pytest
 
 from factcheck.models import Evidence, Label, Passage, Stance
-from factcheck.verdict import decide
+from factcheck.verdict import CREDIBLE, VerdictRule, decide, trained_rule
+
+STRICT = VerdictRule(support=0.5, refute=0.5, lean_cap=0.3)
+LOW = VerdictRule(support=0.2, refute=0.1, lean_cap=0.3)
 
 
 def evidence(stance: Stance, confidence: float) -> Evidence:
@@ -10,33 +13,57 @@ def evidence(stance: Stance, confidence: float) -> Evidence:
                     rationale="test")
 
 
+def judged(*items: tuple[Stance, float]) -> list[Evidence]:
+    return [evidence(s, c) for s, c in items]
+
+
 @pytest.mark.parametrize(
-    ("items", "label"),
+    ("items", "rule", "label"),
     [
-        ([], Label.NOT_ENOUGH_EVIDENCE),
-        ([(Stance.NOT_ENOUGH_INFO, 0.9)], Label.NOT_ENOUGH_EVIDENCE),
-        ([(Stance.SUPPORTS, 0.8), (Stance.NOT_ENOUGH_INFO, 0.9)], Label.SUPPORTED),
-        ([(Stance.REFUTES, 0.7)], Label.CONTRADICTED),
-        ([(Stance.SUPPORTS, 0.8), (Stance.REFUTES, 0.7)], Label.MIXED),
-        # weak evidence alone never becomes a verdict: the direction is unclear
-        ([(Stance.SUPPORTS, 0.3)], Label.NOT_ENOUGH_EVIDENCE),
-        ([(Stance.SUPPORTS, 0.9), (Stance.REFUTES, 0.2)], Label.SUPPORTED),
+        ([], STRICT, Label.NOT_ENOUGH_EVIDENCE),
+        ([(Stance.NOT_ENOUGH_INFO, 0.9)], LOW, Label.NOT_ENOUGH_EVIDENCE),
+        ([(Stance.SUPPORTS, 0.8), (Stance.NOT_ENOUGH_INFO, 0.9)], STRICT, Label.SUPPORTED),
+        ([(Stance.REFUTES, 0.7)], STRICT, Label.CONTRADICTED),
+        ([(Stance.SUPPORTS, 0.8), (Stance.REFUTES, 0.7)], STRICT, Label.MIXED),
+        ([(Stance.SUPPORTS, 0.9), (Stance.REFUTES, 0.2)], STRICT, Label.SUPPORTED),
+        # below its side's threshold a judgement does not decide
+        ([(Stance.SUPPORTS, 0.3)], STRICT, Label.NOT_ENOUGH_EVIDENCE),
+        ([(Stance.SUPPORTS, 0.3)], LOW, Label.SUPPORTED),
+        ([(Stance.REFUTES, 0.05)], LOW, Label.NOT_ENOUGH_EVIDENCE),
+        # both sides past their thresholds but not both clear: the larger margin decides
+        ([(Stance.SUPPORTS, 0.6), (Stance.REFUTES, 0.15)], LOW, Label.SUPPORTED),
+        ([(Stance.SUPPORTS, 0.25), (Stance.REFUTES, 0.3)], LOW, Label.CONTRADICTED),
     ],
 )
-def test_decide(items, label):
-    assert decide([evidence(s, c) for s, c in items]).label == label
+def test_decide(items, rule, label):
+    assert decide(judged(*items), rule).label == label
+
+
+def test_a_lean_says_direction_unclear_and_its_confidence_is_capped():
+    lean = decide(judged((Stance.REFUTES, 0.45)), LOW)
+    clear = decide(judged((Stance.REFUTES, 0.9)), LOW)
+    assert lean.label == clear.label == Label.CONTRADICTED
+    assert "direction unclear" in lean.summary and "contradicting" in lean.summary
+    assert lean.confidence == LOW.lean_cap
+    assert "unclear" not in clear.summary and clear.confidence > CREDIBLE
 
 
 def test_unclear_direction_is_said_plainly():
-    nothing = decide([])
-    unclear = decide([evidence(Stance.REFUTES, 0.3)])
+    nothing = decide([], STRICT)
+    unclear = decide(judged((Stance.REFUTES, 0.3)), STRICT)
     assert "no evidence" in nothing.summary
     assert "unclear" in unclear.summary
     assert unclear.confidence < nothing.confidence
 
 
 def test_contradiction_weakened_by_support():
-    clean = decide([evidence(Stance.REFUTES, 0.9)])
-    contested = decide([evidence(Stance.REFUTES, 0.9), evidence(Stance.SUPPORTS, 0.4)])
+    clean = decide(judged((Stance.REFUTES, 0.9)), STRICT)
+    contested = decide(judged((Stance.REFUTES, 0.9), (Stance.SUPPORTS, 0.4)), STRICT)
     assert clean.label == contested.label == Label.CONTRADICTED
     assert contested.confidence < clean.confidence
+
+
+def test_the_shipped_rule_is_the_trained_one():
+    rule = trained_rule()
+    assert 0 < rule.support < 1 and 0 < rule.refute < 1 and 0 < rule.lean_cap <= CREDIBLE
+    assert decide(judged((Stance.SUPPORTS, rule.support))).label == Label.SUPPORTED
