@@ -20,7 +20,7 @@ from test_bot_e2e import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot
 
 from bot.digests import DIGEST, job_name
 from factcheck.history import StoredCheck, open_history
-from factcheck.models import Label
+from factcheck.models import Article, Claim, ClaimCheck, Label, Provenance, Report, Verdict
 from factcheck.render import WORDS
 from factcheck.settings import Settings
 
@@ -202,3 +202,28 @@ def test_a_target_the_bot_cannot_post_to_is_refused(start_bot, telegram_server, 
     assert running.app.job_queue.jobs() == ()
     history = open_history(settings)
     assert [history.get_chat_setting(c, DIGEST) for c in (ADMIN, CHANNEL, BOB)] == [None] * 3
+
+
+def test_with_an_llm_the_summary_opens_with_its_lede_unless_it_invents_a_number(
+    start_bot, telegram_server, settings, openai_server
+):
+    server, llm = openai_server
+    claim = Claim(id=1, text=FLOOD, start=0, end=len(FLOOD), checkworthiness=0.9)
+    verdict = Verdict(label=Label.NOT_ENOUGH_EVIDENCE, confidence=0.5, summary="No source.")
+    report = Report(article=Article(text=FLOOD), claims=[ClaimCheck(claim=claim, verdict=verdict)],
+                    provenance=Provenance(engine="llm", model="test", embedder="test"))
+    history = open_history(settings)
+    history.add_check(report, ALICE, "private", ALICE)
+    history.close()
+    start_bot(engine="llm", openai_base_url=llm.openai_base_url,
+              openai_api_key=llm.openai_api_key)
+
+    server.answer({"lede": "One flood claim from 2021 came in; no source covers it yet."})
+    telegram_server.send_command(ALICE, ALICE, "summary")
+    shown = telegram_server.wait_for_text(ALICE, "no source covers it yet")["text"]
+    assert "1 article and 1 claim checked: 1 not enough evidence." in shown
+    server.answer({"lede": "Three flood claims came in; no source covers them."})  # 3 is invented
+    telegram_server.send_command(ALICE, ALICE, "summary", "7d")
+    shown = telegram_server.wait_for_text(ALICE, "last 7 days")["text"]
+    assert "1 article and 1 claim checked" in shown and "Three" not in shown
+    assert len(server.chat_requests) == 2
