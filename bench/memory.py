@@ -75,7 +75,7 @@ def speed(embedder, rows: int, claims: list[str]) -> None:
         article = _median(lambda: memory.recall(claims[:10], chat_id=1))
         one = _median(lambda: memory.recall(claims[:1], chat_id=1))
         embed = _median(lambda: embedder.embed(claims[:10]))
-        megabytes = memory._vectors[: len(memory)].nbytes / 1e6
+        megabytes = memory._vectors[: memory.size].nbytes / 1e6
         print(f"{rows:>7} claims: open {opened:.2f} s, {megabytes:.0f} MB of vectors; recall "
               f"of 10 claims {article * 1e3:.1f} ms, of 1 claim {one * 1e3:.1f} ms "
               f"(+ embedding 10 claims: {embed * 1e3:.1f} ms)")

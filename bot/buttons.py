@@ -1,13 +1,16 @@
-"""Button presses on reports: sources of a claim, feedback, the full report as a file."""
+"""Button presses on reports: sources of a claim, feedback, the full report as a file, and
+"Check again" (a fresh check of the same article)."""
 
 from __future__ import annotations
 
 import logging
+import math
 
 from telegram import CallbackQuery, InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards
+from bot.checks import CheckRequest, run_check
 from bot.keyboards import Press
 from bot.messages import edit_html, send_html
 from bot.render import evidence_pages, label_name, report_document
@@ -27,7 +30,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                            show_alert=True)
         return
     claim = next((c for c in stored.report.claims if c.claim.id == press.claim_id), None)
-    if press.action != "report" and claim is None:
+    if press.action not in ("report", "again") and claim is None:
         await query.answer("This report has no such claim.", show_alert=True)
         return
     await _ACTIONS[press.action](query, stored, press, services(context))
@@ -73,5 +76,18 @@ async def _report(query: CallbackQuery, stored: StoredCheck, press: Press, s: Se
     await query.answer()
 
 
+async def _again(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+    wait = s.rate.try_acquire(query.from_user.id)
+    if wait:
+        await query.answer(f"🚦 Too many checks in the last minute. Try again in "
+                           f"{math.ceil(wait)} s.", show_alert=True)
+        return
+    await query.answer("🔄 Checking again…")
+    chat = query.message.chat
+    request = CheckRequest(chat.id, chat.type, query.from_user.id, query.message.message_id,
+                           article=stored.report.article, fresh=True)
+    await run_check(query.get_bot(), s, request)
+
+
 _ACTIONS = {"sources": _sources, "correct": _correct, "wrong": _wrong, "label": _label,
-            "report": _report}
+            "report": _report, "again": _again}

@@ -19,8 +19,10 @@ from bot.render import esc, progress_text, queue_text, report_pages
 from bot.services import Services
 from factcheck import pipeline
 from factcheck.errors import BadInputError, FactcheckError
+from factcheck.history import StoredCheck
 from factcheck.intake import article_from_bytes, read_article
-from factcheck.models import Report
+from factcheck.models import Article, Report
+from factcheck.render import day
 from factcheck.settings import Settings
 from retrieval.loaders import SUPPORTED_SUFFIXES
 
@@ -49,6 +51,8 @@ class CheckRequest:
     message_id: int | None
     text: str | None = None  # article text or a URL
     upload: Upload | None = None
+    article: Article | None = None  # an article already read ("Check again")
+    fresh: bool = False  # check everything again: no answer from the claim memory
 
     @property
     def quiet(self) -> bool:
@@ -59,6 +63,14 @@ class CheckRequest:
     def compact(self) -> bool:
         """Groups get a short report with a link to the details in private."""
         return self.chat_type in ("group", "supergroup")
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A new report, or the chat's earlier check of the same article (`earlier`)."""
+
+    report: Report
+    earlier: StoredCheck | None = None
 
 
 class _Progress:
@@ -77,7 +89,7 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
         )
     job = Job(request.chat_id, request.user_id)
     try:
-        report = await _queued_check(bot, services, request, job, status)
+        outcome = await _queued_check(bot, services, request, job, status)
     except CheckCancelledError:
         await edit_quietly(status, "✋ Check cancelled.")
         return None
@@ -91,17 +103,26 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
     except Exception:
         await edit_quietly(status, "❗ This check failed.")
         raise
+    if outcome.earlier:  # the same article, already checked here: no new check, no LLM call
+        notice = f"Already checked here on {day(outcome.earlier.report.created_at)}"
+        if status:
+            await send_report(bot, request.chat_id, outcome.report, outcome.earlier.id,
+                              request.compact, status, notice=notice + "; sources unchanged since.")
+        return outcome.earlier.id
     check_id = services.history.add_check(
-        report, request.chat_id, request.chat_type, request.user_id, request.message_id
+        outcome.report, request.chat_id, request.chat_type, request.user_id, request.message_id
     )
+    if services.memory is not None:
+        await asyncio.to_thread(services.memory.remember, check_id, outcome.report,
+                                request.chat_id)
     if status:
-        await send_report(bot, request.chat_id, report, check_id, request.compact, status)
+        await send_report(bot, request.chat_id, outcome.report, check_id, request.compact, status)
     return check_id
 
 
 async def _queued_check(
     bot: Bot, services: Services, request: CheckRequest, job: Job, status: Message | None
-) -> Report:
+) -> _Outcome:
     queued = False
 
     async def show_position(position: int) -> None:
@@ -125,8 +146,8 @@ async def _queued_check(
 
 
 async def _watch(
-    work: asyncio.Future[Report], progress: _Progress, status: Message | None, interval: float
-) -> Report:
+    work: asyncio.Future[_Outcome], progress: _Progress, status: Message | None, interval: float
+) -> _Outcome:
     """Wait for the worker, editing the status at most once per `interval` seconds."""
     shown = progress_text("reading", 0, 1)
     while True:
@@ -141,20 +162,32 @@ async def _watch(
 
 def _read_and_check(
     request: CheckRequest, data: bytes | None, services: Services, job: Job, progress: _Progress
-) -> Report:
-    """The worker thread: read the article (never a local file), then run the pipeline."""
+) -> _Outcome:
+    """The worker thread: read the article (never a local file), answer from the chat's earlier
+    check of it if that still stands, else run the pipeline."""
     settings = services.settings
-    if data is not None and request.upload:
+    if request.article is not None:
+        article = request.article
+    elif data is not None and request.upload:
         article = article_from_bytes(data, request.upload.name, settings)
     else:
         article = read_article(request.text or "", settings, local_files=False)
+    if not request.fresh:
+        earlier = pipeline.already_checked(services.history, request.chat_id, article, settings,
+                                           services.store)
+        if earlier:
+            return _Outcome(earlier.report, earlier)
 
     def report_progress(stage: str, done: int, total: int) -> None:
         job.raise_if_cancelled()  # a cancelled check stops at its next step
         progress.latest = (stage, done, total)
 
     job.raise_if_cancelled()
-    return pipeline.check(article, settings, store=services.store, progress=report_progress)
+    report = pipeline.check(
+        article, settings, store=services.store, progress=report_progress,
+        memory=services.memory, chat_id=request.chat_id, fresh=request.fresh,
+    )
+    return _Outcome(report)
 
 
 async def _download(bot: Bot, upload: Upload, settings: Settings) -> bytes:
@@ -169,16 +202,22 @@ async def _download(bot: Bot, upload: Upload, settings: Settings) -> bytes:
 
 async def send_report(
     bot: Bot, chat_id: int, report: Report, check_id: str, compact: bool = False,
-    status: Message | None = None,
+    status: Message | None = None, notice: str | None = None,
 ) -> None:
-    """Send the report's pages; the first replaces the status message when there is one."""
-    pages = report_pages(report, compact=compact)
+    """Send the report's pages; the first replaces the status message when there is one.
+
+    `notice` heads the first page; a report with remembered claims or a notice (an answer from
+    memory) gets a "Check again" button.
+    """
+    pages = report_pages(report, compact=compact, username=bot.username, notice=notice)
+    again = notice is not None or any(c.prior for c in report.claims)
     for number, page in enumerate(pages):
         last = number == len(pages) - 1
         if compact:
-            markup = keyboards.private_link_keyboard(bot.username, check_id) if last else None
+            markup = (keyboards.private_link_keyboard(bot.username, check_id, again)
+                      if last else None)
         else:
-            markup = keyboards.report_keyboard(check_id, page.claim_ids, last)
+            markup = keyboards.report_keyboard(check_id, page.claim_ids, last, again)
         if number == 0 and status is not None:
             await edit_html(status, page.text, markup)
         else:

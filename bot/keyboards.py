@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.render import start_link
 from factcheck.models import Label
 from factcheck.render import WORDS
 
@@ -13,7 +14,8 @@ from factcheck.render import WORDS
 LABEL_CODES = {"S": Label.SUPPORTED, "C": Label.CONTRADICTED, "M": Label.MIXED,
                "N": Label.NOT_ENOUGH_EVIDENCE}
 _CODE_OF = {label: code for code, label in LABEL_CODES.items()}
-ACTIONS = {"s": "sources", "y": "correct", "n": "wrong", "l": "label", "r": "report"}
+ACTIONS = {"s": "sources", "y": "correct", "n": "wrong", "l": "label", "r": "report",
+           "a": "again"}
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,10 @@ def parse(data: str) -> Press | None:
 
 
 def report_keyboard(
-    check_id: str, claim_ids: list[int], last: bool
+    check_id: str, claim_ids: list[int], last: bool, again: bool = False
 ) -> InlineKeyboardMarkup | None:
-    """Per claim: Sources, correct, wrong; on the last page also the full report files."""
+    """Per claim: Sources, correct, wrong; on the last page also the full report files, and
+    with `again` (an answer from memory) a button for a fresh check."""
     rows = [
         [InlineKeyboardButton(f"🔎 Sources {n}", callback_data=f"s:{check_id}:{n}"),
          InlineKeyboardButton(f"👍 {n}", callback_data=f"y:{check_id}:{n}"),
@@ -55,6 +58,8 @@ def report_keyboard(
     if last:
         rows.append([InlineKeyboardButton("📄 Full report", callback_data=f"r:{check_id}:html"),
                      InlineKeyboardButton("📝 Markdown", callback_data=f"r:{check_id}:md")])
+    if last and again:
+        rows.append([again_button(check_id)])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -67,10 +72,17 @@ def verdict_keyboard(check_id: str, claim_id: int) -> InlineKeyboardMarkup:
     ])
 
 
-def private_link_keyboard(username: str, check_id: str) -> InlineKeyboardMarkup:
+def private_link_keyboard(
+    username: str, check_id: str, again: bool = False
+) -> InlineKeyboardMarkup:
     """The group report's "details in private" button: a deep link to /start <check id>."""
-    url = f"https://t.me/{username}?start={check_id}"
-    return InlineKeyboardMarkup([[InlineKeyboardButton("🔍 Details in private", url=url)]])
+    row = [InlineKeyboardButton("🔍 Details in private", url=start_link(username, check_id))]
+    return InlineKeyboardMarkup([row + ([again_button(check_id)] if again else [])])
+
+
+def again_button(check_id: str) -> InlineKeyboardButton:
+    """"Check again": a fresh check of the stored check's article, nothing reused."""
+    return InlineKeyboardButton("🔄 Check again", callback_data=f"a:{check_id}:0")
 
 
 def label_code(label: Label) -> str:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
-from factcheck.render import MARKS, WORDS, best_evidence, headline, to_markdown
+from factcheck.render import MARKS, WORDS, best_evidence, headline, prior_line, to_markdown
 from factcheck.verdict import CREDIBLE
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
@@ -82,11 +82,21 @@ def split_blocks(
     return groups
 
 
-def report_pages(report: Report, compact: bool = False, limit: int = MAX_MESSAGE) -> list[Page]:
-    """The report as messages: header, then one block per claim, split on claim boundaries."""
-    blocks: list[tuple[str, int | None]] = [(_header(report), None)]
+def report_pages(
+    report: Report, compact: bool = False, limit: int = MAX_MESSAGE, username: str | None = None,
+    notice: str | None = None,
+) -> list[Page]:
+    """The report as messages: header, then one block per claim, split on claim boundaries.
+
+    `username` (the bot's) links remembered claims to their earlier check; `notice` is a line
+    shown above the header, e.g. "Already checked here on 12 May".
+    """
+    header = _header(report)
+    if notice:
+        header = f"🔁 <b>{esc(notice, 300)}</b>\n\n{header}"
+    blocks: list[tuple[str, int | None]] = [(header, None)]
     render = _compact_claim if compact else _claim_block
-    blocks += [(render(c), c.claim.id) for c in report.claims]
+    blocks += [(render(c) + _prior(c, username), c.claim.id) for c in report.claims]
     if not report.claims:
         blocks.append(("No checkable claim was found in this article.", None))
     if not compact:
@@ -172,6 +182,21 @@ def _claim_block(check: ClaimCheck) -> str:
                 f"Weakly {_STANCE_WORDS[stance]}")
             lines.append(f"{_STANCE_MARKS[stance]} {word}: {_quote(evidence)}")
     return "\n".join(lines)
+
+
+def _prior(check: ClaimCheck, username: str | None) -> str:
+    """The claim memory's line under a claim, linked to the earlier check when possible."""
+    if check.prior is None:
+        return ""
+    line = f"\n🔁 {esc(prior_line(check.prior))}"
+    if username:
+        line += " · " + link("that check", start_link(username, check.prior.check_id))
+    return line
+
+
+def start_link(username: str, check_id: str) -> str:
+    """The deep link that opens a stored check in a private chat with the bot (/start <id>)."""
+    return f"https://t.me/{username}?start={check_id}"
 
 
 def _compact_claim(check: ClaimCheck) -> str:

@@ -166,7 +166,10 @@ class ClaimMemory:
             raise StoreError(f"cannot open the claim memory in {self.path}: {exc}. "
                              "Check HISTORY_DB and its folder.") from exc
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
+        """Number of claims held in memory (of this embedder). Not __len__: an empty memory is
+        still a memory, and `if memory:` must not read it as None."""
         return self._size
 
     def remember(self, check_id: str, report: Report, chat_id: int) -> None:

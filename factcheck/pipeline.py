@@ -88,7 +88,9 @@ def check(
 
     store = store or open_store(settings)
     provenance = _provenance(settings, engine, store)
-    priors = memory.recall([c.text for c in claims], chat_id) if memory else [None] * len(claims)
+    priors: list[PriorCheck | None] = [None] * len(claims)
+    if memory is not None:
+        priors = memory.recall([c.text for c in claims], chat_id)
     reused = {} if fresh or memory is None else _reusable(priors, memory, store, provenance)
     todo = [c for i, c in enumerate(claims) if i not in reused]
     checked = iter(_check_claims(todo, store, settings, engine, report_progress))

@@ -111,10 +111,10 @@ class Held:
 def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Held]:
     real, holder = pipeline.check, Held(threading.Event(), [])
 
-    def check(article, settings, store=None, progress=None):
+    def check(article, settings, **options):
         holder.started.append(article.text)
         assert holder.gate.wait(30), "the test never opened the gate"
-        return real(article, settings, store=store, progress=progress)
+        return real(article, settings, **options)
 
     monkeypatch.setattr(pipeline, "check", check)
     yield holder

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from fakes.telegram_html import parse_html
 
@@ -26,6 +28,7 @@ from factcheck.models import (
     Evidence,
     Label,
     Passage,
+    PriorCheck,
     Provenance,
     Report,
     Stance,
@@ -166,3 +169,38 @@ def test_evidence_too_weak_to_decide_is_marked_weak():
     check.evidence[0].confidence = 0.3
     [page] = report_pages(report([check]))
     assert "➕ Weakly supports: “A quote.”" in visible(page.text)
+
+
+def prior(times: int = 3, reused: bool = False) -> PriorCheck:
+    return PriorCheck(
+        check_id="AbC-123", claim_id=2, text="Earlier <wording>", label=Label.CONTRADICTED,
+        confidence=0.8, checked_at=datetime(2020, 5, 20, 9), times=times, times_in_chat=1,
+        first_checked_at=datetime(2020, 5, 12, 9), similarity=0.9, reused=reused)
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_a_remembered_claim_says_how_often_it_was_checked_and_links_that_check(compact):
+    check = claim_check(1, "Water boils.").model_copy(update={"prior": prior()})
+    [page] = report_pages(report([check]), compact=compact, username="desk_bot")
+    text, entities = parse_html(page.text)
+    assert "🔁 Checked 3 times since 12 May 2020; last verdict CONTRADICTED · that check" in text
+    assert [e["url"] for e in entities if e["type"] == "text_link"] == [
+        "https://t.me/desk_bot?start=AbC-123"]
+
+
+def test_a_reused_verdict_and_a_single_earlier_check_are_worded_as_such():
+    check = claim_check(1, "Water boils.").model_copy(update={"prior": prior(1, reused=True)})
+    [page] = report_pages(report([check]), notice="Already checked here on 20 May <2020>")
+    shown = visible(page.text)
+    assert shown.startswith("🔁 Already checked here on 20 May <2020>\n\nFact-check: Title")
+    assert ("Checked once before, on 20 May 2020; verdict CONTRADICTED; reused, as the sources "
+            "have not changed since") in shown
+
+
+def test_the_check_again_button_runs_a_fresh_check_of_that_report():
+    markup = keyboards.report_keyboard("AbC", [1], last=True, again=True)
+    [again] = markup.inline_keyboard[-1]
+    assert again.text == "🔄 Check again"
+    assert keyboards.parse(again.callback_data) == keyboards.Press("again", "AbC", 0)
+    row = keyboards.private_link_keyboard("desk_bot", "AbC", again=True).inline_keyboard[0]
+    assert [b.text for b in row] == ["🔍 Details in private", "🔄 Check again"]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from factcheck.memory import ClaimMemory, details_agree, open_memory
 from factcheck.models import (
@@ -18,7 +19,7 @@ from factcheck.models import (
     Verdict,
 )
 from factcheck.pipeline import OFFLINE_MODEL, check, open_store
-from factcheck.render import prior_line, to_markdown
+from factcheck.render import print_report, prior_line, to_markdown
 from factcheck.settings import Settings
 from retrieval import Document
 from retrieval.embedder import local_embedder
@@ -109,7 +110,7 @@ def test_the_memory_survives_a_reopen_and_sees_what_another_process_added(tmp_pa
     [prior] = memory.recall([FIVE_REWORDED], chat_id=None)
     assert prior.check_id == "elsewhere" and prior.times_in_chat == 0
     memory.remember("elsewhere", report_of(FIVE), chat_id=9)  # remembered twice: one row
-    assert len(ClaimMemory(memory.path, local_embedder())) == 1
+    assert ClaimMemory(memory.path, local_embedder()).size == 1
 
 
 # --- the pipeline ------------------------------------------------------------------------------
@@ -172,6 +173,9 @@ def test_a_claim_checked_before_reuses_its_verdict_without_search_or_stance_call
     assert again.claims[0].evidence == first.claims[0].evidence
     assert again.claims[0].claim.text == "The strike killed 23 people in total."
     assert "reused" in to_markdown(again) and "Checked once before" in to_markdown(again)
+    terminal = Console(width=200, record=True)
+    print_report(again, terminal)
+    assert "🔁 Checked once before" in terminal.export_text()
 
 
 def test_reuse_stops_once_new_sources_are_ingested(llm):

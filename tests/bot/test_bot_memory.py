@@ -1,0 +1,113 @@
+"""The claim memory in the bot, end to end: the real Application long polls the Bot API test
+server; the offline engine (or the LLM engine against the scripted OpenAI server) checks against
+20 SciFact abstracts."""
+
+from __future__ import annotations
+
+import threading
+
+import test_bot_e2e as e2e
+from pydantic import SecretStr
+from test_bot_e2e import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, buttons, report_done, texts
+
+from factcheck.history import open_history
+
+# The e2e tests' fixtures: a running bot on the test server, over the SciFact sample.
+corpus, settings, start_bot = e2e.corpus, e2e.settings, e2e.start_bot
+
+# A casualty claim of the seed article, the same claim in other words, and a near miss.
+FIVE = "The five Russians killed in the February 7 clash were not military personnel."
+FIVE_REWORDED = ("None of the 5 Russians who died in the February 7 clash were soldiers, "
+                 "according to the ministry.")
+TWO_HUNDRED = "The 200 Russians killed in the February 7 clash were not military personnel."
+
+
+def links(message: dict) -> list[str]:
+    return [e["url"] for e in message.get("entities", []) if e.get("type") == "text_link"]
+
+
+def script_check(server) -> None:
+    """The scripted LLM's answers for a check of CLAIMS[0]: one claim, one passage judged."""
+    server.answer({"claims": [{"claim": CLAIMS[0], "checkworthiness": 0.9,
+                               "source_sentence": CLAIMS[0]}]})
+    server.answer({"judgements": [{"passage": 1, "stance": "SUPPORTS", "confidence": 0.9,
+                                   "rationale": "r", "quote": ""}]})
+
+
+def wait_checks(settings, chat_id: int, count: int) -> list:
+    history = open_history(settings)
+    for _ in range(300):
+        if len(stored := history.checks(chat_id=chat_id)) >= count:
+            return stored
+        threading.Event().wait(0.1)
+    raise AssertionError(f"chat {chat_id} has {len(stored)} checks, not {count}")
+
+
+def test_a_claim_repeated_in_other_words_in_another_chat_links_its_earlier_check(
+    start_bot, telegram_server, settings
+):
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, FIVE)
+    report_done(telegram_server, ALICE)
+    [first] = open_history(settings).checks(chat_id=ALICE)
+    telegram_server.send_text(BOB, BOB, FIVE_REWORDED)
+    report = report_done(telegram_server, BOB)
+    assert "🔁 Checked once before, on " in report["text"]
+    assert f"https://t.me/factcheck_test_bot?start={first.id}" in links(report)
+    assert any(b["text"] == "🔄 Check again" for b in buttons(report))
+    [second] = open_history(settings).checks(chat_id=BOB)
+    assert second.report.claims[0].prior.check_id == first.id
+    telegram_server.send_text(ALICE, ALICE, TWO_HUNDRED)  # another figure: another claim
+    telegram_server.wait_for_text(ALICE, TWO_HUNDRED)
+    near_miss = [m for m in telegram_server.sent_messages(ALICE) if TWO_HUNDRED in m["text"]]
+    assert "🔁" not in near_miss[-1]["text"]
+
+
+def test_a_channel_post_checked_quietly_is_remembered(start_bot, telegram_server, settings):
+    start_bot()
+    telegram_server.post_in_channel(CHANNEL, "/autocheck on")
+    telegram_server.wait_for_text(CHANNEL, "is on")
+    telegram_server.post_in_channel(CHANNEL, FIVE)
+    [post] = wait_checks(settings, CHANNEL, 1)
+    telegram_server.send_text(ALICE, ALICE, FIVE_REWORDED)
+    report = report_done(telegram_server, ALICE)
+    assert f"start={post.id}" in " ".join(links(report))
+
+
+def test_an_article_already_checked_in_the_chat_is_answered_without_an_llm_call_until_asked(
+    start_bot, telegram_server, settings, openai_server
+):
+    server, _ = openai_server
+    start_bot(engine="llm", openai_base_url=server.url + "/v1", openai_api_key=SecretStr("t"),
+              llm_cache=False, llm_max_retries=1, top_k=1)
+    script_check(server)
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    telegram_server.wait_for_text(ALICE, "Checked by the llm engine", timeout=60)
+    assert len(server.chat_requests) == 2  # the claims, then the stance of the one claim
+    telegram_server.send_text(ALICE, ALICE, f"  {CLAIMS[0]}\n", forward_from_chat={
+        "id": CHANNEL, "title": "News", "username": "news", "message_id": 7})
+    answer = telegram_server.wait_for_text(ALICE, "Already checked here on")
+    assert CLAIMS[0] in answer["text"] and len(server.chat_requests) == 2  # no new call
+    assert len(open_history(settings).checks(chat_id=ALICE)) == 1
+    script_check(server)
+    telegram_server.press_button(ALICE, ALICE, answer["message_id"], text="🔄 Check again")
+    [fresh, _] = wait_checks(settings, ALICE, 2)
+    assert len(server.chat_requests) == 4  # checked again: claims and stance asked again
+    assert fresh.report.claims[0].prior is not None and not fresh.report.claims[0].prior.reused
+
+
+def test_reuse_stops_after_new_sources_are_added(start_bot, telegram_server, settings):
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[3])
+    report_done(telegram_server, ALICE)
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[3])
+    telegram_server.wait_for_text(ALICE, "Already checked here on")
+    upload = telegram_server.send_document(ADMIN, ADMIN, "desk-notes.txt",
+                                           data=b"The river flooded the old town in 2021.")
+    telegram_server.send_command(ADMIN, ADMIN, "add", reply_to_message_id=upload["message_id"])
+    telegram_server.wait_for_text(ADMIN, "Added 1 document")
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[3])
+    [again, first] = wait_checks(settings, ALICE, 2)
+    prior = again.report.claims[0].prior
+    assert (prior.check_id, prior.reused) == (first.id, False)
+    assert texts(telegram_server, ALICE).count("Already checked here on") == 1
