@@ -51,7 +51,7 @@ DAY = Window(hours=24)
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _LISTED, _CLAIM_CHARS, _QUOTE_CHARS = 5, 200, 250
 USAGE = ("Write /digest on [HH:MM] [target] or /digest off. The target is this chat by "
-         "default, <code>discussion</code> (a channel's discussion group), or the id of a "
+         "default, \"discussion\" (a channel's discussion group), or the id of a "
          "channel or group where I am an admin.")
 
 
@@ -106,8 +106,7 @@ def _prepare(s: Services, chat_id: int, window: Window) -> tuple[Summary, str | 
 
 def _group_of(s: Services) -> GroupOf | None:
     # The claim memory groups rewordings of one claim; without it, claims group by wording.
-    memory = getattr(s, "memory", None)
-    return memory.groups if memory is not None else None
+    return s.memory.groups if s.memory is not None else None
 
 
 def summary_pages(summary: Summary, prose: str | None, title: str) -> list[str]:
@@ -156,8 +155,9 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             answer = turn_off(s, context.job_queue, chat.id)
         elif switch == "on":
             if chat.type == ChatType.CHANNEL and target not in (None, DISCUSSION):
-                raise BadInputError("From a channel, a digest goes to the channel or to its "
-                                    "discussion group; a bot admin can set other targets.")
+                # Anyone who may post in the channel could send this: keep its digest at home.
+                raise BadInputError("From a channel, a digest goes to the channel itself or "
+                                    "to its discussion group (/digest on HH:MM discussion).")
             target_id, target_title = await resolve_target(context.bot, chat, target)
             digest = Digest(at or DEFAULT_TIME, target_id, chat.title or "this chat",
                             target_title)

@@ -196,18 +196,18 @@ def normalise(text: str) -> str:
 
 
 def _groups(checks: list[StoredCheck], group_of: GroupOf | None) -> dict[tuple[str, int], str]:
-    """Group id per claim: from `group_of` where it knows the claim, else its normalised text."""
+    """Group id per claim: from `group_of` where it knows the claim, else by normalised text."""
     known: dict[tuple[str, int], str] = {}
     if group_of is not None and checks:
         try:
             known = group_of([c.id for c in checks])
         except FactcheckError as exc:  # the memory is a nicety: text grouping still works
             logger.warning("claim groups unavailable, grouping by wording: %s", exc)
-    return {
-        (stored.id, check.claim.id): known.get((stored.id, check.claim.id))
-        or "text:" + normalise(check.claim.text)
-        for stored in checks for check in stored.report.claims
-    }
+    claims = [((s.id, c.claim.id), normalise(c.claim.text)) for s in checks for c in s.report.claims]
+    # A claim the memory does not know (checked before it existed) joins the group of the
+    # same wording when the memory knows that wording.
+    by_text = {text: known[key] for key, text in claims if key in known}
+    return {key: known.get(key) or by_text.get(text) or "text:" + text for key, text in claims}
 
 
 def _count(labels: Iterable[Label]) -> dict[Label, int]:

@@ -100,7 +100,7 @@ def test_summary_counts_match_what_was_checked_and_come_with_a_chart(
     text = telegram_server.wait_for_text(ALICE, "Summary of this chat: last 7 days")["text"]
     assert expected_line(week) in text
     repeated = [c.claim.text for c in again.report.claims]
-    assert all(f"2× {claim}" in text for claim in repeated)
+    assert all(f"2× {claim}" in text for claim in repeated), text
     telegram_server.wait_for("sendPhoto")
     [chart] = telegram_server.photos(ALICE)
     assert png_size(chart.data) == (800, 400) and chart.caption == "Verdicts, last 7 days"
@@ -195,9 +195,12 @@ def test_a_target_the_bot_cannot_post_to_is_refused(start_bot, telegram_server, 
         telegram_server.send_command(ADMIN, ADMIN, "digest", f"on 18:00 {target}")
         telegram_server.wait_for_text(ADMIN, answer)
     telegram_server.post_in_channel(CHANNEL, "/digest on 18:00 -100888")
-    telegram_server.wait_for_text(CHANNEL, "a bot admin can set other targets")
+    telegram_server.wait_for_text(CHANNEL, "the channel itself or to its discussion group")
     telegram_server.send_command(BOB, BOB, "digest", "on")
     telegram_server.wait_for_text(BOB, "Only the bot's admins")
+    telegram_server.send_command(ADMIN, ADMIN, "digest", "daily")
+    telegram_server.wait_for_text(ADMIN, 'Write /digest on [HH:MM] [target] or /digest off. The '
+                                         'target is this chat by default, "discussion"')
 
     assert running.app.job_queue.jobs() == ()
     history = open_history(settings)

@@ -121,6 +121,16 @@ def test_a_group_of_callable_decides_which_wordings_are_the_same_claim(history):
         (AGE.claim.text, 3), ("five  russians were KILLED in the strike", 2)}
 
 
+def test_claims_the_memory_does_not_know_join_the_group_of_their_wording(history):
+    def groups(check_ids: list[str]) -> dict[tuple[str, int], str]:
+        # The memory holds only the newest check (older ones predate it): its claim 3, the age.
+        return {(check_ids[-1], 3): "age"}
+
+    summary = summarize(history, CHAT, Window.parse("7d"), Settings(), group_of=groups, now=NOW)
+    [open_claim] = summary.open_claims
+    assert (open_claim.text, open_claim.count) == (AGE.claim.text, 3)
+
+
 def test_contradicted_claims_carry_their_most_confident_contradicting_source(history):
     summary = summarize(history, CHAT, Window.parse("24h"), Settings(), now=NOW)
     [contradicted] = summary.contradicted
