@@ -91,7 +91,8 @@ def _fill(memory: ClaimMemory, embedder, claims: list[str], rows: int) -> None:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     with memory._connect() as db:
         db.executemany(
-            "INSERT INTO memory VALUES (NULL,?,?,1,?,?,'offline:bench',?,?,'SUPPORTED',0.9,'{}',?)",
+            "INSERT INTO memory VALUES "
+            "(NULL,?,?,1,?,?,'offline:bench',?,?,'SUPPORTED',0.9,'{}',?)",
             [(i + 1, f"check{i}", i % 50, "2024-05-12T10:00:00+00:00", embedder.name,
               claims[p], v.tobytes()) for i, (p, v) in enumerate(zip(picks, vectors))],
         )

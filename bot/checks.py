@@ -104,10 +104,11 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
         await edit_quietly(status, "❗ This check failed.")
         raise
     if outcome.earlier:  # the same article, already checked here: no new check, no LLM call
-        notice = f"Already checked here on {day(outcome.earlier.report.created_at)}"
+        when = day(outcome.earlier.report.created_at)
         if status:
             await send_report(bot, request.chat_id, outcome.report, outcome.earlier.id,
-                              request.compact, status, notice=notice + "; sources unchanged since.")
+                              request.compact, status,
+                              notice=f"Already checked here on {when}; sources unchanged since.")
         return outcome.earlier.id
     check_id = services.history.add_check(
         outcome.report, request.chat_id, request.chat_type, request.user_id, request.message_id

@@ -5,6 +5,7 @@ Every front end (CLI, Telegram bot) calls `check()`; it knows nothing of them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -88,17 +89,12 @@ def check(
 
     store = store or open_store(settings)
     provenance = _provenance(settings, engine, store)
-    priors: list[PriorCheck | None] = [None] * len(claims)
-    if memory is not None:
-        priors = memory.recall([c.text for c in claims], chat_id)
-    reused = {} if fresh or memory is None else _reusable(priors, memory, store, provenance)
-    todo = [c for i, c in enumerate(claims) if i not in reused]
-    checked = iter(_check_claims(todo, store, settings, engine, report_progress))
-    checks = [
-        _with_prior(reused[i].model_copy(update={"claim": c}) if i in reused else next(checked),
-                    priors[i], i in reused)
-        for i, c in enumerate(claims)
-    ]
+    if memory is None:
+        checks = _check_claims(claims, store, settings, engine, report_progress)
+    else:
+        remembered = functools.partial(_check_claims, store=store, settings=settings,
+                                       engine=engine, progress=report_progress)
+        checks = _check_remembered(claims, remembered, memory, chat_id, fresh, provenance, store)
     timings["evidence"] = _lap(clock) - timings["intake"] - timings["claims"]
 
     found = contradictions.find(claims)
@@ -110,6 +106,22 @@ def check(
         provenance=provenance,
         timings={k: round(v, 4) for k, v in timings.items()},
     )
+
+
+def _check_remembered(
+    claims: list[Claim], check_claims: Callable[[list[Claim]], list[ClaimCheck]],
+    memory: ClaimMemory, chat_id: int | None, fresh: bool, provenance: Provenance,
+    store: SourceStore,
+) -> list[ClaimCheck]:
+    """Check the claims the memory cannot answer; mark every claim it has met before."""
+    priors = memory.recall([c.text for c in claims], chat_id)
+    reused = {} if fresh else _reusable(priors, memory, store, provenance)
+    checked = iter(check_claims([c for i, c in enumerate(claims) if i not in reused]))
+    return [
+        _with_prior(reused[i].model_copy(update={"claim": c}) if i in reused else next(checked),
+                    priors[i], i in reused)
+        for i, c in enumerate(claims)
+    ]
 
 
 def _reusable(
@@ -226,7 +238,9 @@ def _provenance(settings: Settings, engine: str, store: SourceStore) -> Provenan
             engine="llm", model=_model(settings, engine), embedder=store.embedder_name,
             prompts=prompt_fingerprints(settings),
         )
-    return Provenance(engine="offline", model=_model(settings, engine), embedder=store.embedder_name)
+    return Provenance(
+        engine="offline", model=_model(settings, engine), embedder=store.embedder_name
+    )
 
 
 def _model(settings: Settings, engine: str) -> str:

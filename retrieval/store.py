@@ -351,7 +351,7 @@ class SourceStore:
         return len(ids)
 
     def changed_at(self) -> datetime | None:
-        """When sources were last added or removed (UTC), as far as this machine saw; None if never."""
+        """When sources were last added or removed (UTC) as this machine saw it; None if never."""
         value = self._index.changed_at()
         return _utc(datetime.fromisoformat(value)) if value else None
 

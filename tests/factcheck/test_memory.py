@@ -61,7 +61,8 @@ def memory(tmp_path: Path) -> ClaimMemory:
      False),
     ("The U.S. strike in Syria killed them.", "The American strike in Syria killed them.", True),
     ("The U.S. strike in Syria killed them.", "The U.S. strike in Iraq killed them.", False),
-    ("Zakharova said they were civilians.", "They were civilians, Zakharova said in Moscow.", True),
+    ("Zakharova said they were civilians.", "They were civilians, Zakharova said in Moscow.",
+     True),
     ("They were not soldiers.", "They were soldiers.", False),
     ("Russia denied any role.", "Russia said it had no role.", True),
 ])
