@@ -20,7 +20,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -235,13 +235,10 @@ class ClaimMemory:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # A connection per call: nothing to close at shutdown, and safe from any thread.
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:  # commits, or rolls back on an error
-                yield db
-        finally:
-            db.close()
+        # A connection per call: nothing to close at shutdown, and safe from any thread. The
+        # inner `db` commits (or rolls back on an error), then closing() closes it.
+        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+            yield db
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         # remember() follows recall() of the same claims: their vectors are kept for it.
