@@ -3,14 +3,18 @@ the same or other words ("checked 3 times since 12 May; last verdict CONTRADICTE
 
 Rows live in a table of the history's SQLite file (vectors as float32 blobs, the source store's
 embedder); their vectors are also held in one numpy matrix searched by brute force. A claim
-costs 1.5 kB of RAM (384 float32): 100k claims, a busy desk's year, take 150 MB and a recall
-of one claim over them takes milliseconds (bench/memory.py). Far beyond that an approximate
-index (a Chroma collection) would be the next step.
+costs 1.5 kB of RAM (384 float32): 100k claims, a busy desk's year, take 150 MB, and recalling
+an article's 10 claims over them takes tens of milliseconds besides embedding them
+(bench/memory.py). Far beyond that an approximate index (a Chroma collection) would be next.
+Rows added by another process are picked up at the next call.
 
 Two wordings are the same claim when their cosine reaches MEMORY_SIMILARITY and their details
 agree: the same figures ("five killed" and "200 killed" are close for MiniLM but not the same
-claim) and the same polarity (one negated, the other not). Each row joins the group of the
-first earlier claim it matches, so that all wordings of one claim share a group id.
+claim), the same dates, no name swapped for another ("in Syria" / "in Iraq") and the same
+polarity (negated or not). Swapped roles ("the U.S. strike killed Russians" / "the Russian
+strike killed Americans") and antonyms still pass: see bench/memory.py for what it gets wrong.
+Each row joins the group of the first earlier claim it matches, so that all wordings of one
+claim share a group id (`groups()`, for summaries' most-repeated claims).
 """
 
 from __future__ import annotations
