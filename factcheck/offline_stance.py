@@ -51,17 +51,36 @@ _NULL_RESULT = re.compile(
 _UP = re.compile(
     r"\b(increas\w*|higher|greater|more|ris(e|es|ing)|rose|raise[sd]?|elevat\w*|enhanc\w*|"
     r"promot\w*|improv\w*|boost\w*|gain\w*|upregulat\w*|up-regulat\w*|induc\w*|activat\w*|"
-    r"accelerat\w*|exacerbat\w*|stimulat\w*|augment\w*|exceed\w*)\b", re.IGNORECASE)
+    r"accelerat\w*|exacerbat\w*|stimulat\w*|augment\w*|exceed\w*|overexpress\w*|amplif\w*|"
+    r"extend\w*|longer|larger|worsen\w*)\b", re.IGNORECASE)
 _DOWN = re.compile(
     r"\b(decreas\w*|lower\w*|less|fewer|reduc\w*|declin\w*|fell|fall(s|ing)?|drop\w*|"
     r"diminish\w*|inhibit\w*|suppress\w*|downregulat\w*|down-regulat\w*|attenuat\w*|"
-    r"impair\w*|prevent\w*|block\w*|abolish\w*|decline|loss|lost|shorter|smaller)\b",
-    re.IGNORECASE)
+    r"impair\w*|prevent\w*|block\w*|abolish\w*|decline|loss|lost|shorter|smaller|deplet\w*|"
+    r"repress\w*|slow\w*|weaken\w*|knockdown|deficien\w*|delet\w*)\b", re.IGNORECASE)
 _RISK = re.compile(r"\b(risk\w*|harm\w*|toxic\w*|damag\w*|danger\w*|worse\w*|adverse)\b",
                    re.IGNORECASE)
 _PROTECT = re.compile(r"\b(protect\w*|benefi\w*|safe\w*|beneficial|prevent\w*)\b", re.IGNORECASE)
 _HEDGE = re.compile(r"\b(may|might|could|suggest\w*|possibl\w*|potential\w*|likely|appear\w*|"
                     r"hypothes\w*|propos\w*)\b", re.IGNORECASE)
+# Opposite pairs: a claim using one side and a sentence the other (only) usually refutes it.
+_ANTONYMS = [(_UP, _DOWN)] + [
+    (re.compile(rf"\b({a})", re.IGNORECASE), re.compile(rf"\b({b})", re.IGNORECASE))
+    for a, b in [
+        ("positiv", "negativ|invers"),
+        ("benefi|protect|improv|better|safe|effective|success",
+         "harm|detriment|damag|toxic|worse|risk|adverse|unsafe|ineffective|fail"),
+        ("accura|reliab|precis", "inaccura|unreliab|impreci"),
+        ("overestim|over-estim", "underestim|under-estim"),
+        ("hyper", "hypo"),
+        ("essential|requir|necessar|critical|crucial|indispens",
+         "dispens|unnecessar|not requir|redundan"),
+        ("sensitiv|suscept", "resist|toleran|insensitiv"),
+        ("common|frequen|prevalen", "rare|infrequen|uncommon"),
+        ("agonist", "antagonist"),
+        ("correlat|associat|link", "unrelat|independ|uncorrelat|no associat|not associat"),
+    ]
+]
 _WORD = re.compile(r"[a-z][a-z0-9-]+")
 _STOPWORDS = set(
     "the and for with that this from into over than then them they their there these those "
@@ -73,7 +92,8 @@ RULE_NAMES = [
     "negation_mismatch", "null_result", "numbers_agree", "numbers_differ", "claim_has_number",
     "direction_match", "direction_mismatch", "risk_protect_mismatch", "hedge",
     "negation_mismatch_x_cos", "direction_mismatch_x_cos", "null_result_x_cos", "overlap_x_cos",
-    "polarity_flip", "polarity_flip_x_cos",
+    "polarity_flip", "polarity_flip_x_cos", "antonym_flip", "antonym_match",
+    "target_mismatch", "target_match", "target_mismatch_only", "target_match_only",
 ]
 
 
@@ -191,6 +211,8 @@ class _Facts:
     protect: bool
     words: frozenset[str]
     quantities: tuple[Quantity, ...]
+    sides: tuple[tuple[bool, bool], ...]  # per _ANTONYMS pair: (uses the first, the second)
+    targets: tuple[tuple[int, frozenset[str]], ...]  # each change word: (+1/-1, words near it)
 
 
 @lru_cache(maxsize=8192)  # one passage sentence is compared with every claim of an article
@@ -201,7 +223,35 @@ def _facts(text: str) -> _Facts:
         negated=bool(_NEGATION.search(text)), null_result=bool(_NULL_RESULT.search(text)),
         direction=int(np.sign(up - down)), risk=bool(_RISK.search(text)),
         protect=bool(_PROTECT.search(text)), words=words, quantities=tuple(quantities(text)),
+        sides=tuple((bool(a.search(text)), bool(b.search(text))) for a, b in _ANTONYMS),
+        targets=_targets(text),
     )
+
+
+def _targets(text: str) -> tuple[tuple[int, frozenset[str]], ...]:
+    """Each increase/decrease word with the content words around it: what changes, which way."""
+    tokens = _WORD.findall(text.lower())
+    found = []
+    for i, token in enumerate(tokens):
+        sign = 1 if _UP.fullmatch(token) else -1 if _DOWN.fullmatch(token) else 0
+        if sign:
+            near = tokens[max(0, i - 3) : i] + tokens[i + 1 : i + 6]
+            found.append((sign, frozenset(
+                w[:5] for w in near if len(w) > 2 and w not in _STOPWORDS
+                and not _UP.fullmatch(w) and not _DOWN.fullmatch(w))))
+    return tuple(found)
+
+
+def _opposites(c: _Facts, s: _Facts) -> list[float]:
+    """Antonym flips and matches, and changes of the same thing in opposite / same directions."""
+    flips = sum((a and not b and sb and not sa) or (b and not a and sa and not sb)
+                for (a, b), (sa, sb) in zip(c.sides, s.sides))
+    matches = sum((a and sa and not b and not sb) or (b and sb and not a and not sa)
+                  for (a, b), (sa, sb) in zip(c.sides, s.sides))
+    pairs = [d1 * d2 for d1, w1 in c.targets for d2, w2 in s.targets if w1 & w2]
+    opposite, same = any(p < 0 for p in pairs), any(p > 0 for p in pairs)
+    return [float(flips), float(matches), float(opposite), float(same),
+            float(opposite and not same), float(same and not opposite)]
 
 
 def _rule_features(claim: str, c: _Facts, sentence: str, cos: float, best: float) -> list[float]:
@@ -220,7 +270,7 @@ def _rule_features(claim: str, c: _Facts, sentence: str, cos: float, best: float
         float((c.risk and s.protect and not c.protect) or (c.protect and s.risk and not c.risk)),
         float(bool(_HEDGE.search(sentence))),
         negation_mismatch * cos, direction_mismatch * cos, null_result * cos, overlap * cos,
-        flip, flip * cos,
+        flip, flip * cos, *_opposites(c, s),
     ]
 
 
@@ -327,6 +377,11 @@ _RULE_WORDING = {
     "direction_match": "same direction of change", "numbers_agree": "numbers agree",
     "risk_protect_mismatch": "risk vs protection", "hedge": "hedged wording",
     "polarity_flip": "negation mismatch", "polarity_flip_x_cos": "negation mismatch",
+    "antonym_flip": "opposite wording (e.g. higher vs lower)",
+    "target_mismatch": "the same thing changes the other way",
+    "target_mismatch_only": "the same thing changes the other way",
+    "antonym_match": "same wording of the change", "target_match": "same direction of change",
+    "target_match_only": "same direction of change",
 }
 MIN_RULE_PUSH = 0.25  # logit units a rule must add to be named as the reason
 

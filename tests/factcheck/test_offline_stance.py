@@ -105,3 +105,25 @@ def test_weak_direction_is_reported_as_a_lean():
     assert found.stance is Stance.SUPPORTS
     assert found.rationale.startswith("related evidence found, direction unclear, leans supports")
     assert found.confidence < offline_stance.LEANING
+
+
+@pytest.mark.parametrize(
+    ("claim", "sentence", "fired"),
+    [
+        ("Chenodeoxycholic acid treatment decreases brown adipose tissue activity.",
+         "Treatment with CDCA for 2 days resulted in increased BAT activity.",
+         {"antonym_flip", "target_mismatch", "target_mismatch_only"}),
+        ("HbA1c consistently overestimates glycemic control in black individuals.",
+         "HbA1c may systematically underestimate past glycemia in black patients.",
+         {"antonym_flip"}),
+        ("Statins lower the risk of hip fracture.",
+         "Statin use was associated with a lower risk of hip fracture.",
+         {"antonym_match", "target_match", "target_match_only"}),
+    ],
+)
+def test_opposite_and_matching_wording_features(claim, sentence, fired):
+    row = dict(zip(offline_stance.RULE_NAMES, offline_stance._rule_features(
+        claim, offline_stance._facts(claim), sentence, 0.8, 0.8)))
+    opposites = {"antonym_flip", "antonym_match", "target_mismatch", "target_match",
+                 "target_mismatch_only", "target_match_only"}
+    assert {name for name in opposites if row[name] > 0} == fired
