@@ -13,10 +13,13 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
+from itertools import accumulate
 from pathlib import Path
 
 from factcheck import checkworthiness, metrics
@@ -34,6 +37,9 @@ logger = logging.getLogger(__name__)
 # progress(stage, done, total): "ingest" of the corpus, then "examples" judged or searched.
 EvalProgress = Callable[[str, int, int], None]
 COMPLETE = "complete.json"  # written after a successful ingest of an evaluation corpus
+# Sentences per claims call when the LLM scores check-worthiness: a window of a transcript
+# gives the model context, and stays far below any context limit.
+LLM_WINDOW = 30
 _CACHE_VERSION = "1"  # part of an evaluation collection's folder name; bump when chunking changes
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
@@ -86,8 +92,9 @@ def eval_checkworthiness(
     progress: EvalProgress | None = None,
 ) -> dict:
     """MAP and P@10 of ranking each group's sentences by check-worthiness."""
-    if settings.resolved_engine() != "offline":
-        raise BadInputError("check-worthiness is scored by the offline model only; use --engine offline")
+    scorer: Callable[[list[str]], Sequence[float]] = checkworthiness.score
+    if settings.resolved_engine() == "llm":
+        scorer = partial(llm_checkworthiness, settings=settings)
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in read_jsonl(sentences, ("id", "group", "text", "label")):
         groups[str(row["group"])].append(row)
@@ -95,7 +102,7 @@ def eval_checkworthiness(
     total, done = sum(len(g) for g in groups.values()), 0
     _report(progress, "examples", 0, total)
     for rows in groups.values():
-        scores = list(checkworthiness.score([r["text"] for r in rows]))
+        scores = list(scorer([r["text"] for r in rows]))
         if recorder:
             for row, score in zip(rows, scores):
                 recorder.add(Prediction(id=str(row["id"]), gold=int(row["label"]),
@@ -106,6 +113,31 @@ def eval_checkworthiness(
         done += len(rows)
         _report(progress, "examples", done, total)
     return {"n": sum(len(g) for g in groups.values()), "map": _mean(aps), "p@10": _mean(p10s)}
+
+
+def llm_checkworthiness(sentences: list[str], settings: Settings) -> list[float]:
+    """Each sentence's score from the LLM claims prompt: its best claim's check-worthiness, else 0.
+
+    The sentences go LLM_WINDOW at a time, one per line, as the article of one claims call.
+    """
+    windows = [sentences[i : i + LLM_WINDOW] for i in range(0, len(sentences), LLM_WINDOW)]
+    with ThreadPoolExecutor(max_workers=max(1, settings.llm_concurrency)) as pool:
+        scored = pool.map(lambda window: _window_checkworthiness(window, settings), windows)
+    return [score for window in scored for score in window]
+
+
+def _window_checkworthiness(window: list[str], settings: Settings) -> list[float]:
+    from factcheck.llm import extract_claims_llm
+
+    starts = list(accumulate((len(s) + 1 for s in window[:-1]), initial=0))
+    article = Article(text="\n".join(window), source="checkworthiness window")
+    # Every sentence may be a claim, so the prompt's cap must not drop any.
+    claims = extract_claims_llm(article, settings.model_copy(update={"max_claims": len(window)}))
+    scores = [0.0] * len(window)
+    for claim in claims:  # a claim belongs to the sentence its source span starts in
+        index = bisect_right(starts, claim.start) - 1
+        scores[index] = max(scores[index], claim.checkworthiness)
+    return scores
 
 
 def eval_verdicts(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from factcheck import evaluation
 from factcheck.cli import main
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -71,3 +72,30 @@ def test_eval_malformed_line_is_bad_input(capsys, tmp_path, line):
     pairs.write_text(line + "\n")
     assert main(["eval", "stance", "--pairs", str(pairs), "--json"]) == 2
     assert "line 1" in capsys.readouterr().err
+
+
+def test_eval_checkworthiness_with_the_llm_scores_each_sentence_by_its_claims(
+    capsys, openai_server, monkeypatch
+):
+    server, settings = openai_server
+    monkeypatch.setenv("OPENAI_BASE_URL", settings.openai_base_url)
+    monkeypatch.setenv("LLM_CONCURRENCY", "1")  # windows reach the server in order
+    rows = [json.loads(line) for line in (DATA / "sentences.jsonl").read_text().splitlines()]
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["group"], []).append(row)
+    windows = [members[i : i + evaluation.LLM_WINDOW]
+               for members in groups.values() for i in range(0, len(members), evaluation.LLM_WINDOW)]
+    for window in windows:  # the scripted LLM finds a claim in each check-worthy sentence
+        found = [{"claim": r["text"], "source_sentence": r["text"], "checkworthiness": 0.9}
+                 for r in window if r["label"]]
+        found.append({"claim": window[0]["text"], "source_sentence": window[0]["text"],
+                      "checkworthiness": 0.2})
+        server.answer({"claims": found})
+    result = eval_json(capsys, "checkworthiness", "--sentences", str(DATA / "sentences.jsonl"),
+                       "--engine", "llm")
+    assert result["n"] == 80 and result["map"] == 1.0
+    assert len(server.chat_requests) == len(windows)
+    first = server.chat_requests[0]["messages"]
+    assert "\n".join(r["text"] for r in windows[0]) in first[-1]["content"]
+    assert f"at most {evaluation.LLM_WINDOW} claims" in first[0]["content"]
