@@ -42,9 +42,6 @@ from factcheck.summary import (
 logger = logging.getLogger(__name__)
 
 DIGEST = "digest"  # chat setting: the chat's digest, or None when it is off
-# The chats with a digest, kept as a setting of chat 0 (no Telegram chat has id 0), because
-# the history store can list one chat's settings but not every chat that has one.
-_REGISTRY_CHAT, _REGISTRY = 0, "digest_chats"
 DEFAULT_TIME = "18:00"
 DISCUSSION = "discussion"
 DAY = Window(hours=24)
@@ -213,8 +210,6 @@ async def resolve_target(bot: Bot, chat: Chat, word: str | None) -> tuple[int, s
 def turn_on(s: Services, job_queue: JobQueue, chat_id: int, digest: Digest) -> str:
     """Save and schedule a chat's digest; returns the confirmation to show."""
     s.history.set_chat_setting(chat_id, DIGEST, asdict(digest))
-    chats = set(s.history.get_chat_setting(_REGISTRY_CHAT, _REGISTRY, []))
-    s.history.set_chat_setting(_REGISTRY_CHAT, _REGISTRY, sorted(chats | {chat_id}))
     schedule(job_queue, chat_id, digest, s.settings.timezone)
     return "🗞 " + describe(s, chat_id)
 
@@ -222,8 +217,6 @@ def turn_on(s: Services, job_queue: JobQueue, chat_id: int, digest: Digest) -> s
 def turn_off(s: Services, job_queue: JobQueue, chat_id: int) -> str:
     """Forget and unschedule a chat's digest."""
     s.history.set_chat_setting(chat_id, DIGEST, None)
-    chats = set(s.history.get_chat_setting(_REGISTRY_CHAT, _REGISTRY, []))
-    s.history.set_chat_setting(_REGISTRY_CHAT, _REGISTRY, sorted(chats - {chat_id}))
     for job in job_queue.get_jobs_by_name(job_name(chat_id)):
         job.schedule_removal()
     return "The daily digest of this chat is off."
@@ -260,12 +253,10 @@ def schedule(job_queue: JobQueue, chat_id: int, digest: Digest, timezone: str) -
 def restore(app: Application) -> int:
     """Schedule every saved digest again (at start-up); returns how many."""
     s: Services = app.bot_data["services"]
-    restored = 0
-    for chat_id in s.history.get_chat_setting(_REGISTRY_CHAT, _REGISTRY, []):
-        if saved := s.history.get_chat_setting(chat_id, DIGEST):
-            schedule(app.job_queue, chat_id, Digest(**saved), s.settings.timezone)
-            restored += 1
-    return restored
+    saved = s.history.chats_with_setting(DIGEST)
+    for chat_id, digest in saved.items():
+        schedule(app.job_queue, chat_id, Digest(**digest), s.settings.timezone)
+    return len(saved)
 
 
 async def post_digest(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -124,6 +124,8 @@ class History(Protocol):
 
     def set_chat_setting(self, chat_id: int, key: str, value: Any) -> None: ...
 
+    def chats_with_setting(self, key: str) -> dict[int, Any]: ...
+
     def close(self) -> None: ...
 
 
@@ -289,6 +291,14 @@ class SQLiteHistory:
                 "ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value",
                 (chat_id, key, json.dumps(value)),
             )
+
+    def chats_with_setting(self, key: str) -> dict[int, Any]:
+        """Chat id -> value of every chat where this setting is set (and not None)."""
+        rows = self._query(
+            "SELECT chat_id, value FROM chat_settings WHERE key = ? AND value != 'null' "
+            "ORDER BY chat_id", (key,)
+        )
+        return {r["chat_id"]: json.loads(r["value"]) for r in rows}
 
 
 def _migrate(db: sqlite3.Connection) -> None:

@@ -113,6 +113,17 @@ def test_chat_settings_default_then_persist(tmp_path):
     assert SQLiteHistory(tmp_path / "h.sqlite").get_chat_setting(-1001, "check_posts") is True
 
 
+def test_chats_with_setting_lists_every_chat_where_it_is_set(history):
+    history.set_chat_setting(-1001, "digest", {"time": "18:00"})
+    history.set_chat_setting(42, "digest", {"time": "07:30"})
+    history.set_chat_setting(7, "digest", {"time": "09:00"})
+    history.set_chat_setting(7, "digest", None)  # turned off
+    history.set_chat_setting(42, "check_posts", True)
+    assert history.chats_with_setting("digest") == {
+        -1001: {"time": "18:00"}, 42: {"time": "07:30"}}
+    assert history.chats_with_setting("nothing") == {}
+
+
 def test_history_path_defaults_under_the_data_dir(tmp_path):
     assert history_path(Settings(data_dir=tmp_path)) == tmp_path / "history.sqlite"
     assert history_path(Settings(history_db=tmp_path / "x.db")) == tmp_path / "x.db"
