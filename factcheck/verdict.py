@@ -1,17 +1,20 @@
 """Turn the judged evidence of one claim into a verdict, without guessing.
 
-The rule: the strongest supporting and the strongest refuting judgement are compared with two
-thresholds that training/train_offline.py tunes by cross-validation on end-to-end SciFact
-verdicts and saves in factcheck/weights/verdict.json. A verdict that rests on a judgement
-below CREDIBLE is said to be a lean ("related evidence found, direction unclear") and its
-confidence is capped there, so that a weak call never reads as a confident one.
+The rule is learnt: a three-class logistic regression on the claim's strongest supporting and
+strongest refuting judgement gives P(supported), P(contradicted) and P(not enough evidence).
+training/train_offline.py fits it on SciFact training claims run through the whole pipeline
+(each judged by a stance model that never saw it) and saves it in factcheck/weights/verdict.json.
+A verdict that rests on a judgement below CREDIBLE is a lean: it says "related evidence found,
+direction unclear" and its confidence is capped, so a weak call never reads as a confident one.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+
+import numpy as np
 
 from factcheck import weights
 from factcheck.models import Evidence, Label, Stance, Verdict
@@ -20,74 +23,82 @@ logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "verdict.json"
 # A judgement at or above this confidence is shown as clear; below it the direction is only a
-# lean. Held at the offline stance model's level where half its calls are right (MODEL_CARD.md).
+# lean. The offline stance confidence is P(evidence) x P(direction), so 0.5 is "more likely
+# right than not" by the model's own account.
 CREDIBLE = 0.5
+LABELS = (Label.SUPPORTED, Label.CONTRADICTED, Label.NOT_ENOUGH_EVIDENCE)  # the model's classes
 
 
 @dataclass(frozen=True)
-class VerdictRule:
-    """The two thresholds a claim's strongest support / refutation must reach to decide it."""
+class VerdictModel:
+    """Logistic regression of the label on (strongest support, strongest refutation)."""
 
-    support: float = CREDIBLE
-    refute: float = CREDIBLE
+    mean: tuple[float, float] = (0.0, 0.0)
+    scale: tuple[float, float] = (1.0, 1.0)
+    # One row per input, one column per label in LABELS order. The default: each side's score
+    # counts for its label against a fixed CREDIBLE for "not enough evidence".
+    coef: tuple[tuple[float, ...], ...] = ((10.0, 0.0, 0.0), (0.0, 10.0, 0.0))
+    intercept: tuple[float, ...] = (0.0, 0.0, 10.0 * CREDIBLE)
     # Confidence given to a lean: the share of leaning verdicts that were right in training.
-    lean_cap: float = CREDIBLE / 2
+    lean_cap: float = field(default=CREDIBLE / 2)
+
+    def probabilities(self, support: float, refute: float) -> np.ndarray:
+        """P(label) for each of LABELS."""
+        x = (np.array([support, refute]) - np.array(self.mean)) / np.array(self.scale)
+        logits = x @ np.array(self.coef) + np.array(self.intercept)
+        exp = np.exp(logits - logits.max())
+        return exp / exp.sum()
 
 
 @lru_cache(maxsize=1)
-def trained_rule() -> VerdictRule:
-    """The thresholds saved by the training script (the defaults if the file is missing)."""
+def trained_model() -> VerdictModel:
+    """The model saved by the training script (the default one if the file is missing)."""
     try:
         saved = weights.load_json(WEIGHTS_FILE)
     except FileNotFoundError:
-        logger.warning("%s missing: using verdict thresholds %s", WEIGHTS_FILE, CREDIBLE)
-        return VerdictRule()
-    return VerdictRule(support=float(saved["support"]), refute=float(saved["refute"]),
-                       lean_cap=float(saved["lean_cap"]))
+        logger.warning("%s missing: using the default verdict rule", WEIGHTS_FILE)
+        return VerdictModel()
+    return VerdictModel(
+        mean=tuple(saved["mean"]), scale=tuple(saved["scale"]),
+        coef=tuple(tuple(row) for row in saved["coef"]), intercept=tuple(saved["intercept"]),
+        lean_cap=float(saved["lean_cap"]),
+    )
 
 
-def decide(evidence: list[Evidence], rule: VerdictRule | None = None) -> Verdict:
+def decide(evidence: list[Evidence], model: VerdictModel | None = None) -> Verdict:
     """SUPPORTED, CONTRADICTED, MIXED or NOT_ENOUGH_EVIDENCE from one claim's evidence."""
-    rule = rule or trained_rule()
+    model = model or trained_model()
     support = _strongest(evidence, Stance.SUPPORTS)
     refute = _strongest(evidence, Stance.REFUTES)
-    label = label_for(support, refute, rule)
+    label = label_for(support, refute, model)
     if label is Label.MIXED:
         return Verdict(
             label=label, confidence=round(min(support, refute), 3),
             summary="Trusted sources disagree: some support this claim and some contradict it.",
         )
-    if label is Label.SUPPORTED:
-        return _directed(label, support, refute, rule, "supporting")
-    if label is Label.CONTRADICTED:
-        return _directed(label, refute, support, rule, "contradicting")
-    return _not_enough(evidence, max(support, refute))
+    probability = float(model.probabilities(support, refute)[LABELS.index(label)])
+    if label is Label.NOT_ENOUGH_EVIDENCE:
+        return _not_enough(max(support, refute), probability)
+    strength = support if label is Label.SUPPORTED else refute
+    return _directed(label, strength, probability, model.lean_cap)
 
 
-def label_for(support: float, refute: float, rule: VerdictRule) -> Label:
+def label_for(support: float, refute: float, model: VerdictModel) -> Label:
     """The label from the strongest support and refutation (also used by training)."""
-    supported, refuted = support >= rule.support, refute >= rule.refute
-    if supported and refuted:
-        if min(support, refute) >= CREDIBLE:  # both sides clear: say the sources disagree
-            return Label.MIXED
-        # Otherwise the side further past its threshold decides.
-        supported = support - rule.support >= refute - rule.refute
-        refuted = not supported
-    if supported:
-        return Label.SUPPORTED
-    return Label.CONTRADICTED if refuted else Label.NOT_ENOUGH_EVIDENCE
+    if min(support, refute) >= CREDIBLE:  # both sides clear: say that the sources disagree
+        return Label.MIXED
+    return LABELS[int(np.argmax(model.probabilities(support, refute)))]
 
 
-def _directed(label: Label, strength: float, against: float, rule: VerdictRule,
-              lean: str) -> Verdict:
-    confidence = strength * (1 - against / 2)
+def _directed(label: Label, strength: float, probability: float, lean_cap: float) -> Verdict:
     if strength >= CREDIBLE:
         done = "Supported" if label is Label.SUPPORTED else "Contradicted"
-        return Verdict(label=label, confidence=round(confidence, 3),
+        return Verdict(label=label, confidence=round(probability, 3),
                        summary=f"{done} by the collection.")
-    # A lean: keep the label the thresholds chose, but say how weak it is and cap it.
+    # A lean: keep the label the model chose, but say how weak it is and cap its confidence.
+    lean = "supporting" if label is Label.SUPPORTED else "contradicting"
     return Verdict(
-        label=label, confidence=round(min(confidence, rule.lean_cap), 3),
+        label=label, confidence=round(min(probability, lean_cap), 3),
         summary=f"Related evidence found, direction unclear: it leans towards {lean} the claim; "
         "read the quotes.",
     )
@@ -97,12 +108,11 @@ def _strongest(evidence: list[Evidence], stance: Stance) -> float:
     return max((e.confidence for e in evidence if e.stance == stance), default=0.0)
 
 
-def _not_enough(evidence: list[Evidence], leaning: float) -> Verdict:
+def _not_enough(leaning: float, probability: float) -> Verdict:
     if leaning > 0:
         summary = "Related evidence found, but its direction is unclear; read the quotes."
     else:
         summary = "The collection holds no evidence on this claim."
     # Confidence here is how sure we are that the collection does not settle the claim.
-    return Verdict(
-        label=Label.NOT_ENOUGH_EVIDENCE, confidence=round(1 - leaning, 3), summary=summary
-    )
+    return Verdict(label=Label.NOT_ENOUGH_EVIDENCE, confidence=round(probability, 3),
+                   summary=summary)

@@ -478,7 +478,7 @@ def _stance_report(results: dict, chosen: str, scored: list[_Scored], gold: np.n
 
 # --- verdicts end to end ------------------------------------------------------------------
 
-VERDICT_GRID = np.round(np.arange(0.05, 0.71, 0.025), 3)  # thresholds tried for each side
+VERDICT_ALPHAS, VERDICT_BALANCE = (0.01, 0.1), (0.5, 1.0)  # settings the CV chooses among
 CLEAR_CUTS = (0.3, 0.4, 0.5, 0.6, 0.7)  # "clear, not a lean" cut-offs the trade-off is shown at
 
 
@@ -537,52 +537,68 @@ def claim_calls(data: Path, cache: EmbeddingCache, folds: StanceFolds) -> list[C
     return found
 
 
-def _verdict_labels(calls: list[ClaimCalls], rule) -> np.ndarray:
-    from factcheck.models import Label
+def _verdict_labels(calls: list[ClaimCalls], model) -> np.ndarray:
+    """Label indices (LABELS order) that factcheck.verdict gives these claims; MIXED counts NEI."""
+    from factcheck.verdict import LABELS as VERDICT_LABELS
     from factcheck.verdict import label_for
 
-    index = {Label.SUPPORTED: 0, Label.CONTRADICTED: 1}
-    return np.array([index.get(label_for(c.support, c.refute, rule), 2) for c in calls])
+    return np.array([VERDICT_LABELS.index(label) if label in VERDICT_LABELS else 2
+                     for label in (label_for(c.support, c.refute, model) for c in calls)])
 
 
-def _best_rule(calls: list[ClaimCalls]):
-    """The (support, refute) thresholds with the best macro-F1 on these claims."""
-    from factcheck.verdict import VerdictRule
+def fit_verdict(calls: list[ClaimCalls], alpha: float, balance: float, lean_cap: float = 0.25):
+    """The verdict model: 3-class logistic regression on (strongest support, refutation)."""
+    from factcheck.verdict import VerdictModel
 
-    gold = np.array([c.gold for c in calls])
-    rules = [VerdictRule(float(a), float(b)) for a in VERDICT_GRID for b in VERDICT_GRID]
-    return max(rules, key=lambda rule: macro_f1(gold, _verdict_labels(calls, rule)))
+    x = np.array([[c.support, c.refute] for c in calls], dtype=np.float32)
+    y = np.array([c.gold for c in calls])  # SciFact's label order is the verdict's
+    fitted = fit_logreg(x, y, 3, alpha, balanced_weights(y, balance), iterations=300)
+    return VerdictModel(
+        mean=tuple(map(float, fitted["mean"])), scale=tuple(map(float, fitted["scale"])),
+        coef=tuple(tuple(map(float, row)) for row in fitted["coef"]),
+        intercept=tuple(map(float, fitted["intercept"])), lean_cap=lean_cap)
+
+
+def _cross_fitted_verdicts(calls: list[ClaimCalls], alpha: float, balance: float,
+                           k: int) -> np.ndarray:
+    fold, pred = np.array([c.fold for c in calls]), np.zeros(len(calls), dtype=int)
+    for f in range(k):
+        model = fit_verdict([c for c in calls if c.fold != f], alpha, balance)
+        pred[fold == f] = _verdict_labels([c for c in calls if c.fold == f], model)
+    return pred
 
 
 def train_verdict(data: Path, cache: EmbeddingCache, folds: StanceFolds,
                   k: int = 5) -> tuple[dict, dict]:
-    """Tune the verdict thresholds end to end; numbers cross-fitted by claim fold."""
+    """Fit the verdict model end to end; its numbers are cross-fitted by claim fold."""
+    from factcheck.verdict import CREDIBLE, VerdictModel
 
     calls = claim_calls(data, cache, folds)
-    gold, fold = np.array([c.gold for c in calls]), np.array([c.fold for c in calls])
-    pred = np.zeros(len(calls), dtype=int)
-    for f in range(k):
-        rule = _best_rule([c for c in calls if c.fold != f])
-        pred[fold == f] = _verdict_labels([c for c in calls if c.fold == f], rule)
-    rule = _best_rule(calls)
+    gold = np.array([c.gold for c in calls])
+    preds = {(a, b): _cross_fitted_verdicts(calls, a, b, k)
+             for a in VERDICT_ALPHAS for b in VERDICT_BALANCE}
+    alpha, balance = max(preds, key=lambda key: macro_f1(gold, preds[key]))
+    pred = preds[(alpha, balance)]
     strength = np.array([max(c.support, c.refute) for c in calls])
-    lean = (pred < 2) & (strength < 0.5)
+    lean = (pred < 2) & (strength < CREDIBLE)
     lean_cap = round(float(np.mean(pred[lean] == gold[lean])), 2) if lean.any() else 0.25
-    saved = {"support": rule.support, "refute": rule.refute, "lean_cap": lean_cap}
-    return saved, _verdict_report(calls, gold, pred, strength, lean)
+    model = fit_verdict(calls, alpha, balance, lean_cap)
+    metrics = _verdict_report(calls, gold, pred, strength, lean)
+    metrics.update(chosen=f"alpha={alpha},balance={balance}", by_setting={
+        f"alpha={a},balance={b}": macro_f1(gold, p) for (a, b), p in preds.items()},
+        macro_f1_fixed_0_5_rule=macro_f1(gold, _verdict_labels(calls, VerdictModel())))
+    return {key: getattr(model, key) for key in
+            ("mean", "scale", "coef", "intercept", "lean_cap")}, metrics
 
 
 def _verdict_report(calls: list[ClaimCalls], gold: np.ndarray, pred: np.ndarray,
                     strength: np.ndarray, lean: np.ndarray) -> dict:
-    from factcheck.verdict import VerdictRule
-
     confusion = np.zeros((3, 3), dtype=int)
     np.add.at(confusion, (gold, pred), 1)
     return {
-        "cv": "each claim judged by the stance fold model that never saw it; thresholds tuned "
-              "on the other folds' claims (5 folds grouped by claim)",
+        "cv": "each claim judged by the stance fold model that never saw it; verdict model "
+              "fitted on the other folds' claims (5 folds grouped by claim)",
         "macro_f1": macro_f1(gold, pred), "accuracy": float(np.mean(gold == pred)),
-        "macro_f1_fixed_0.5_thresholds": macro_f1(gold, _verdict_labels(calls, VerdictRule())),
         "confusion_rows_gold_cols_pred": {"labels": LABELS, "matrix": confusion.tolist()},
         "lean_share": float(lean.mean()), "lean_precision": float(np.mean(pred[lean] == gold[lean])),
         "clear_cut_tradeoff": [_tradeoff(gold, pred, strength, cut) for cut in CLEAR_CUTS],

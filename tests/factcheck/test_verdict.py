@@ -1,10 +1,17 @@
 import pytest
 
 from factcheck.models import Evidence, Label, Passage, Stance
-from factcheck.verdict import CREDIBLE, VerdictRule, decide, trained_rule
+from factcheck.verdict import CREDIBLE, VerdictModel, decide, trained_model
 
-STRICT = VerdictRule(support=0.5, refute=0.5, lean_cap=0.3)
-LOW = VerdictRule(support=0.2, refute=0.1, lean_cap=0.3)
+
+def threshold_model(support: float, refute: float) -> VerdictModel:
+    """A model where each side wins over 'not enough evidence' past its own threshold."""
+    return VerdictModel(coef=((10.0, 0.0, 0.0), (0.0, 10.0, 0.0)),
+                        intercept=(-10.0 * support, -10.0 * refute, 0.0), lean_cap=0.3)
+
+
+STRICT = threshold_model(0.5, 0.5)
+LOW = threshold_model(0.2, 0.1)
 
 
 def evidence(stance: Stance, confidence: float) -> Evidence:
@@ -63,7 +70,14 @@ def test_contradiction_weakened_by_support():
     assert contested.confidence < clean.confidence
 
 
-def test_the_shipped_rule_is_the_trained_one():
-    rule = trained_rule()
-    assert 0 < rule.support < 1 and 0 < rule.refute < 1 and 0 < rule.lean_cap <= CREDIBLE
-    assert decide(judged((Stance.SUPPORTS, rule.support))).label == Label.SUPPORTED
+def test_the_shipped_model_is_the_trained_one():
+    model = trained_model()
+    assert 0 < model.lean_cap <= CREDIBLE
+    assert decide(judged((Stance.SUPPORTS, 0.9))).label == Label.SUPPORTED
+    assert decide(judged((Stance.REFUTES, 0.9))).label == Label.CONTRADICTED
+    assert decide([]).label == Label.NOT_ENOUGH_EVIDENCE
+
+
+def test_confidence_is_the_models_probability_of_the_label():
+    verdict = decide(judged((Stance.SUPPORTS, 0.9)), STRICT)
+    assert verdict.confidence == round(float(STRICT.probabilities(0.9, 0.0)[0]), 3)
