@@ -13,34 +13,17 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import test_bot_e2e as e2e
+from bot_helpers import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot, wait_checks
 from fakes.telegram_server import TelegramTestServer
 from telegram.ext import Job
-from test_bot_e2e import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot
 
 from bot.digests import DIGEST, job_name
 from factcheck.history import StoredCheck, open_history
 from factcheck.models import Article, Claim, ClaimCheck, Label, Provenance, Report, Verdict
 from factcheck.render import WORDS
-from factcheck.settings import Settings
 
-# The end-to-end tests' fixtures: a data dir with the SciFact abstracts, Settings, start_bot().
-corpus, settings, start_bot = e2e.corpus, e2e.settings, e2e.start_bot
 DISCUSSION = -100400
 FLOOD = "The river flooded the old town of Grimma in 2021, the mayor said."  # no source covers it
-
-
-def wait_checks(settings: Settings, chat_id: int, count: int) -> list[StoredCheck]:
-    """The chat's stored checks once there are `count` of them."""
-    history = open_history(settings)
-    try:
-        for _ in range(600):
-            if len(stored := history.checks(chat_id=chat_id)) >= count:
-                return stored
-            threading.Event().wait(0.1)
-    finally:
-        history.close()
-    raise AssertionError(f"chat {chat_id} has {len(stored)} checks, not {count}")
 
 
 def wait_job(running: RunningBot, chat_id: int) -> Job:

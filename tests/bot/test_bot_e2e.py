@@ -4,92 +4,42 @@ polls a Bot API test server on 127.0.0.1; the offline engine checks against 20 S
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import json
 import logging
 import re
-import shutil
 import socket
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bot_helpers import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CHANNEL,
+    CLAIMS,
+    DATA,
+    GROUP,
+    ROOT,
+    RunningBot,
+    buttons,
+    report_done,
+    texts,
+    wait_checks,
+)
 from fakes.telegram_server import TelegramTestServer
 from pydantic import SecretStr
 
-from bot.app import build_application, serve
 from factcheck import pipeline
 from factcheck.history import open_history
-from factcheck.settings import Settings
-from retrieval.loaders import load_jsonl
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data"
-SEED = (ROOT / "examples" / "seed_article.txt").read_text()
-CLAIMS = [json.loads(line)["claim"] for line in (DATA / "claims.jsonl").read_text().splitlines()]
-ALICE, BOB, ADMIN = 1001, 1002, 1003  # in a private chat, the chat id is the user's id
-GROUP, CHANNEL = -100200, -100300
 CLAIM_LINE = re.compile(r"^(?:✅|❌|⚖️|❔) (\d+)\. ", re.MULTILINE)
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with the 20 SciFact abstracts ingested (copied by each test)."""
-    data = tmp_path_factory.mktemp("corpus")
-    with pipeline.open_store(Settings(data_dir=data, embeddings="local")) as store:
-        store.ingest(list(load_jsonl(DATA / "corpus.jsonl")))
-    return data
-
-
-@pytest.fixture
-def settings(tmp_path: Path, corpus: Path, telegram_server: TelegramTestServer) -> Settings:
-    data = tmp_path / "bot-data"
-    shutil.copytree(corpus, data)
-    return Settings(
-        telegram_bot_token=telegram_server.token, telegram_base_url=telegram_server.base_url,
-        telegram_base_file_url=telegram_server.base_file_url, data_dir=data, engine="offline",
-        status_edit_interval=0.2, admin_user_ids=[ADMIN],
-    )
-
-
-class RunningBot:
-    """The application served in a thread with its own event loop, as in production."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.app = build_application(settings)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._serve, args=(settings,), daemon=True)
-        self.thread.start()
-
-    def _serve(self, settings: Settings) -> None:
-        asyncio.set_event_loop(self.loop)
-        serve(self.app, settings, stop_signals=None)
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.loop.call_soon_threadsafe(self.app.stop_running)
-            self.thread.join(30)
-
-
-@pytest.fixture
-def start_bot(settings: Settings, telegram_server: TelegramTestServer) -> Iterator[Callable]:
-    """start_bot(**setting overrides) -> RunningBot, ready; every bot is stopped at the end."""
-    bots: list[RunningBot] = []
-
-    def start(**overrides: object) -> RunningBot:
-        mark = len(telegram_server.calls)
-        bots.append(RunningBot(settings.model_copy(update=overrides)))
-        telegram_server.wait_for("setMyCommands", after=mark)
-        return bots[-1]
-
-    yield start
-    for running in bots:
-        running.stop()
+SEED = (ROOT / "examples" / "seed_article.txt").read_text()
 
 
 @dataclass
@@ -119,28 +69,6 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Held]:
     monkeypatch.setattr(pipeline, "check", check)
     yield holder
     holder.gate.set()
-
-
-def texts(server: TelegramTestServer, chat_id: int) -> str:
-    """Everything the bot shows in a chat now, one message per line."""
-    return "\n".join(m.get("text", m.get("caption", "")) for m in server.sent_messages(chat_id))
-
-
-def buttons(message: dict) -> list[dict]:
-    return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
-
-
-def report_done(server: TelegramTestServer, chat_id: int) -> dict:
-    """The report's last page; fails at once when the check failed instead."""
-    for _ in range(1200):
-        for message in server.sent_messages(chat_id):
-            text = message.get("text", "")
-            if "Checked by the offline engine" in text:
-                return message
-            if text.startswith(("⚠️", "❗")) or "went wrong" in text:
-                raise AssertionError(f"the check failed: {text}")
-        threading.Event().wait(0.05)
-    raise AssertionError(f"no report in chat {chat_id}: {texts(server, chat_id)}")
 
 
 def failed_calls(server: TelegramTestServer) -> list:
@@ -430,12 +358,7 @@ def test_channel_posts_are_checked_quietly_once_turned_on_and_the_setting_surviv
     start_bot()
     mark = len(telegram_server.calls)
     telegram_server.post_in_channel(CHANNEL, CLAIMS[1])
-    history = open_history(settings)
-    for _ in range(300):
-        if history.checks(chat_id=CHANNEL):
-            break
-        threading.Event().wait(0.1)
-    [stored] = history.checks(chat_id=CHANNEL)
+    [stored] = wait_checks(settings, CHANNEL, 1)
     assert stored.chat_type == "channel" and stored.report.article.text == CLAIMS[1]
     assert not [c for c in telegram_server.calls[mark:] if c.method.startswith(("send", "edit"))]
 

@@ -4,16 +4,20 @@ server; the offline engine (or the LLM engine against the scripted OpenAI server
 
 from __future__ import annotations
 
-import threading
-
-import test_bot_e2e as e2e
+from bot_helpers import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CHANNEL,
+    CLAIMS,
+    buttons,
+    report_done,
+    texts,
+    wait_checks,
+)
 from pydantic import SecretStr
-from test_bot_e2e import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, buttons, report_done, texts
 
 from factcheck.history import open_history
-
-# The e2e tests' fixtures: a running bot on the test server, over the SciFact sample.
-corpus, settings, start_bot = e2e.corpus, e2e.settings, e2e.start_bot
 
 # A casualty claim of the seed article, the same claim in other words, and a near miss.
 FIVE = "The five Russians killed in the February 7 clash were not military personnel."
@@ -32,15 +36,6 @@ def script_check(server) -> None:
                                "source_sentence": CLAIMS[0]}]})
     server.answer({"judgements": [{"passage": 1, "stance": "SUPPORTS", "confidence": 0.9,
                                    "rationale": "r", "quote": ""}]})
-
-
-def wait_checks(settings, chat_id: int, count: int) -> list:
-    history = open_history(settings)
-    for _ in range(300):
-        if len(stored := history.checks(chat_id=chat_id)) >= count:
-            return stored
-        threading.Event().wait(0.1)
-    raise AssertionError(f"chat {chat_id} has {len(stored)} checks, not {count}")
 
 
 def test_a_claim_repeated_in_other_words_in_another_chat_links_its_earlier_check(
