@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.checks import ARTICLE_SUFFIXES, CheckRequest, run_check
-from bot.handlers import source_of
+from bot.handlers import settings_allowed, source_of
 from bot.messages import edit_quietly
 from bot.render import esc, link
 from bot.services import Services, services
@@ -112,10 +112,7 @@ def _document(data: bytes, hint: str, source_id: str, url: str | None) -> Docume
 async def autocheck_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/autocheck [chat id] on|off: check a channel's new posts quietly (admins)."""
     s, message, chat = services(context), update.effective_message, update.effective_chat
-    # Only a channel's admins can post in it, so a command posted there needs no admin list.
-    is_channel = chat.type == ChatType.CHANNEL
-    if not is_channel and not s.access.is_admin(update.effective_user.id):
-        await message.reply_text("Only the bot's admins can change chat settings.")
+    if not await settings_allowed(update, context):
         return
     words = (message.text or "").split()[1:]
     target = int(words[0]) if len(words) == 2 and words[0].lstrip("-").isdigit() else chat.id

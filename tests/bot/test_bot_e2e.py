@@ -363,6 +363,16 @@ def test_channel_posts_are_checked_quietly_once_turned_on_and_the_setting_surviv
     assert not [c for c in telegram_server.calls[mark:] if c.method.startswith(("send", "edit"))]
 
 
+def test_only_admins_turn_checking_of_a_chats_posts_on(start_bot, telegram_server, settings):
+    start_bot()
+    telegram_server.send_command(GROUP, BOB, "autocheck", "on", chat_type="group")
+    telegram_server.wait_for_text(GROUP, "Only the bot's admins can change chat settings")
+    telegram_server.send_command(GROUP, ADMIN, "autocheck", f"{CHANNEL} on", chat_type="group")
+    telegram_server.wait_for_text(GROUP, f"Checking of posts in chat {CHANNEL} is on")
+    history = open_history(settings)
+    assert history.chats_with_setting("check_posts") == {CHANNEL: True}
+
+
 # --- the collection -----------------------------------------------------------------------------
 
 
