@@ -34,7 +34,7 @@ import numpy as np
 
 from factcheck.errors import StoreError
 from factcheck.history import history_path
-from factcheck.models import ClaimCheck, PriorCheck, Report
+from factcheck.models import ClaimCheck, PriorCheck, Provenance, Report
 from factcheck.numbers import APPROX_TOLERANCE, Quantity, quantities
 from factcheck.settings import Settings
 from retrieval.embedder import Embedder
@@ -76,6 +76,13 @@ _CANDIDATES = 20  # closest rows whose details are compared before giving up on 
 def open_memory(settings: Settings, embedder: Embedder) -> ClaimMemory:
     """The claim memory of these settings, in the history database file."""
     return ClaimMemory(history_path(settings), embedder, settings.memory_similarity)
+
+
+def made_by(provenance: Provenance) -> str:
+    """'engine:model', then each prompt's version: what must match for a result to be reused."""
+    # An edited prompt can judge differently, so its results are not the old prompt's.
+    prompts = " ".join(f"{name}={print_}" for name, print_ in sorted(provenance.prompts.items()))
+    return f"{provenance.engine}:{provenance.model}" + (f" {prompts}" if prompts else "")
 
 
 def details_agree(first: str, second: str) -> bool:
@@ -181,7 +188,7 @@ class ClaimMemory:
         if not report.claims:
             return
         vectors = self._embed([c.claim.text for c in report.claims])
-        made_by = f"{report.provenance.engine}:{report.provenance.model}"
+        maker = made_by(report.provenance)
         with self._lock, self._connect() as db:
             for check, vector in zip(report.claims, vectors):
                 self._refresh(db)  # a repeat inside this same report joins its first wording
@@ -191,7 +198,7 @@ class ClaimMemory:
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO memory VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (group or 0, check_id, check.claim.id, chat_id,
-                     report.created_at.isoformat(), made_by, self.embedder.name,
+                     report.created_at.isoformat(), maker, self.embedder.name,
                      check.claim.text, check.verdict.label.value, check.verdict.confidence,
                      kept, vector.astype(np.float32).tobytes()),
                 )
@@ -216,7 +223,7 @@ class ClaimMemory:
                     for i, (v, text) in enumerate(zip(vectors, claims))]
 
     def earlier(self, prior: PriorCheck) -> tuple[ClaimCheck, str] | None:
-        """The stored ClaimCheck a PriorCheck names, and the 'engine:model' that made it."""
+        """The stored ClaimCheck a PriorCheck names, and what made it (`made_by`)."""
         with self._connect() as db:
             row = db.execute(
                 "SELECT claim_check, made_by FROM memory WHERE check_id = ? AND claim_id = ?",

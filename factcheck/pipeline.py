@@ -15,7 +15,7 @@ from factcheck import contradictions, verdict
 from factcheck.claims import extract_claims
 from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
-from factcheck.memory import ClaimMemory, still_current
+from factcheck.memory import ClaimMemory, made_by, still_current
 from factcheck.models import (
     Article,
     Claim,
@@ -128,15 +128,16 @@ def _reusable(
     priors: list[PriorCheck | None], memory: ClaimMemory, store: SourceStore,
     provenance: Provenance,
 ) -> dict[int, ClaimCheck]:
-    """Claims whose earlier check, by the same engine and model, is newer than the sources."""
+    """Claims whose earlier check, by the same engine, model and prompts, is newer than the
+    sources."""
     changed_at = store.changed_at()
-    made_by = f"{provenance.engine}:{provenance.model}"
+    maker = made_by(provenance)
     found = {}
     for i, prior in enumerate(priors):
         if prior is None or not still_current(prior.checked_at, changed_at):
             continue
         earlier = memory.earlier(prior)
-        if earlier is not None and earlier[1] == made_by:
+        if earlier is not None and earlier[1] == maker:
             found[i] = earlier[0]
     if found:
         logger.info("reused %d earlier claim checks (sources unchanged since)", len(found))
@@ -152,13 +153,13 @@ def _with_prior(check: ClaimCheck, prior: PriorCheck | None, reused: bool) -> Cl
 def already_checked(
     history: History, chat_id: int, article: Article, settings: Settings, store: SourceStore
 ) -> StoredCheck | None:
-    """The chat's earlier check of this same article, if it can stand: same engine and model,
-    and newer than the collection's last change. None means: check it."""
+    """The chat's earlier check of this same article, if it can stand: same engine, model and
+    prompts, and newer than the collection's last change. None means: check it."""
     stored = history.find_article(chat_id, article.text)
     if stored is None:
         return None
-    p, engine = stored.report.provenance, settings.resolved_engine()
-    if (p.engine, p.model) != (engine, _model(settings, engine)):
+    now = _provenance(settings, settings.resolved_engine(), store)
+    if made_by(stored.report.provenance) != made_by(now):
         return None
     return stored if still_current(stored.report.created_at, store.changed_at()) else None
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from factcheck.history import SQLiteHistory
 from factcheck.memory import ClaimMemory, details_agree, open_memory
 from factcheck.models import (
     Article,
@@ -18,13 +19,14 @@ from factcheck.models import (
     Report,
     Verdict,
 )
-from factcheck.pipeline import OFFLINE_MODEL, check, open_store
+from factcheck.pipeline import OFFLINE_MODEL, already_checked, check, open_store
 from factcheck.render import print_report, prior_line, to_markdown
 from factcheck.settings import Settings
 from retrieval import Document
 from retrieval.embedder import local_embedder
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 PAIRS = [json.loads(line) for line in (DATA / "paraphrases.jsonl").read_text().splitlines()]
 # A casualty claim of the seed article, a rewording, and a near miss with another figure.
 FIVE = "The five Russians killed in the February 7 clash were not military personnel."
@@ -204,3 +206,41 @@ def test_results_of_another_engine_are_not_reused(llm):
     [claim] = check(ARTICLE, settings, memory=memory, chat_id=1).claims
     assert claim.prior.check_id == "offline" and not claim.prior.reused
     assert claim.verdict.label == Label.SUPPORTED
+
+
+def edited_prompts(folder: Path) -> Path:
+    """A prompts folder whose stance prompt has one more word than the shipped one."""
+    folder.mkdir()
+    shipped = (ROOT / "prompts" / "stance.yaml").read_text()
+    edited = shipped.replace("You are a careful fact-checker.", "You are a careful, sceptical "
+                             "fact-checker.")
+    assert edited != shipped
+    (folder / "stance.yaml").write_text(edited)
+    return folder
+
+
+def test_results_of_an_edited_prompt_are_not_reused_but_its_own_are(llm, tmp_path):
+    server, settings, memory = llm
+    first = checked(server, settings, memory, ARTICLE, chat_id=1, stances=2)
+    edited = settings.model_copy(update={"prompts_dir": edited_prompts(tmp_path / "prompts")})
+    again = checked(server, edited, memory, REWORDED, chat_id=1, stances=2)
+    assert len(server.chat_requests) == 6  # claims and both stances asked again
+    assert [c.prior.reused for c in again.claims] == [False, False]
+    assert again.provenance.prompts["stance"] != first.provenance.prompts["stance"]
+    third = checked(server, edited, memory, ARTICLE, chat_id=1)
+    assert len(server.chat_requests) == 7  # the claims call only
+    assert [c.prior.check_id for c in third.claims] == ["check6", "check6"]
+    assert [c.prior.reused for c in third.claims] == [True, True]
+
+
+def test_an_article_checked_with_another_prompt_is_not_answered_from_the_store(llm, tmp_path):
+    server, settings, _ = llm
+    server.answer(claims_answer(ARTICLE))
+    server.answer(stance_answer())
+    server.answer(stance_answer())
+    history = SQLiteHistory(tmp_path / "history.sqlite")
+    history.add_check(check(ARTICLE, settings), chat_id=1, chat_type="private")
+    store, article = open_store(settings), Article(text=ARTICLE)
+    assert already_checked(history, 1, article, settings, store) is not None
+    edited = settings.model_copy(update={"prompts_dir": edited_prompts(tmp_path / "prompts")})
+    assert already_checked(history, 1, article, edited, store) is None
