@@ -1,4 +1,4 @@
-"""Train the offline engine's two small models and write their weights and metrics.
+"""Train the offline engine's small models and write their weights and metrics.
 
     python training/train_offline.py --data ../shared/data --out factcheck/weights
 """
