@@ -22,7 +22,7 @@ from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import StoredCheck
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
-from factcheck.render import day
+from factcheck.render import user_date
 from factcheck.settings import Settings
 from retrieval.loaders import SUPPORTED_SUFFIXES
 
@@ -104,10 +104,10 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
         await edit_quietly(status, "❗ This check failed.")
         raise
     if outcome.earlier:  # the same article, already checked here: no new check, no LLM call
-        when = day(outcome.earlier.report.created_at)
+        when = user_date(outcome.earlier.report.created_at, services.settings.timezone)
         if status:
             await send_report(bot, request.chat_id, outcome.report, outcome.earlier.id,
-                              request.compact, status,
+                              services.settings.timezone, request.compact, status,
                               notice=f"Already checked here on {when}; sources unchanged since.")
         return outcome.earlier.id
     check_id = services.history.add_check(
@@ -117,7 +117,8 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
         await asyncio.to_thread(services.memory.remember, check_id, outcome.report,
                                 request.chat_id)
     if status:
-        await send_report(bot, request.chat_id, outcome.report, check_id, request.compact, status)
+        await send_report(bot, request.chat_id, outcome.report, check_id,
+                          services.settings.timezone, request.compact, status)
     return check_id
 
 
@@ -202,15 +203,17 @@ async def _download(bot: Bot, upload: Upload, settings: Settings) -> bytes:
 
 
 async def send_report(
-    bot: Bot, chat_id: int, report: Report, check_id: str, compact: bool = False,
+    bot: Bot, chat_id: int, report: Report, check_id: str, timezone: str, compact: bool = False,
     status: Message | None = None, notice: str | None = None,
 ) -> None:
-    """Send the report's pages; the first replaces the status message when there is one.
+    """Send the report's pages, dates in `timezone`; the first replaces the status message when
+    there is one.
 
     `notice` heads the first page; a report with remembered claims or a notice (an answer from
     memory) gets a "Check again" button.
     """
-    pages = report_pages(report, compact=compact, username=bot.username, notice=notice)
+    pages = report_pages(report, compact=compact, username=bot.username, notice=notice,
+                         timezone=timezone)
     again = notice is not None or any(c.prior for c in report.claims)
     for number, page in enumerate(pages):
         last = number == len(pages) - 1

@@ -56,11 +56,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, or /start <check id> from a group's "details in private" link."""
     message, chat = update.effective_message, update.effective_chat
     if context.args and chat.type == ChatType.PRIVATE:
-        stored = services(context).history.get_check(context.args[0])
+        s = services(context)
+        stored = s.history.get_check(context.args[0])
         if stored is None:
             await message.reply_text("That check is no longer stored. Send the article again.")
             return
-        await send_report(context.bot, chat.id, stored.report, stored.id)
+        await send_report(context.bot, chat.id, stored.report, stored.id, s.settings.timezone)
         return
     await message.reply_text("👋 " + HELP)
 

@@ -84,19 +84,19 @@ def split_blocks(
 
 def report_pages(
     report: Report, compact: bool = False, limit: int = MAX_MESSAGE, username: str | None = None,
-    notice: str | None = None,
+    notice: str | None = None, timezone: str = "UTC",
 ) -> list[Page]:
     """The report as messages: header, then one block per claim, split on claim boundaries.
 
     `username` (the bot's) links remembered claims to their earlier check; `notice` is a line
-    shown above the header, e.g. "Already checked here on 12 May".
+    shown above the header, e.g. "Already checked here on 12 May"; dates are in `timezone`.
     """
     header = _header(report)
     if notice:
         header = f"🔁 <b>{esc(notice, 300)}</b>\n\n{header}"
     blocks: list[tuple[str, int | None]] = [(header, None)]
     render = _compact_claim if compact else _claim_block
-    blocks += [(render(c) + _prior(c, username), c.claim.id) for c in report.claims]
+    blocks += [(render(c) + _prior(c, username, timezone), c.claim.id) for c in report.claims]
     if not report.claims:
         blocks.append(("No checkable claim was found in this article.", None))
     if not compact:
@@ -137,12 +137,12 @@ def queue_text(position: int) -> str:
     return f"⏳ Other checks are running; yours is number {position} in the queue."
 
 
-def report_document(report: Report, fmt: str) -> tuple[str, bytes]:
-    """The whole report as a file (file name, bytes): 'html' or 'md'."""
+def report_document(report: Report, fmt: str, timezone: str = "UTC") -> tuple[str, bytes]:
+    """The whole report as a file (file name, bytes): 'html' or 'md' (dates in `timezone`)."""
     stem = re.sub(r"[^A-Za-z0-9]+", "-", (report.article.title or "article")[:40]).strip("-")
     stamp = report.created_at.strftime("%Y%m%d-%H%M")
     if fmt == "md":
-        return f"factcheck-{stem}-{stamp}.md", to_markdown(report).encode("utf-8")
+        return f"factcheck-{stem}-{stamp}.md", to_markdown(report, timezone).encode("utf-8")
     return f"factcheck-{stem}-{stamp}.html", _html_document(report).encode("utf-8")
 
 
@@ -184,11 +184,11 @@ def _claim_block(check: ClaimCheck) -> str:
     return "\n".join(lines)
 
 
-def _prior(check: ClaimCheck, username: str | None) -> str:
+def _prior(check: ClaimCheck, username: str | None, timezone: str) -> str:
     """The claim memory's line under a claim, linked to the earlier check when possible."""
     if check.prior is None:
         return ""
-    line = f"\n🔁 {esc(prior_line(check.prior))}"
+    line = f"\n🔁 {esc(prior_line(check.prior, timezone))}"
     if username:
         line += " · " + link("that check", start_link(username, check.prior.check_id))
     return line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -51,33 +52,38 @@ def best_evidence(check: ClaimCheck, stance: Stance) -> Evidence | None:
     return max(matching, key=lambda e: e.confidence, default=None)
 
 
-def day(moment: datetime) -> str:
-    """A date as people say it: '12 May', with the year when it is not this year."""
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment
-    text = f"{moment.day} {moment:%B}"
-    return text if moment.year == datetime.now(UTC).year else f"{text} {moment.year}"
+def user_date(moment: datetime, timezone: str = "UTC", with_time: bool = False) -> str:
+    """A moment as readers see it in `timezone` (settings.timezone): '12 May', with the year when
+    it is not this year, and '12 May 18:30' `with_time`. Naive moments are UTC."""
+    zone = ZoneInfo(timezone)
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    text = f"{local.day} {local:%B}"
+    if local.year != datetime.now(zone).year:
+        text += f" {local.year}"
+    return text + (f" {local:%H:%M}" if with_time else "")
 
 
-def prior_line(prior: PriorCheck) -> str:
+def prior_line(prior: PriorCheck, timezone: str = "UTC") -> str:
     """The claim memory's line, e.g. 'Checked 3 times since 12 May; last verdict CONTRADICTED'."""
     verdict = WORDS[prior.label].upper()
     if prior.times == 1:
-        line = f"Checked once before, on {day(prior.checked_at)}; verdict {verdict}"
+        line = f"Checked once before, on {user_date(prior.checked_at, timezone)}; verdict {verdict}"
     else:
-        line = (f"Checked {prior.times} times since {day(prior.first_checked_at)}; "
-                f"last verdict {verdict}")
+        line = (f"Checked {prior.times} times since "
+                f"{user_date(prior.first_checked_at, timezone)}; last verdict {verdict}")
     return line + ("; reused, as the sources have not changed since" if prior.reused else "")
 
 
-def to_markdown(report: Report) -> str:
-    """The report as Markdown, one section per claim."""
+def to_markdown(report: Report, timezone: str = "UTC") -> str:
+    """The report as Markdown, one section per claim; dates in `timezone`."""
     lines = [f"# Fact-check: {report.article.title or report.article.source}", "", headline(report), ""]
     for check in report.claims:
         v = check.verdict
         lines += [f"## {MARKS[v.label]} {check.claim.text}", "",
                   f"**{WORDS[v.label].capitalize()}** (confidence {v.confidence:.2f}). {v.summary}", ""]
         if check.prior:
-            lines += [f"🔁 _{prior_line(check.prior)}_ (check `{check.prior.check_id}`)", ""]
+            line = prior_line(check.prior, timezone)
+            lines += [f"🔁 _{line}_ (check `{check.prior.check_id}`)", ""]
         for e in _decisive(check):
             lines.append(f"- {_stance_word(e)}: “{e.quote}” — {_source_md(e)}. _{e.rationale}_")
         lines.append("")
@@ -86,22 +92,22 @@ def to_markdown(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def print_report(report: Report, console: Console | None = None) -> None:
-    """Print the report to the terminal with colours."""
+def print_report(report: Report, console: Console | None = None, timezone: str = "UTC") -> None:
+    """Print the report to the terminal with colours; dates in `timezone`."""
     console = console or Console()
     console.print(Text(headline(report), style="bold"))
     for check in report.claims:
-        console.print(_claim_panel(check))
+        console.print(_claim_panel(check, timezone))
     if report.internal_contradictions:
         console.print(Text("\n".join(_contradictions_lines(report, bullet="• ")), style="magenta"))
     console.print(Text(_footer(report), style="dim"))
 
 
-def _claim_panel(check: ClaimCheck) -> Panel:
+def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
     v = check.verdict
     body = [Text(check.claim.text), Text(f"{v.summary} (confidence {v.confidence:.2f})", style="italic")]
     if check.prior:
-        body.append(Text(f"🔁 {prior_line(check.prior)}", style="cyan"))
+        body.append(Text(f"🔁 {prior_line(check.prior, timezone)}", style="cyan"))
     for e in _decisive(check):
         body.append(Text(f"{_stance_word(e)}: “{e.quote}”", style=_evidence_style(e)))
         body.append(Text(f"   {_source_text(e)} — {e.rationale}", style="dim"))

@@ -4,6 +4,9 @@ server; the offline engine (or the LLM engine against the scripted OpenAI server
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from bot_helpers import (
     ADMIN,
     ALICE,
@@ -91,12 +94,21 @@ def test_an_article_already_checked_in_the_chat_is_answered_without_an_llm_call_
     assert fresh.report.claims[0].prior is not None and not fresh.report.claims[0].prior.reused
 
 
+def another_day() -> tuple[str, str]:
+    """A time zone where today is another day than in UTC, and today's date there."""
+    # Kiritimati is UTC+14 and Pago Pago UTC-11: at any hour one of them is a day off UTC.
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 12 else "Pacific/Pago_Pago"
+    today = datetime.now(ZoneInfo(zone))
+    return zone, f"{today.day} {today:%B}"
+
+
 def test_reuse_stops_after_new_sources_are_added(start_bot, telegram_server, settings):
-    start_bot()
+    zone, today = another_day()
+    start_bot(timezone=zone)  # the notice's date is the desk's, not UTC's
     telegram_server.send_text(ALICE, ALICE, CLAIMS[3])
     report_done(telegram_server, ALICE)
     telegram_server.send_text(ALICE, ALICE, CLAIMS[3])
-    telegram_server.wait_for_text(ALICE, "Already checked here on")
+    telegram_server.wait_for_text(ALICE, f"Already checked here on {today};")
     upload = telegram_server.send_document(ADMIN, ADMIN, "desk-notes.txt",
                                            data=b"The river flooded the old town in 2021.")
     telegram_server.send_command(ADMIN, ADMIN, "add", reply_to_message_id=upload["message_id"])

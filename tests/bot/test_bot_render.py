@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from fakes.telegram_html import parse_html
@@ -195,6 +195,16 @@ def test_a_reused_verdict_and_a_single_earlier_check_are_worded_as_such():
     assert shown.startswith("🔁 Already checked here on 20 May <2020>\n\nFact-check: Title")
     assert ("Checked once before, on 20 May 2020; verdict CONTRADICTED; reused, as the sources "
             "have not changed since") in shown
+
+
+def test_remembered_dates_are_shown_in_the_desks_time_zone():
+    late = prior(1).model_copy(update={"checked_at": datetime(2020, 5, 20, 23, 30, tzinfo=UTC)})
+    check = claim_check(1, "Water boils.").model_copy(update={"prior": late})
+    assert "on 20 May 2020;" in visible(report_pages(report([check]))[0].text)
+    [page] = report_pages(report([check]), timezone="Europe/Berlin")
+    assert "Checked once before, on 21 May 2020; verdict" in visible(page.text)
+    _, markdown = report_document(report([check]), "md", timezone="Europe/Berlin")
+    assert "on 21 May 2020;" in markdown.decode()
 
 
 def test_the_check_again_button_runs_a_fresh_check_of_that_report():
