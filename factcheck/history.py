@@ -112,6 +112,8 @@ class History(Protocol):
 
     def find_article(self, chat_id: int, text: str) -> StoredCheck | None: ...
 
+    def check_ids(self) -> list[str]: ...
+
     def checks(
         self, chat_id: int | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[StoredCheck]: ...
@@ -224,6 +226,14 @@ class SQLiteHistory:
             (chat_id, article_hash(text)),
         )
         return _stored(rows[0]) if rows else None
+
+    def check_ids(self) -> list[str]:
+        """Ids of every stored check with at least one claim, oldest first."""
+        rows = self._query(
+            "SELECT id FROM checks WHERE EXISTS "
+            "(SELECT 1 FROM claims WHERE claims.check_id = checks.id) ORDER BY created_at, rowid"
+        )
+        return [r["id"] for r in rows]
 
     def checks(
         self, chat_id: int | None = None, since: datetime | None = None, limit: int = 100

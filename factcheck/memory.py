@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.errors import StoreError
-from factcheck.history import history_path
+from factcheck.history import History, history_path, open_history
 from factcheck.models import ClaimCheck, PriorCheck, Provenance, Report
 from factcheck.numbers import APPROX_TOLERANCE, Quantity, quantities
 from factcheck.settings import Settings
@@ -71,11 +71,19 @@ _NOT_NAMES = {"the", "a", "an", "in", "of", "on", "it", "they", "he", "she", "we
 _ALIASES = {"ameri": "us", "usa": "us", "unite": "us", "briti": "uk", "brita": "uk",
             "kreml": "russi"}
 _CANDIDATES = 20  # closest rows whose details are compared before giving up on a claim
+_BACKFILL_BATCH = 256  # stored checks read and embedded at a time when filling the memory
 
 
 def open_memory(settings: Settings, embedder: Embedder) -> ClaimMemory:
-    """The claim memory of these settings, in the history database file."""
-    return ClaimMemory(history_path(settings), embedder, settings.memory_similarity)
+    """The claim memory of these settings, in the history database file, holding every check
+    stored there (an upgraded desk keeps its past: see ClaimMemory.backfill)."""
+    memory = ClaimMemory(history_path(settings), embedder, settings.memory_similarity)
+    history = open_history(settings)
+    try:
+        memory.backfill(history)
+    finally:
+        history.close()
+    return memory
 
 
 def made_by(provenance: Provenance) -> str:
@@ -185,28 +193,25 @@ class ClaimMemory:
 
     def remember(self, check_id: str, report: Report, chat_id: int) -> None:
         """Keep every claim of a stored check, each in the group of the claim it repeats."""
-        if not report.claims:
-            return
-        vectors = self._embed([c.claim.text for c in report.claims])
-        maker = made_by(report.provenance)
-        with self._lock, self._connect() as db:
-            for check, vector in zip(report.claims, vectors):
-                self._refresh(db)  # a repeat inside this same report joins its first wording
-                match = self._best(db, self._cosines(vector[None])[:, 0], check.claim.text)
-                group = _group_of(db, match[0]) if match else None
-                kept = check.model_copy(update={"prior": None}).model_dump_json()
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO memory VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (group or 0, check_id, check.claim.id, chat_id,
-                     report.created_at.isoformat(), maker, self.embedder.name,
-                     check.claim.text, check.verdict.label.value, check.verdict.confidence,
-                     kept, vector.astype(np.float32).tobytes()),
-                )
-                if cursor.rowcount and group is None:  # a new meaning: its row names it
-                    db.execute("UPDATE memory SET group_id = row WHERE row = ?",
-                               (cursor.lastrowid,))
-            self._refresh(db)
-        logger.info("remembered %d claims of check %s", len(report.claims), check_id)
+        if report.claims:
+            self._remember([(check_id, report, chat_id)],
+                           self._embed([c.claim.text for c in report.claims]))
+            logger.info("remembered %d claims of check %s", len(report.claims), check_id)
+
+    def backfill(self, history: History, batch: int = _BACKFILL_BATCH) -> int:
+        """Remember the stored checks the memory lacks (made before it existed), oldest first,
+        their claims embedded in batches; returns how many checks were added."""
+        with self._connect() as db:
+            known = {row[0] for row in db.execute("SELECT DISTINCT check_id FROM memory")}
+        missing = [i for i in history.check_ids() if i not in known]
+        for start in range(0, len(missing), batch):
+            stored = [s for i in missing[start : start + batch] if (s := history.get_check(i))]
+            texts = [c.claim.text for s in stored for c in s.report.claims]
+            vectors = np.asarray(self.embedder.embed(texts), np.float32) if texts else None
+            self._remember([(s.id, s.report, s.chat_id) for s in stored], vectors)
+        if missing:
+            logger.info("claim memory: added %d checks stored before it existed", len(missing))
+        return len(missing)
 
     def recall(self, claims: list[str], chat_id: int | None) -> list[PriorCheck | None]:
         """For each claim, the memory of its earlier checks, or None when it is new.
@@ -243,6 +248,31 @@ class ClaimMemory:
         return found
 
     # --- internals ------------------------------------------------------------------------------
+
+    def _remember(self, checks: list[tuple[str, Report, int]], vectors: np.ndarray | None) -> None:
+        """Insert the claims of (check id, report, chat id)s, `vectors` one per claim in order."""
+        rows = iter([] if vectors is None else vectors)
+        with self._lock, self._connect() as db:
+            for check_id, report, chat_id in checks:
+                maker = made_by(report.provenance)
+                for check in report.claims:
+                    self._insert(db, check_id, report, chat_id, maker, check, next(rows))
+            self._refresh(db)
+
+    def _insert(self, db: sqlite3.Connection, check_id: str, report: Report, chat_id: int,
+                maker: str, check: ClaimCheck, vector: np.ndarray) -> None:
+        self._refresh(db)  # a repeat inside the same batch joins its first wording
+        match = self._best(db, self._cosines(vector[None])[:, 0], check.claim.text)
+        group = _group_of(db, match[0]) if match else None
+        kept = check.model_copy(update={"prior": None}).model_dump_json()
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO memory VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (group or 0, check_id, check.claim.id, chat_id, report.created_at.isoformat(),
+             maker, self.embedder.name, check.claim.text, check.verdict.label.value,
+             check.verdict.confidence, kept, vector.astype(np.float32).tobytes()),
+        )
+        if cursor.rowcount and group is None:  # a new meaning: its row names it
+            db.execute("UPDATE memory SET group_id = row WHERE row = ?", (cursor.lastrowid,))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

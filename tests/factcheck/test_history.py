@@ -124,6 +124,14 @@ def test_chats_with_setting_lists_every_chat_where_it_is_set(history):
     assert history.chats_with_setting("nothing") == {}
 
 
+def test_check_ids_lists_checks_with_claims_oldest_first(history):
+    first = history.add_check(make_report(), chat_id=1, chat_type="private")
+    history.add_check(make_report().model_copy(update={"claims": []}), chat_id=1,
+                      chat_type="private")
+    second = history.add_check(make_report(), chat_id=2, chat_type="group")
+    assert history.check_ids() == [first, second]
+
+
 def test_history_path_defaults_under_the_data_dir(tmp_path):
     assert history_path(Settings(data_dir=tmp_path)) == tmp_path / "history.sqlite"
     assert history_path(Settings(history_db=tmp_path / "x.db")) == tmp_path / "x.db"

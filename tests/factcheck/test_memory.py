@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from factcheck.history import SQLiteHistory
+from factcheck.history import SQLiteHistory, open_history
 from factcheck.memory import ClaimMemory, details_agree, open_memory
 from factcheck.models import (
     Article,
@@ -20,7 +21,7 @@ from factcheck.models import (
     Verdict,
 )
 from factcheck.pipeline import OFFLINE_MODEL, already_checked, check, open_store
-from factcheck.render import print_report, prior_line, to_markdown
+from factcheck.render import print_report, prior_line, to_markdown, user_date
 from factcheck.settings import Settings
 from retrieval import Document
 from retrieval.embedder import local_embedder
@@ -92,6 +93,25 @@ def test_a_rephrased_casualty_claim_is_recognised_in_its_chat_and_desk_wide(memo
     assert prior_line(here).startswith("Checked 2 times since ")
 
 
+@pytest.mark.parametrize(("timezone", "first", "last"), [
+    ("UTC", "12 May 2020", "20 May 2020 23:30"),
+    ("Europe/Berlin", "13 May 2020", "21 May 2020 01:30"),  # past midnight there
+    ("America/New_York", "12 May 2020", "20 May 2020 19:30"),
+])
+def test_the_memorys_dates_are_the_readers_dates_in_settings_timezone(memory, timezone, first,
+                                                                      last):
+    memory.remember("old", report_of(FIVE).model_copy(
+        update={"created_at": datetime(2020, 5, 12, 22, 30, tzinfo=UTC)}), chat_id=1)
+    memory.remember("new", report_of(FIVE).model_copy(
+        update={"created_at": datetime(2020, 5, 20, 23, 30, tzinfo=UTC)}), chat_id=1)
+    [prior] = memory.recall([FIVE_REWORDED], chat_id=1)
+    assert prior_line(prior, timezone).startswith(f"Checked 2 times since {first}; ")
+    assert user_date(prior.checked_at, timezone, with_time=True) == last
+    shown = report_of(FIVE)
+    shown.claims[0].prior = prior
+    assert f"since {first}" in to_markdown(shown, timezone)
+
+
 def test_a_near_miss_with_another_figure_or_an_unrelated_claim_is_not_recalled(memory):
     memory.remember("first", report_of(FIVE), chat_id=1)
     assert memory.recall([TWO_HUNDRED, "Water boils at 100 C."], chat_id=1) == [None, None]
@@ -114,6 +134,38 @@ def test_the_memory_survives_a_reopen_and_sees_what_another_process_added(tmp_pa
     assert prior.check_id == "elsewhere" and prior.times_in_chat == 0
     memory.remember("elsewhere", report_of(FIVE), chat_id=9)  # remembered twice: one row
     assert ClaimMemory(memory.path, local_embedder()).size == 1
+
+
+class CountingEmbedder:
+    """The local embedder, counting its calls and the texts it embedded."""
+
+    def __init__(self) -> None:
+        self.inner, self.calls = local_embedder(), []
+        self.name = self.inner.name
+
+    def embed(self, texts: list[str]):
+        self.calls.append(list(texts))
+        return self.inner.embed(texts)
+
+
+def test_checks_stored_before_the_memory_existed_are_remembered_once_batched(tmp_path):
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    history = open_history(settings)  # a desk's history from before the claim memory
+    old = history.add_check(report_of(FIVE, "Water boils at 100 C."), chat_id=1, chat_type="group")
+    new = history.add_check(report_of(FIVE_REWORDED), chat_id=2, chat_type="private")
+    history.add_check(report_of(), chat_id=2, chat_type="private")  # no claims: nothing to keep
+    embedder = CountingEmbedder()
+    memory = open_memory(settings, embedder)
+    assert memory.size == 3 and len(embedder.calls) == 1  # one batch for the three claims
+    [prior] = memory.recall([FIVE], chat_id=2)
+    assert (prior.check_id, prior.times, prior.times_in_chat) == (new, 2, 1)
+    groups = memory.groups([old, new])
+    assert groups[(old, 1)] == groups[(new, 1)] != groups[(old, 2)]
+
+    history.add_check(report_of(TWO_HUNDRED), chat_id=1, chat_type="group")  # while it was off
+    history.close()
+    again = open_memory(settings, CountingEmbedder())
+    assert again.size == 4 and again.embedder.calls == [[TWO_HUNDRED]]  # only what was missing
 
 
 # --- the pipeline ------------------------------------------------------------------------------
