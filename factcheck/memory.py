@@ -200,14 +200,17 @@ class ClaimMemory:
 
     def backfill(self, history: History, batch: int = _BACKFILL_BATCH) -> int:
         """Remember the stored checks the memory lacks (made before it existed), oldest first,
-        their claims embedded in batches; returns how many checks were added."""
+        their distinct claims embedded in batches; returns how many checks were added."""
         with self._connect() as db:
             known = {row[0] for row in db.execute("SELECT DISTINCT check_id FROM memory")}
         missing = [i for i in history.check_ids() if i not in known]
         for start in range(0, len(missing), batch):
             stored = [s for i in missing[start : start + batch] if (s := history.get_check(i))]
             texts = [c.claim.text for s in stored for c in s.report.claims]
-            vectors = np.asarray(self.embedder.embed(texts), np.float32) if texts else None
+            unique = list(dict.fromkeys(texts))  # a forwarded rumour repeats word for word
+            found = dict(zip(unique, np.asarray(self.embedder.embed(unique), np.float32))
+                         ) if unique else {}
+            vectors = np.stack([found[t] for t in texts]) if texts else None
             self._remember([(s.id, s.report, s.chat_id) for s in stored], vectors)
         if missing:
             logger.info("claim memory: added %d checks stored before it existed", len(missing))
