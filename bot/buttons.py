@@ -69,7 +69,7 @@ async def _label(query: CallbackQuery, stored: StoredCheck, press: Press, s: Ser
 
 
 async def _report(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
-    name, data = report_document(stored.report, press.arg)
+    name, data = report_document(stored.report, press.arg, s.settings.timezone)
     await query.get_bot().send_document(
         query.message.chat_id, InputFile(data, filename=name), caption="The full report."
     )

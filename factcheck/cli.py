@@ -117,9 +117,9 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         print(render.to_json(report))
     elif args.format == "markdown":
-        print(render.to_markdown(report), end="")
+        print(render.to_markdown(report, settings.timezone), end="")
     else:
-        render.print_report(report, Console())
+        render.print_report(report, Console(), settings.timezone)
     if not report.claims:
         err.print("No checkable claim was found in this article.")
     return 0

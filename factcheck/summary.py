@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import History, StoredCheck
 from factcheck.models import ClaimCheck, Evidence, Label, Stance
-from factcheck.render import MARKS, WORDS, best_evidence
+from factcheck.render import MARKS, WORDS, best_evidence, user_date
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -300,15 +300,11 @@ def verdict_line(summary: Summary) -> str:
 
 def period(summary: Summary) -> str:
     """The window's dates in the summary's time zone, e.g. '12 May 18:00 – 13 May 18:00 (UTC)'."""
-    zone = ZoneInfo(summary.timezone)
-    end = _when(summary.end.astimezone(zone))
+    end = user_date(summary.end, summary.timezone, with_time=True)
     if summary.start is None:
         return f"until {end} ({summary.timezone})"
-    return f"{_when(summary.start.astimezone(zone))} – {end} ({summary.timezone})"
-
-
-def _when(moment: datetime) -> str:
-    return f"{moment.day} {moment:%b %H:%M}"
+    start = user_date(summary.start, summary.timezone, with_time=True)
+    return f"{start} – {end} ({summary.timezone})"
 
 
 def facts(summary: Summary) -> str:

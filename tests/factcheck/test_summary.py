@@ -181,7 +181,7 @@ def test_the_template_shows_the_counts_and_lists(history):
     assert "“No Russian citizen was harmed in the strike.” — [Ministry](https://example.org/" \
            "Ministry)" in text
     assert "## Still without evidence" in text and "- 2025-05-12: 1 supported" in text
-    assert "12 May 12:00 – 13 May 12:00 (UTC)" in text
+    assert "12 May 2025 12:00 – 13 May 2025 12:00 (UTC)" in text  # another year: shown
 
 
 def test_an_empty_window_says_nothing_was_checked(history):
