@@ -95,6 +95,10 @@ RULE_NAMES = [
     "polarity_flip", "polarity_flip_x_cos", "antonym_flip", "antonym_match",
     "target_mismatch", "target_match", "target_mismatch_only", "target_match_only",
 ]
+# The direction model reads the polarity features only, not how close or similar the sentence
+# is (cos, overlap) nor whether one side alone is negated: grouped CV, balanced accuracy 0.65
+# against 0.64 with every rule feature.
+DIRECTION_NAMES = RULE_NAMES[RULE_NAMES.index("negation_mismatch") :]
 
 
 @dataclass(frozen=True)
@@ -188,11 +192,11 @@ def predict(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """Class probabilities (columns in CLASSES order) of the feature rows x.
 
     Two logistic regressions: `evidence` (is this sentence a rationale at all?) on every
-    feature, and `direction` (does it refute rather than support?) on the rule features only;
+    feature, and `direction` (does it refute rather than support?) on DIRECTION_NAMES only;
     embeddings over-fit the direction on SciFact's few hundred rationales.
     """
     evidence = _sigmoid(model, "evidence", x)
-    refutes = _sigmoid(model, "direction", x[:, -len(RULE_NAMES) :])
+    refutes = _sigmoid(model, "direction", x[:, -len(DIRECTION_NAMES) :])
     return np.stack([evidence * (1 - refutes), evidence * refutes, 1 - evidence], axis=1)
 
 
@@ -388,15 +392,15 @@ MIN_RULE_PUSH = 0.25  # logit units a rule must add to be named as the reason
 
 def _reason(model: dict[str, np.ndarray], row: np.ndarray, stance: Stance, cos: float) -> str:
     """Name the rule feature that pushed the direction model most towards the chosen side."""
-    rules = row[-len(RULE_NAMES) :]
+    rules = row[-len(DIRECTION_NAMES) :]
     scaled = (rules - model["direction_mean"]) / model["direction_scale"]
     sign = 1.0 if stance is Stance.REFUTES else -1.0  # the direction model predicts REFUTES
     push = sign * scaled * model["direction_coef"].ravel()
     for index in np.argsort(-push):
         if push[index] < MIN_RULE_PUSH:
             break
-        name = RULE_NAMES[index]
-        if name.startswith("polarity_flip") and not rules[RULE_NAMES.index("negation_mismatch")]:
+        name = DIRECTION_NAMES[index]
+        if name.startswith("polarity_flip") and not rules[DIRECTION_NAMES.index("negation_mismatch")]:
             name = "direction_mismatch"  # the flip came from the direction words
         if name in _RULE_WORDING and rules[index] != 0:
             return f"{_RULE_WORDING[name]} (cos {cos:.2f})"

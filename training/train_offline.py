@@ -276,7 +276,7 @@ class _Scored:
 def fit_stance(x: np.ndarray, y: np.ndarray, evidence: dict | None, direction_alpha: float,
                evidence_alpha: float = 0.1, balance: float = 0.5) -> dict:
     """The two stance models: evidence (rationale or not) and direction (refutes or supports)."""
-    from factcheck.offline_stance import RULE_NAMES
+    from factcheck.offline_stance import DIRECTION_NAMES
 
     if evidence is None:
         is_rationale = (y < 2).astype(int)
@@ -284,7 +284,7 @@ def fit_stance(x: np.ndarray, y: np.ndarray, evidence: dict | None, direction_al
                                       balanced_weights(is_rationale, balance)))
     rationale = y < 2
     refutes = (y[rationale] == 1).astype(int)
-    direction = _binary(fit_logreg(x[rationale][:, -len(RULE_NAMES):], refutes, 2,
+    direction = _binary(fit_logreg(x[rationale][:, -len(DIRECTION_NAMES):], refutes, 2,
                                    direction_alpha, balanced_weights(refutes), iterations=300))
     model = {f"evidence_{key}": value for key, value in evidence.items()}
     model.update({f"direction_{key}": value for key, value in direction.items()})
@@ -581,7 +581,9 @@ def train_verdict(data: Path, cache: EmbeddingCache, folds: StanceFolds,
     pred = preds[(alpha, balance)]
     strength = np.array([max(c.support, c.refute) for c in calls])
     lean = (pred < 2) & (strength < CREDIBLE)
-    lean_cap = round(float(np.mean(pred[lean] == gold[lean])), 2) if lean.any() else 0.25
+    # A lean's confidence: how often leans were right, never as high as a clear verdict's cut.
+    lean_cap = min(round(float(np.mean(pred[lean] == gold[lean])), 2), CREDIBLE) if lean.any() \
+        else CREDIBLE / 2
     model = fit_verdict(calls, alpha, balance, lean_cap)
     metrics = _verdict_report(calls, gold, pred, strength, lean)
     metrics.update(chosen=f"alpha={alpha},balance={balance}", by_setting={

@@ -7,7 +7,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from factcheck import offline_stance
+from factcheck import offline_stance, verdict
 from factcheck.models import Passage, Stance
 from factcheck.offline_stance import decide, judge_offline
 from factcheck.weights import embedder
@@ -85,11 +85,12 @@ def test_unclear_direction_is_not_enough_info_with_low_confidence():
 
 
 def test_weights_ship_as_package_data():
-    assert resources.files("factcheck.weights").joinpath(offline_stance.WEIGHTS_FILE).is_file()
+    for name in (offline_stance.WEIGHTS_FILE, verdict.WEIGHTS_FILE):
+        assert resources.files("factcheck.weights").joinpath(name).is_file()
     model = offline_stance._model()
     rules = len(offline_stance.RULE_NAMES)
     assert model["evidence_coef"].shape == (2 * 384 + rules, 1)
-    assert model["direction_coef"].shape == (rules, 1)
+    assert model["direction_coef"].shape == (len(offline_stance.DIRECTION_NAMES), 1)
     assert 0.0 < float(model["min_evidence"]) < 1.0
 
 
