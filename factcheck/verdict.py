@@ -78,7 +78,7 @@ def decide(evidence: list[Evidence], model: VerdictModel | None = None) -> Verdi
         )
     probability = float(model.probabilities(support, refute)[LABELS.index(label)])
     if label is Label.NOT_ENOUGH_EVIDENCE:
-        return _not_enough(max(support, refute), probability)
+        return _not_enough(evidence, max(support, refute), probability)
     strength = support if label is Label.SUPPORTED else refute
     return _directed(label, strength, probability, model.lean_cap)
 
@@ -108,11 +108,14 @@ def _strongest(evidence: list[Evidence], stance: Stance) -> float:
     return max((e.confidence for e in evidence if e.stance == stance), default=0.0)
 
 
-def _not_enough(leaning: float, probability: float) -> Verdict:
+def _not_enough(evidence: list[Evidence], leaning: float, probability: float) -> Verdict:
+    # Confidence here is how sure we are that the collection does not settle the claim.
+    if not evidence:  # nothing related was found: that much is certain
+        return Verdict(label=Label.NOT_ENOUGH_EVIDENCE, confidence=1.0,
+                       summary="The collection holds no evidence on this claim.")
     if leaning > 0:
         summary = "Related evidence found, but its direction is unclear; read the quotes."
     else:
-        summary = "The collection holds no evidence on this claim."
-    # Confidence here is how sure we are that the collection does not settle the claim.
+        summary = "Related passages found, but none reads as supporting or contradicting it."
     return Verdict(label=Label.NOT_ENOUGH_EVIDENCE, confidence=round(probability, 3),
                    summary=summary)

@@ -81,3 +81,11 @@ def test_the_shipped_model_is_the_trained_one():
 def test_confidence_is_the_models_probability_of_the_label():
     verdict = decide(judged((Stance.SUPPORTS, 0.9)), STRICT)
     assert verdict.confidence == round(float(STRICT.probabilities(0.9, 0.0)[0]), 3)
+
+
+def test_not_enough_evidence_says_whether_anything_related_was_found():
+    nothing = decide([], STRICT)
+    unrelated = decide(judged((Stance.NOT_ENOUGH_INFO, 0.9)), STRICT)
+    assert nothing.confidence == 1.0 and "holds no evidence" in nothing.summary
+    assert "none reads as supporting or contradicting" in unrelated.summary
+    assert unrelated.confidence == round(float(STRICT.probabilities(0.0, 0.0)[2]), 3)
