@@ -120,6 +120,11 @@ async def autocheck_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await message.reply_text("Write /autocheck on or /autocheck off "
                                  "(or /autocheck CHAT_ID on).")
         return
+    if chat.type == ChatType.CHANNEL and target != chat.id:
+        # Anyone who may post in the channel could send this: it sets only the channel itself.
+        await message.reply_text("From a channel, /autocheck turns checking on or off for "
+                                 "this channel only: write /autocheck on or /autocheck off.")
+        return
     s.history.set_chat_setting(target, CHECK_POSTS, words[-1] == "on")
     state = ("on: new posts are checked quietly and kept for digests" if words[-1] == "on"
              else "off")
