@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,7 +34,7 @@ import numpy as np
 
 from factcheck.errors import StoreError
 from factcheck.history import History, history_path, open_history
-from factcheck.models import ClaimCheck, PriorCheck, Provenance, Report
+from factcheck.models import ClaimCheck, PriorCheck, Provenance, Report, as_utc
 from factcheck.numbers import APPROX_TOLERANCE, Quantity, quantities
 from factcheck.settings import Settings
 from retrieval.embedder import Embedder
@@ -340,36 +340,35 @@ class ClaimMemory:
 
     def _prior(self, db: sqlite3.Connection, vector: np.ndarray, cosines: np.ndarray, text: str,
                chat_id: int | None) -> PriorCheck | None:
+        """The earlier checks of this claim: the rows of its group that match it themselves."""
         match = self._best(db, cosines, text)
         if match is None:
             return None
-        group = _group_of(db, match[0])
-        times, in_chat, first = db.execute(
-            "SELECT count(*), coalesce(sum(chat_id = ?), 0), min(checked_at) FROM memory "
-            "WHERE group_id = ?", (chat_id, group)).fetchone()
-        check_id, claim_id, said, label, confidence, checked_at, blob = db.execute(
-            "SELECT check_id, claim_id, text, label, confidence, checked_at, vector FROM memory "
-            "WHERE group_id = ? ORDER BY checked_at DESC, row DESC LIMIT 1", (group,)).fetchone()
-        similarity = float(np.frombuffer(blob, dtype=np.float32) @ vector)
+        # A group chains wordings (A~B, A~D but not B~D): only rows that match this wording
+        # count, and the verdict is taken from the newest of them.
+        rows = db.execute(
+            "SELECT check_id, claim_id, text, label, confidence, checked_at, chat_id, vector "
+            "FROM memory WHERE group_id = ? AND embedder = ? ORDER BY checked_at DESC, row DESC",
+            (_group_of(db, match[0]), self.embedder.name)).fetchall()
+        same = [r for r in rows if self._same_claim(r[2], r[7], text, vector)]
+        check_id, claim_id, said, label, confidence, checked_at, _, _ = same[0]
+        here = next((r[0] for r in same if r[6] == chat_id), None)
         return PriorCheck(
             check_id=check_id, claim_id=claim_id, text=said, label=label, confidence=confidence,
-            checked_at=_utc(checked_at), first_checked_at=_utc(first), times=times,
-            times_in_chat=in_chat, similarity=round(min(similarity, 1.0), 4),
+            checked_at=as_utc(checked_at), first_checked_at=as_utc(min(r[5] for r in same)),
+            times=len(same), times_in_chat=sum(r[6] == chat_id for r in same),
+            here_check_id=here,
         )
+
+    def _same_claim(self, said: str, blob: bytes, text: str, vector: np.ndarray) -> bool:
+        cosine = float(np.frombuffer(blob, dtype=np.float32) @ vector)
+        return cosine >= self.similarity and details_agree(text, said)
 
 
 def _group_of(db: sqlite3.Connection, row: int) -> int:
     return db.execute("SELECT group_id FROM memory WHERE row = ?", (row,)).fetchone()[0]
 
 
-def _utc(iso: str) -> datetime:
-    moment = datetime.fromisoformat(iso)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def still_current(checked_at: datetime, changed_at: datetime | None) -> bool:
     """True when a result of `checked_at` is newer than the collection's last change."""
-    if changed_at is None:
-        return True
-    stamp = checked_at if checked_at.tzinfo else checked_at.replace(tzinfo=UTC)
-    return stamp > changed_at
+    return changed_at is None or as_utc(checked_at) > changed_at

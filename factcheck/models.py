@@ -1,4 +1,5 @@
-"""The typed data that flows between the pipeline's steps, and the Report every front end renders."""
+"""The typed data that flows between the pipeline's steps, and the Report every front end
+renders."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ from datetime import UTC, datetime
 from enum import Enum
 
 from pydantic import BaseModel, Field
+
+
+def as_utc(moment: datetime | str) -> datetime:
+    """A moment (or its ISO text) as an aware datetime; one without a time zone is UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Stance(str, Enum):
@@ -86,7 +94,11 @@ class PriorCheck(BaseModel):
     first_checked_at: datetime = Field(description="When it was first checked.")
     times: int = Field(ge=1, description="How many earlier checks of the desk met this claim.")
     times_in_chat: int = Field(ge=0, description="How many of them were in the asking chat.")
-    similarity: float = Field(description="Cosine of this wording and the one of `text`.")
+    here_check_id: str | None = Field(
+        default=None,
+        description="The asking chat's latest check of this claim, which readers may open; None "
+        "when only other chats checked it.",
+    )
     reused: bool = Field(
         default=False,
         description="True when the verdict and evidence were taken from that check, not searched "

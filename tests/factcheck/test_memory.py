@@ -88,7 +88,7 @@ def test_a_rephrased_casualty_claim_is_recognised_in_its_chat_and_desk_wide(memo
     assert (here.check_id, here.claim_id, here.text) == ("second", 2, FIVE)  # the latest check
     assert (here.times, here.times_in_chat, elsewhere.times_in_chat) == (2, 1, 0)
     assert here.label == Label.CONTRADICTED and here.first_checked_at < here.checked_at
-    assert here.similarity >= memory.similarity
+    assert (here.here_check_id, elsewhere.here_check_id) == ("first", None)
     assert not here.reused
     assert prior_line(here).startswith("Checked 2 times since ")
 
@@ -110,6 +110,15 @@ def test_the_memorys_dates_are_the_readers_dates_in_settings_timezone(memory, ti
     shown = report_of(FIVE)
     shown.claims[0].prior = prior
     assert f"since {first}" in to_markdown(shown, timezone)
+
+
+def test_a_claim_gets_the_verdict_of_a_wording_it_matches_not_of_its_whole_group(memory):
+    strike = "Five Russians were killed in the strike."
+    memory.remember("a", report_of(strike, label=Label.SUPPORTED), chat_id=1)
+    memory.remember("b", report_of(strike[:-1] + " in Syria.", label=Label.CONTRADICTED), 1)
+    assert memory.groups(["a", "b"])[("a", 1)] == memory.groups(["b"])[("b", 1)]
+    [prior] = memory.recall([strike[:-1] + " in Iraq."], chat_id=1)  # matches a, not b
+    assert (prior.check_id, prior.label, prior.times) == ("a", Label.SUPPORTED, 1)
 
 
 def test_a_near_miss_with_another_figure_or_an_unrelated_claim_is_not_recalled(memory):
