@@ -187,12 +187,16 @@ async def resolve_target(bot: Bot, chat: Chat, word: str | None) -> tuple[int, s
     """The chat (id, title) a digest goes to; another chat must be one where the bot may post."""
     if word is None:
         return chat.id, chat.title or ""
+    if word.lower() == DISCUSSION and chat.type != ChatType.CHANNEL:
+        # A discussion group's linked chat is its channel: "discussion" would point there.
+        raise BadInputError("\"discussion\" names a channel's discussion group: write it in the "
+                            "channel. Here, leave the target out or name a chat id.")
     try:
         if word.lower() == DISCUSSION:
             linked = (await bot.get_chat(chat.id)).linked_chat_id
             if not linked:
-                raise BadInputError("This chat has no linked discussion group. Link one in the "
-                                    "channel's settings, or name a chat id.")
+                raise BadInputError("This channel has no linked discussion group. Link one in "
+                                    "the channel's settings, or name a chat id.")
             target = await bot.get_chat(linked)
         else:
             target = await bot.get_chat(int(word) if re.fullmatch(r"-?\d+", word) else word)

@@ -174,11 +174,13 @@ def test_a_target_the_bot_cannot_post_to_is_refused(start_bot, telegram_server, 
     for target, answer in [("-100777", "I cannot post in Test group 100777"),
                            ("-100888", "I cannot post in Test channel 100888"),
                            ("-100999", "I cannot reach chat -100999"),
-                           ("discussion", "no linked discussion group")]:
+                           ("discussion", "write it in the channel")]:
         telegram_server.send_command(ADMIN, ADMIN, "digest", f"on 18:00 {target}")
         telegram_server.wait_for_text(ADMIN, answer)
     telegram_server.post_in_channel(CHANNEL, "/digest on 18:00 -100888")
     telegram_server.wait_for_text(CHANNEL, "the channel itself or to its discussion group")
+    telegram_server.post_in_channel(CHANNEL, "/digest on 18:00 discussion")
+    telegram_server.wait_for_text(CHANNEL, "This channel has no linked discussion group")
     telegram_server.send_command(BOB, BOB, "digest", "on")
     telegram_server.wait_for_text(BOB, "Only the bot's admins")
     telegram_server.send_command(ADMIN, ADMIN, "digest", "daily")
@@ -188,6 +190,23 @@ def test_a_target_the_bot_cannot_post_to_is_refused(start_bot, telegram_server, 
     assert running.app.job_queue.jobs() == ()
     history = open_history(settings)
     assert [history.get_chat_setting(c, DIGEST) for c in (ADMIN, CHANNEL, BOB)] == [None] * 3
+
+
+def test_discussion_from_the_discussion_group_itself_is_refused(start_bot, telegram_server,
+                                                                settings):
+    # The group's linked chat is the channel: "discussion" there would post the group's digest
+    # into the channel.
+    telegram_server.add_bot_to_chat(CHANNEL, "channel", as_admin=True)
+    telegram_server.add_bot_to_chat(DISCUSSION, "supergroup", as_admin=True)
+    telegram_server.link_discussion(CHANNEL, DISCUSSION)
+    running = start_bot()
+    telegram_server.send_command(DISCUSSION, ADMIN, "digest", "on 09:00 discussion",
+                                 chat_type="supergroup")
+    telegram_server.wait_for_text(DISCUSSION, "write it in the channel")
+    assert running.app.job_queue.jobs() == ()
+    history = open_history(settings)
+    assert history.get_chat_setting(DISCUSSION, DIGEST) is None
+    history.close()
 
 
 def test_with_an_llm_the_summary_opens_with_its_lede_unless_it_invents_a_number(
