@@ -9,13 +9,14 @@ import secrets
 import traceback
 from pathlib import Path
 
-from telegram import Message, Update
-from telegram.constants import ChatType
+from telegram import Bot, ChatMemberRestricted, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.checks import ARTICLE_SUFFIXES, CheckRequest, Upload, run_check, send_report
 from bot.services import services
+from factcheck.history import StoredCheck
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +62,29 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if stored is None:
             await message.reply_text("That check is no longer stored. Send the article again.")
             return
+        if not await may_open(context.bot, stored, update.effective_user.id):
+            await message.reply_text("That check belongs to another chat.")
+            return
         await send_report(context.bot, chat.id, stored.report, stored.id, s.settings.timezone)
         return
     await message.reply_text("👋 " + HELP)
+
+
+async def may_open(bot: Bot, stored: StoredCheck, user_id: int) -> bool:
+    """Whether a user may read a stored check in private: theirs, or of a group they are in."""
+    # A report holds the article a chat sent: private to that chat.
+    if user_id in (stored.chat_id, stored.user_id):
+        return True
+    if stored.chat_type == ChatType.PRIVATE:
+        return False
+    try:
+        member = await bot.get_chat_member(stored.chat_id, user_id)
+    except TelegramError as exc:  # the bot left the chat, or it is gone
+        logger.info("cannot tell whether %s is in chat %s: %s", user_id, stored.chat_id, exc)
+        return False
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status not in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -185,12 +185,15 @@ def _claim_block(check: ClaimCheck) -> str:
 
 
 def _prior(check: ClaimCheck, username: str | None, timezone: str) -> str:
-    """The claim memory's line under a claim, linked to the earlier check when possible."""
+    """The claim memory's line under a claim, linked to this chat's earlier check if any."""
     if check.prior is None:
         return ""
     line = f"\n🔁 {esc(prior_line(check.prior, timezone))}"
+    # Only a check of this chat is linked: another chat's report is private to that chat.
+    if check.prior.here_check_id is None:
+        return line + " · in another chat"
     if username:
-        line += " · " + link("that check", start_link(username, check.prior.check_id))
+        line += " · " + link("that check", start_link(username, check.prior.here_check_id))
     return line
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from factcheck.models import ClaimCheck, Evidence, Label, PriorCheck, Report, Stance
+from factcheck.models import ClaimCheck, Evidence, Label, PriorCheck, Report, Stance, as_utc
 from factcheck.verdict import CREDIBLE
 
 MARKS = {
@@ -39,7 +39,7 @@ def to_json(report: Report) -> str:
 
 
 def headline(report: Report) -> str:
-    """One line of counts per verdict, e.g. '9 claims: 2 supported, 1 contradicted, 6 not enough evidence'."""
+    """One line of counts per verdict, e.g. '9 claims: 2 supported, 6 not enough evidence'."""
     counts = Counter(c.verdict.label for c in report.claims)
     parts = [f"{counts[label]} {WORDS[label]}" for label in Label if counts[label]]
     noun = "claim" if len(report.claims) == 1 else "claims"
@@ -56,7 +56,7 @@ def user_date(moment: datetime, timezone: str = "UTC", with_time: bool = False) 
     """A moment as readers see it in `timezone` (settings.timezone): '12 May', with the year when
     it is not this year, and '12 May 18:30' `with_time`. Naive moments are UTC."""
     zone = ZoneInfo(timezone)
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    local = as_utc(moment).astimezone(zone)
     text = f"{local.day} {local:%B}"
     if local.year != datetime.now(zone).year:
         text += f" {local.year}"
@@ -67,25 +67,30 @@ def prior_line(prior: PriorCheck, timezone: str = "UTC") -> str:
     """The claim memory's line, e.g. 'Checked 3 times since 12 May; last verdict CONTRADICTED'."""
     verdict = WORDS[prior.label].upper()
     if prior.times == 1:
-        line = f"Checked once before, on {user_date(prior.checked_at, timezone)}; verdict {verdict}"
+        when = user_date(prior.checked_at, timezone)
+        line = f"Checked once before, on {when}; verdict {verdict}"
     else:
+        here = f", {prior.times_in_chat} here" if 0 < prior.times_in_chat < prior.times else ""
         line = (f"Checked {prior.times} times since "
-                f"{user_date(prior.first_checked_at, timezone)}; last verdict {verdict}")
+                f"{user_date(prior.first_checked_at, timezone)}{here}; last verdict {verdict}")
     return line + ("; reused, as the sources have not changed since" if prior.reused else "")
 
 
 def to_markdown(report: Report, timezone: str = "UTC") -> str:
     """The report as Markdown, one section per claim; dates in `timezone`."""
-    lines = [f"# Fact-check: {report.article.title or report.article.source}", "", headline(report), ""]
+    title = report.article.title or report.article.source
+    lines = [f"# Fact-check: {title}", "", headline(report), ""]
     for check in report.claims:
         v = check.verdict
         lines += [f"## {MARKS[v.label]} {check.claim.text}", "",
-                  f"**{WORDS[v.label].capitalize()}** (confidence {v.confidence:.2f}). {v.summary}", ""]
+                  f"**{WORDS[v.label].capitalize()}** (confidence {v.confidence:.2f}). "
+                  f"{v.summary}", ""]
         if check.prior:
             line = prior_line(check.prior, timezone)
             lines += [f"🔁 _{line}_ (check `{check.prior.check_id}`)", ""]
         for e in _decisive(check):
-            lines.append(f"- {_stance_word(e)}: “{e.quote}” — {_source_md(e)}. _{e.rationale}_")
+            source = _source_md(e)
+            lines.append(f"- {_stance_word(e)}: “{e.quote}” — {source}. _{e.rationale}_")
         lines.append("")
     lines += _contradictions_lines(report, bullet="- ")
     lines += ["", _footer(report)]
@@ -99,13 +104,15 @@ def print_report(report: Report, console: Console | None = None, timezone: str =
     for check in report.claims:
         console.print(_claim_panel(check, timezone))
     if report.internal_contradictions:
-        console.print(Text("\n".join(_contradictions_lines(report, bullet="• ")), style="magenta"))
+        lines = _contradictions_lines(report, bullet="• ")
+        console.print(Text("\n".join(lines), style="magenta"))
     console.print(Text(_footer(report), style="dim"))
 
 
 def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
     v = check.verdict
-    body = [Text(check.claim.text), Text(f"{v.summary} (confidence {v.confidence:.2f})", style="italic")]
+    summary = Text(f"{v.summary} (confidence {v.confidence:.2f})", style="italic")
+    body = [Text(check.claim.text), summary]
     if check.prior:
         body.append(Text(f"🔁 {prior_line(check.prior, timezone)}", style="cyan"))
     for e in _decisive(check):

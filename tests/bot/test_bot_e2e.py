@@ -336,6 +336,10 @@ def test_group_check_as_a_reply_is_compact_with_details_in_private(start_bot, te
     telegram_server.send_command(BOB, BOB, "start", link["url"].split("start=")[1])
     details = telegram_server.wait_for_text(BOB, "Checked by the offline engine")
     assert CLAIMS[0] in details["text"] and any("Sources" in b["text"] for b in buttons(details))
+    mark = len(telegram_server.calls)
+    telegram_server.send_command(ALICE, ALICE, "start", link["url"].split("start=")[1])
+    telegram_server.wait_for_text(ALICE, "Checked by the offline engine")  # a member of the group
+    assert str(telegram_server.wait_for("getChatMember", after=mark).params["user_id"]) == str(ALICE)
 
 
 def test_group_acts_on_mentions_and_ignores_other_talk(start_bot, telegram_server):

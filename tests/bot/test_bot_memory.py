@@ -51,7 +51,7 @@ def test_a_claim_repeated_in_other_words_in_another_chat_links_its_earlier_check
     telegram_server.send_text(BOB, BOB, FIVE_REWORDED)
     report = report_done(telegram_server, BOB)
     assert "🔁 Checked once before, on " in report["text"]
-    assert f"https://t.me/factcheck_test_bot?start={first.id}" in links(report)
+    assert "· in another chat" in report["text"] and not links(report)  # A's report is A's
     assert any(b["text"] == "🔄 Check again" for b in buttons(report))
     [second] = open_history(settings).checks(chat_id=BOB)
     assert second.report.claims[0].prior.check_id == first.id
@@ -59,6 +59,20 @@ def test_a_claim_repeated_in_other_words_in_another_chat_links_its_earlier_check
     telegram_server.wait_for_text(ALICE, TWO_HUNDRED)
     near_miss = [m for m in telegram_server.sent_messages(ALICE) if TWO_HUNDRED in m["text"]]
     assert "🔁" not in near_miss[-1]["text"]
+
+
+def test_a_check_opens_in_private_only_for_its_own_chat(start_bot, telegram_server, settings):
+    start_bot()
+    telegram_server.send_text(ALICE, ALICE, FIVE)
+    report_done(telegram_server, ALICE)
+    [first] = open_history(settings).checks(chat_id=ALICE)
+    telegram_server.send_command(BOB, BOB, "start", first.id)
+    telegram_server.wait_for_text(BOB, "That check belongs to another chat.")
+    assert FIVE not in texts(telegram_server, BOB)
+    mark = len(telegram_server.calls)
+    telegram_server.send_command(ALICE, ALICE, "start", first.id)
+    telegram_server.wait_for(lambda call: call.method == "sendMessage"
+                             and FIVE in str(call.params.get("text")), after=mark)
 
 
 def test_a_channel_post_checked_quietly_is_remembered(start_bot, telegram_server, settings):
@@ -69,7 +83,9 @@ def test_a_channel_post_checked_quietly_is_remembered(start_bot, telegram_server
     [post] = wait_checks(settings, CHANNEL, 1)
     telegram_server.send_text(ALICE, ALICE, FIVE_REWORDED)
     report = report_done(telegram_server, ALICE)
-    assert f"start={post.id}" in " ".join(links(report))
+    assert "🔁 Checked once before" in report["text"] and "in another chat" in report["text"]
+    [mine] = wait_checks(settings, ALICE, 1)
+    assert mine.report.claims[0].prior.check_id == post.id
 
 
 def test_an_article_already_checked_in_the_chat_is_answered_without_an_llm_call_until_asked(
@@ -117,4 +133,6 @@ def test_reuse_stops_after_new_sources_are_added(start_bot, telegram_server, set
     [again, first] = wait_checks(settings, ALICE, 2)
     prior = again.report.claims[0].prior
     assert (prior.check_id, prior.reused) == (first.id, False)
+    report = telegram_server.wait_for_text(ALICE, "🔁 Checked once before")
+    assert f"https://t.me/factcheck_test_bot?start={first.id}" in links(report)  # this chat's
     assert texts(telegram_server, ALICE).count("Already checked here on") == 1
