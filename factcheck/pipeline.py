@@ -245,7 +245,14 @@ def _provenance(settings: Settings, engine: str, store: SourceStore) -> Provenan
 
 
 def _model(settings: Settings, engine: str) -> str:
-    return settings.llm_model if engine == "llm" else OFFLINE_MODEL
+    return settings.llm_model if engine == "llm" else offline_model()
+
+
+def offline_model() -> str:
+    """The offline models' name with their weights' fingerprint: new weights, new results."""
+    from factcheck.weights import fingerprint
+
+    return f"{OFFLINE_MODEL} weights:{fingerprint()}"
 
 
 def _lap(start: float) -> float:

@@ -184,11 +184,9 @@ def _git(*args: str) -> str:
 
 
 def _offline_model() -> str:
-    from factcheck.pipeline import OFFLINE_MODEL
+    from factcheck.pipeline import offline_model
 
-    weights = sorted((PACKAGE_DIR / "weights").glob("*.npz"))
-    digest = hashlib.sha256(b"".join(file_sha256(w).encode() for w in weights)).hexdigest()
-    return f"{OFFLINE_MODEL} weights:{digest[:12]}"
+    return offline_model()
 
 
 def _prompts(settings: Settings) -> dict[str, str]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+FOLDER = Path(__file__).resolve().parent
+# Files that describe the weights without changing what the models do.
+_NOT_WEIGHTS = {"metrics.json", "MODEL_CARD.md"}
 
 
 def embedder() -> Any:
@@ -29,3 +36,15 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
 def load_json(name: str) -> dict[str, Any]:
     """The shipped JSON file `name` beside this module."""
     return json.loads(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=8)
+def fingerprint(folder: Path = FOLDER) -> str:
+    """A 12-character hash of the weight files (.npz, .json but metrics.json) and their names:
+    results of other weights must not be reused as this model's."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.suffix in (".npz", ".json") and path.name not in _NOT_WEIGHTS:
+            digest.update(f"{path.name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n"
+                          .encode())
+    return digest.hexdigest()[:12]

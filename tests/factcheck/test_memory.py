@@ -20,7 +20,13 @@ from factcheck.models import (
     Report,
     Verdict,
 )
-from factcheck.pipeline import OFFLINE_MODEL, already_checked, check, open_store
+from factcheck.pipeline import (
+    OFFLINE_MODEL,
+    already_checked,
+    check,
+    offline_model,
+    open_store,
+)
 from factcheck.render import print_report, prior_line, to_markdown, user_date
 from factcheck.settings import Settings
 from retrieval import Document
@@ -44,7 +50,7 @@ def report_of(*texts: str, label: Label = Label.CONTRADICTED) -> Report:
         for n, t in enumerate(texts, start=1)
     ]
     return Report(article=Article(text=" ".join(texts)), claims=checks,
-                  provenance=Provenance(engine="offline", model=OFFLINE_MODEL, embedder="m"))
+                  provenance=Provenance(engine="offline", model=offline_model(), embedder="m"))
 
 
 @pytest.fixture
@@ -305,3 +311,14 @@ def test_an_article_checked_with_another_prompt_is_not_answered_from_the_store(l
     assert already_checked(history, 1, article, settings, store) is not None
     edited = settings.model_copy(update={"prompts_dir": edited_prompts(tmp_path / "prompts")})
     assert already_checked(history, 1, article, edited, store) is None
+
+
+def test_an_offline_result_of_older_weights_is_not_answered_from_the_store(tmp_path):
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    history, store = open_history(settings), open_store(settings)
+    older = report_of(FIVE)
+    older.provenance.model = OFFLINE_MODEL  # as stored before the weights' fingerprint
+    history.add_check(older, chat_id=1, chat_type="private")
+    assert already_checked(history, 1, older.article, settings, store) is None
+    history.add_check(report_of(FIVE), chat_id=1, chat_type="private")  # these weights'
+    assert already_checked(history, 1, older.article, settings, store) is not None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from factcheck import checkworthiness, runs
+from factcheck import checkworthiness, runs, weights
 from factcheck.cli import main
 from factcheck.history import Feedback, open_history
 from factcheck.models import (
@@ -60,6 +61,22 @@ def test_offline_stance_run_record_has_metrics_predictions_and_provenance(capsys
     correct = sum(p["gold"] == p["predicted"] for p in record["predictions"])
     assert correct / len(rows) == pytest.approx(printed["accuracy"], abs=1e-3)
     assert 0 <= record["latency_p50"] <= record["latency_p95"]
+    assert record["model"].endswith(f" weights:{weights.fingerprint()}")
+
+
+def test_the_weights_fingerprint_changes_with_any_weight_file_not_with_metrics(tmp_path):
+    copies = {name: tmp_path / name for name in ("same", "verdict", "stance", "metrics")}
+    for folder in copies.values():
+        shutil.copytree(weights.FOLDER, folder)
+    (copies["verdict"] / "verdict.json").write_text(
+        (weights.FOLDER / "verdict.json").read_text() + " ")
+    (copies["stance"] / "stance.npz").write_bytes(b"other weights")
+    (copies["metrics"] / "metrics.json").write_text("{}")
+    (copies["metrics"] / "MODEL_CARD.md").write_text("A new card.")
+    shipped = weights.fingerprint()
+    assert weights.fingerprint(copies["same"]) == weights.fingerprint(copies["metrics"]) == shipped
+    assert len({shipped, weights.fingerprint(copies["verdict"]),
+                weights.fingerprint(copies["stance"])}) == 3
 
 
 def test_llm_stance_run_records_tokens_cost_prompts_and_model(capsys, tmp_path, openai_server,
