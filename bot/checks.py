@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from telegram import Bot, Message
 
@@ -103,22 +104,32 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
     except Exception:
         await edit_quietly(status, "❗ This check failed.")
         raise
+    return await _store_and_answer(bot, services, request, outcome, status)
+
+
+async def _store_and_answer(bot: Bot, services: Services, request: CheckRequest,
+                            outcome: _Outcome, status: Message | None) -> str:
+    """Store the check (a repeat too, so that summaries and counts include it), remember its
+    claims and send the report; returns the stored check id."""
+    report, notice, asked = outcome.report, None, None
     if outcome.earlier:  # the same article, already checked here: no new check, no LLM call
-        when = user_date(outcome.earlier.report.created_at, services.settings.timezone)
-        if status:
-            await send_report(bot, request.chat_id, outcome.report, outcome.earlier.id,
-                              services.settings.timezone, request.compact, status,
-                              notice=f"Already checked here on {when}; sources unchanged since.")
-        return outcome.earlier.id
-    check_id = services.history.add_check(
-        outcome.report, request.chat_id, request.chat_type, request.user_id, request.message_id
-    )
+        earlier = outcome.earlier
+        # The repeat keeps the report's created_at (its results stand for the sources then);
+        # the stored row is dated now, when the chat asked.
+        report = report.model_copy(update={"repeat_of": report.repeat_of or earlier.id})
+        when = user_date(earlier.report.created_at, services.settings.timezone)
+        notice, asked = f"Already checked here on {when}; sources unchanged since.", (
+            datetime.now(UTC))
+    check_id = services.history.add_check(report, request.chat_id, request.chat_type,
+                                          request.user_id, request.message_id, asked)
     if services.memory is not None:
-        await asyncio.to_thread(services.memory.remember, check_id, outcome.report,
-                                request.chat_id)
+        try:
+            await asyncio.to_thread(services.memory.remember, check_id, report, request.chat_id)
+        except FactcheckError as exc:  # the report matters more than the memory of it
+            logger.error("could not remember check %s: %s", check_id, exc)
     if status:
-        await send_report(bot, request.chat_id, outcome.report, check_id,
-                          services.settings.timezone, request.compact, status)
+        await send_report(bot, request.chat_id, report, check_id, services.settings.timezone,
+                          request.compact, status, notice=notice)
     return check_id
 
 

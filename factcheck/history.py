@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from factcheck.errors import StoreError
-from factcheck.models import Evidence, Label, Report
+from factcheck.models import Evidence, Label, Report, as_utc
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class History(Protocol):
 
     def add_check(
         self, report: Report, chat_id: int, chat_type: str, user_id: int | None = None,
-        message_id: int | None = None,
+        message_id: int | None = None, created_at: datetime | None = None,
     ) -> str: ...
 
     def get_check(self, check_id: str) -> StoredCheck | None: ...
@@ -192,15 +192,20 @@ class SQLiteHistory:
 
     def add_check(
         self, report: Report, chat_id: int, chat_type: str, user_id: int | None = None,
-        message_id: int | None = None,
+        message_id: int | None = None, created_at: datetime | None = None,
     ) -> str:
-        """Store a check with its claims; returns its id (short, unguessable, URL-safe)."""
+        """Store a check with its claims; returns its id (short, unguessable, URL-safe).
+
+        `created_at` (default: the report's) is when the chat asked: a repeat answered from an
+        earlier report is stored at its own time, for summaries.
+        """
         check_id = secrets.token_urlsafe(8)
         p = report.provenance
+        asked = as_utc(created_at or report.created_at)
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO checks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (check_id, report.created_at.isoformat(), chat_id, chat_type, user_id, message_id,
+                (check_id, asked.isoformat(), chat_id, chat_type, user_id, message_id,
                  article_hash(report.article.text), report.article.text, report.article.source,
                  p.engine, p.model, json.dumps(p.prompts), json.dumps(report.timings),
                  report.model_dump_json()),
@@ -245,7 +250,7 @@ class SQLiteHistory:
             params.append(chat_id)
         if since is not None:
             where.append("created_at >= ?")
-            params.append(_utc(since).isoformat())
+            params.append(as_utc(since).isoformat())
         sql = (f"SELECT {_CHECK_COLUMNS} FROM checks WHERE {' AND '.join(where)} "
                "ORDER BY created_at DESC, rowid DESC LIMIT ?")
         return [_stored(row) for row in self._query(sql, (*params, limit))]
@@ -342,6 +347,3 @@ def _evidence_row(evidence: Evidence) -> dict[str, Any]:
     return {"passage_id": evidence.passage.id, "source_id": evidence.passage.source_id,
             "stance": evidence.stance.value, "confidence": evidence.confidence}
 
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -145,7 +145,15 @@ class Report(BaseModel):
     internal_contradictions: list[Contradiction] = Field(default_factory=list)
     provenance: Provenance
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        description="When the check began: its results stand for the sources of that moment.",
+    )
+    repeat_of: str | None = Field(
+        default=None,
+        description="Id of the stored check this one repeats: the same article sent again and "
+        "answered from that check (its created_at), without a new check.",
+    )
 
 
 if __name__ == "__main__":  # python -m factcheck.models > docs/report-schema.json

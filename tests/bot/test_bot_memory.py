@@ -102,12 +102,15 @@ def test_an_article_already_checked_in_the_chat_is_answered_without_an_llm_call_
         "id": CHANNEL, "title": "News", "username": "news", "message_id": 7})
     answer = telegram_server.wait_for_text(ALICE, "Already checked here on")
     assert CLAIMS[0] in answer["text"] and len(server.chat_requests) == 2  # no new call
-    assert len(open_history(settings).checks(chat_id=ALICE)) == 1
+    [repeat, first] = wait_checks(settings, ALICE, 2)  # the repeat is stored and counted
+    assert repeat.report.repeat_of == first.id and repeat.created_at > first.created_at
+    assert repeat.report.created_at == first.report.created_at  # its results are of then
     script_check(server)
     telegram_server.press_button(ALICE, ALICE, answer["message_id"], text="🔄 Check again")
-    [fresh, _] = wait_checks(settings, ALICE, 2)
+    [fresh, _, _] = wait_checks(settings, ALICE, 3)
     assert len(server.chat_requests) == 4  # checked again: claims and stance asked again
-    assert fresh.report.claims[0].prior is not None and not fresh.report.claims[0].prior.reused
+    prior = fresh.report.claims[0].prior
+    assert (prior.times, prior.times_in_chat, prior.reused) == (2, 2, False)
 
 
 def another_day() -> tuple[str, str]:
@@ -130,9 +133,10 @@ def test_reuse_stops_after_new_sources_are_added(start_bot, telegram_server, set
     telegram_server.send_command(ADMIN, ADMIN, "add", reply_to_message_id=upload["message_id"])
     telegram_server.wait_for_text(ADMIN, "Added 1 document")
     telegram_server.send_text(ALICE, ALICE, CLAIMS[3])
-    [again, first] = wait_checks(settings, ALICE, 2)
+    [again, repeat, first] = wait_checks(settings, ALICE, 3)
     prior = again.report.claims[0].prior
-    assert (prior.check_id, prior.reused) == (first.id, False)
-    report = telegram_server.wait_for_text(ALICE, "🔁 Checked once before")
-    assert f"https://t.me/factcheck_test_bot?start={first.id}" in links(report)  # this chat's
+    assert repeat.report.repeat_of == first.id
+    assert (prior.check_id, prior.times, prior.reused) == (repeat.id, 2, False)
+    report = telegram_server.wait_for_text(ALICE, "🔁 Checked 2 times since")
+    assert f"https://t.me/factcheck_test_bot?start={repeat.id}" in links(report)  # this chat's
     assert texts(telegram_server, ALICE).count("Already checked here on") == 1
