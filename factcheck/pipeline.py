@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -76,36 +77,35 @@ def check(
     settings = settings or get_settings()
     engine = settings.resolved_engine()
     report_progress = progress or (lambda stage, done, total: None)
-    timings: dict[str, float] = {}
+    # Results stand for the sources as they were when the check began: a source added while
+    # it runs must make it stale (memory.still_current), so the report is dated now.
+    started = datetime.now(UTC)
     clock = time.perf_counter()
-
-    report_progress("reading", 0, 1)
-    article = source if isinstance(source, Article) else read_article(source, settings)
-    timings["intake"] = _lap(clock)
-
-    report_progress("claims", 0, 1)
-    claims = extract_claims(article, settings, engine)
-    timings["claims"] = _lap(clock) - timings["intake"]
-
+    article, claims, timings = _read(source, settings, engine, report_progress, clock)
     store = store or open_store(settings)
     provenance = _provenance(settings, engine, store)
-    if memory is None:
-        checks = _check_claims(claims, store, settings, engine, report_progress)
-    else:
-        remembered = functools.partial(_check_claims, store=store, settings=settings,
-                                       engine=engine, progress=report_progress)
-        checks = _check_remembered(claims, remembered, memory, chat_id, fresh, provenance, store)
+    check_claims = functools.partial(_check_claims, store=store, settings=settings,
+                                     engine=engine, progress=report_progress)
+    checks = check_claims(claims) if memory is None else _check_remembered(
+        claims, check_claims, memory, chat_id, fresh, provenance, store)
     timings["evidence"] = _lap(clock) - timings["intake"] - timings["claims"]
-
     found = contradictions.find(claims)
     timings["total"] = _lap(clock)
-    return Report(
-        article=article,
-        claims=checks,
-        internal_contradictions=found,
-        provenance=provenance,
-        timings={k: round(v, 4) for k, v in timings.items()},
-    )
+    return Report(article=article, claims=checks, internal_contradictions=found,
+                  provenance=provenance, created_at=started,
+                  timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def _read(source: str | Article, settings: Settings, engine: str, progress: Progress,
+          clock: float) -> tuple[Article, list[Claim], dict[str, float]]:
+    """The article, its claims, and the seconds each took."""
+    progress("reading", 0, 1)
+    article = source if isinstance(source, Article) else read_article(source, settings)
+    timings = {"intake": _lap(clock)}
+    progress("claims", 0, 1)
+    claims = extract_claims(article, settings, engine)
+    timings["claims"] = _lap(clock) - timings["intake"]
+    return article, claims, timings
 
 
 def _check_remembered(
@@ -203,7 +203,9 @@ def _judge_all(
         return list(pool.map(judge_one, zip(claims, passages)))
 
 
-def _judge_function(engine: str, settings: Settings) -> Callable[[Claim, list[Passage]], list[Evidence]]:
+def _judge_function(
+    engine: str, settings: Settings
+) -> Callable[[Claim, list[Passage]], list[Evidence]]:
     if engine == "llm":
         from factcheck.llm import judge_llm
 

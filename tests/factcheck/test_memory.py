@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from factcheck.history import SQLiteHistory, open_history
-from factcheck.memory import ClaimMemory, details_agree, open_memory
+from factcheck.memory import ClaimMemory, details_agree, open_memory, still_current
 from factcheck.models import (
     Article,
     Claim,
@@ -322,3 +322,26 @@ def test_an_offline_result_of_older_weights_is_not_answered_from_the_store(tmp_p
     assert already_checked(history, 1, older.article, settings, store) is None
     history.add_check(report_of(FIVE), chat_id=1, chat_type="private")  # these weights'
     assert already_checked(history, 1, older.article, settings, store) is not None
+
+
+class IngestingStore:
+    """A source store that gets a new source while a check searches it (an /add finishing)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+    def search_many(self, *args, **kwargs):
+        self.store.ingest([Document(id="late", text="The ministry revised the toll to 25.")])
+        return self.store.search_many(*args, **kwargs)
+
+
+def test_a_check_that_overlaps_an_ingest_is_older_than_the_new_sources(tmp_path):
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    store = open_store(settings)
+    store.ingest(SOURCES)
+    report = check(ARTICLE, settings, store=IngestingStore(store))
+    assert report.claims and store.changed_at() is not None
+    assert not still_current(report.created_at, store.changed_at())  # never reused
