@@ -1,9 +1,11 @@
 """/summary and /digest: what a chat checked over a window, now or daily (PTB JobQueue).
 
 A digest is a chat setting, {"time": "HH:MM", "target": chat id, "title": ...}, so that it
-survives a restart: `restore` schedules every saved digest again when the bot starts. Its time
-is read in settings.timezone. A day without checks still gets a one-line digest: silence
-cannot be told apart from a schedule that broke.
+survives a restart: `restore` schedules every saved digest again when the bot starts, and posts
+at once a digest whose time passed while the bot was down. Its time is read in
+settings.timezone. Each digest covers the checks since the last one posted (saved in the
+setting), so a missed or failed day is not lost and a DST day is 23 or 25 hours. A day without
+checks still gets a one-line digest: silence cannot be told apart from a schedule that broke.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import asdict, dataclass
-from datetime import time
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, Chat, InputFile, Update
@@ -26,7 +28,7 @@ from bot.render import esc, link, split_blocks
 from bot.services import Services, services
 from factcheck.charts import verdict_chart
 from factcheck.errors import BadInputError
-from factcheck.models import Label
+from factcheck.models import Label, as_utc
 from factcheck.render import MARKS, WORDS
 from factcheck.summary import (
     ContradictedClaim,
@@ -44,7 +46,7 @@ logger = logging.getLogger(__name__)
 DIGEST = "digest"  # chat setting: the chat's digest, or None when it is off
 DEFAULT_TIME = "18:00"
 DISCUSSION = "discussion"
-DAY = Window(hours=24)
+CATCH_UP = timedelta(days=7)  # a digest after a long outage covers at most the last week
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _LISTED, _CLAIM_CHARS, _QUOTE_CHARS = 5, 200, 250
 USAGE = ("Write /digest on [HH:MM] [target] or /digest off. The target is this chat by "
@@ -60,11 +62,35 @@ class Digest:
     target: int
     title: str
     target_title: str = ""
+    last_posted: str | None = None  # ISO moment of the last digest posted: the next one's start
 
     def at(self, timezone: str) -> time:
         """The time of day to post, in that time zone."""
         hours, minutes = self.time.split(":")
         return time(int(hours), int(minutes), tzinfo=ZoneInfo(timezone))
+
+    def last_due(self, timezone: str, now: datetime) -> datetime:
+        """The latest moment, at or before `now`, when this digest was due."""
+        at, today = self.at(timezone), now.astimezone(ZoneInfo(timezone)).date()
+        due = datetime.combine(today, at)
+        return due if due <= now else datetime.combine(today - timedelta(days=1), at)
+
+    def missed(self, timezone: str, now: datetime) -> bool:
+        """Whether the digest was due after the last one was posted (the bot was down then)."""
+        if self.last_posted is None:
+            return False
+        return as_utc(self.last_posted) < self.last_due(timezone, now)
+
+    def window(self, timezone: str, now: datetime) -> Window:
+        """Since the last digest posted (at most CATCH_UP back), else the last calendar day."""
+        if self.last_posted is None:
+            # The same wall-clock time yesterday: 23 or 25 hours on the days clocks change.
+            day_ago = now.astimezone(ZoneInfo(timezone)) - timedelta(days=1)
+            return Window(start=day_ago, name="last day")
+        start = max(as_utc(self.last_posted), now - CATCH_UP)
+        days = max(1, round((now - start) / timedelta(days=1)))
+        span = "day" if days == 1 else f"{days} days"
+        return Window(start=start, name=f"{span} since the last digest")
 
 
 # --- /summary ----------------------------------------------------------------------------------
@@ -95,7 +121,9 @@ async def send_summary(
     return summary
 
 
-def _prepare(s: Services, chat_id: int, window: Window) -> tuple[Summary, str | None, bytes | None]:
+def _prepare(
+    s: Services, chat_id: int, window: Window
+) -> tuple[Summary, str | None, bytes | None]:
     """The worker thread: summary from the store, the LLM's lede, the chart."""
     summary = summarize(s.history, chat_id, window, s.settings, group_of=_group_of(s))
     return summary, lede(summary, s.settings), verdict_chart(summary)
@@ -213,6 +241,9 @@ async def resolve_target(bot: Bot, chat: Chat, word: str | None) -> tuple[int, s
 
 def turn_on(s: Services, job_queue: JobQueue, chat_id: int, digest: Digest) -> str:
     """Save and schedule a chat's digest; returns the confirmation to show."""
+    saved = s.history.get_chat_setting(chat_id, DIGEST)
+    if saved and saved.get("last_posted"):  # a new time or target: the next digest still follows
+        digest = replace(digest, last_posted=saved["last_posted"])
     s.history.set_chat_setting(chat_id, DIGEST, asdict(digest))
     schedule(job_queue, chat_id, digest, s.settings.timezone)
     return "🗞 " + describe(s, chat_id)
@@ -233,7 +264,7 @@ def describe(s: Services, chat_id: int) -> str:
         return f"The daily digest of this chat is off. {USAGE}"
     digest = Digest(**saved)
     where = "here" if digest.target == chat_id else f"to “{esc(digest.target_title)}”"
-    return (f"Daily digest on: the last 24 hours of checks, every day at {digest.time} "
+    return (f"Daily digest on: the day's checks, every day at {digest.time} "
             f"({esc(s.settings.timezone)}), posted {where}.")
 
 
@@ -248,28 +279,44 @@ def schedule(job_queue: JobQueue, chat_id: int, digest: Digest, timezone: str) -
         job.schedule_removal()
     logger.info("digest of chat %s: daily at %s (%s) to %s", chat_id, digest.time, timezone,
                 digest.target)
-    # APScheduler drops a run more than 1 s late by default: a busy minute would skip the day.
-    late = {"misfire_grace_time": 3600, "coalesce": True}
     return job_queue.run_daily(post_digest, digest.at(timezone), data=digest,
-                               name=job_name(chat_id), chat_id=chat_id, job_kwargs=late)
+                               name=job_name(chat_id), chat_id=chat_id, job_kwargs=_LATE)
+
+
+# APScheduler drops a run more than 1 s late by default: a busy minute would skip the day.
+_LATE = {"misfire_grace_time": 3600, "coalesce": True}
 
 
 def restore(app: Application) -> int:
-    """Schedule every saved digest again (at start-up); returns how many."""
+    """Schedule every saved digest again (at start-up), posting missed ones now; how many."""
     s: Services = app.bot_data["services"]
     saved = s.history.chats_with_setting(DIGEST)
-    for chat_id, digest in saved.items():
-        schedule(app.job_queue, chat_id, Digest(**digest), s.settings.timezone)
+    now = datetime.now(UTC)
+    for chat_id, data in saved.items():
+        digest = Digest(**data)
+        schedule(app.job_queue, chat_id, digest, s.settings.timezone)
+        if digest.missed(s.settings.timezone, now):
+            logger.info("digest of chat %s was due while the bot was down: posting it", chat_id)
+            app.job_queue.run_once(post_digest, 0, data=digest, name=job_name(chat_id),
+                                   chat_id=chat_id, job_kwargs=_LATE)
     return len(saved)
 
 
 async def post_digest(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The daily job: the chat's last 24 hours, posted to the digest's target."""
+    """The daily job: the chat's checks since the last digest, posted to the digest's target."""
     job, s = context.job, services(context)
-    digest: Digest = job.data
+    saved = s.history.get_chat_setting(job.chat_id, DIGEST)
+    if not saved:  # turned off while this run was due
+        return
+    digest, now = Digest(**saved), datetime.now(UTC)
     title = f"🗞 <b>Daily digest of {esc(digest.title, 100)}</b>"
+    window = digest.window(s.settings.timezone, now)
     try:
-        await send_summary(context.bot, s, job.chat_id, digest.target, DAY, title)
+        await send_summary(context.bot, s, job.chat_id, digest.target, window, title)
     except TelegramError as exc:  # removed from the target, or demoted: the log says where
         logger.warning("digest of chat %s could not be posted to %s: %s", job.chat_id,
                        digest.target, exc)
+        return  # the next digest covers this one's checks too
+    # Read again: /digest on may have changed the time or target while this one was posted.
+    if latest := s.history.get_chat_setting(job.chat_id, DIGEST):
+        s.history.set_chat_setting(job.chat_id, DIGEST, {**latest, "last_posted": now.isoformat()})

@@ -50,10 +50,12 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_WORD_NUMBERS) + r")\b"
 
 @dataclass(frozen=True)
 class Window:
-    """A span of history: the last `hours` hours, or the last `checks` checks."""
+    """A span of history: the last `hours` hours, the last `checks` checks, or from `start`."""
 
     hours: int | None = None
     checks: int | None = None
+    start: datetime | None = None
+    name: str = ""  # how a `start` window is described, e.g. 'day since the last digest'
 
     @classmethod
     def parse(cls, text: str | None) -> Window:
@@ -75,10 +77,14 @@ class Window:
 
     def since(self, now: datetime) -> datetime | None:
         """The window's start, for time windows."""
+        if self.start is not None:
+            return self.start
         return now - timedelta(hours=self.hours) if self.hours else None
 
     def describe(self) -> str:
-        """'last 24 hours', 'last 7 days', 'last 20 checks'."""
+        """'last 24 hours', 'last 7 days', 'last 20 checks', or a `start` window's name."""
+        if self.start is not None:
+            return self.name or "time since " + self.start.isoformat(timespec="minutes")
         if self.checks:
             return f"last {self.checks} check{'s' * (self.checks != 1)}"
         assert self.hours is not None
@@ -161,7 +167,7 @@ def summarize(
     limit = window.checks or WINDOW_CHECKS
     checks = history.checks(chat_id=chat_id, since=window.since(now), limit=limit)
     summary = build_summary(checks, window, settings.timezone, group_of, now, chat_id)
-    if window.hours and len(checks) == limit:
+    if not window.checks and len(checks) == limit:
         logger.warning("summary of chat %s: only the latest %d checks counted", chat_id, limit)
         summary.complete = False
     return summary

@@ -10,14 +10,16 @@ from __future__ import annotations
 import struct
 import threading
 from collections import Counter
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from bot_helpers import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot, wait_checks
 from fakes.telegram_server import TelegramTestServer
 from telegram.ext import Job
 
-from bot.digests import DIGEST, job_name
+from bot.digests import DIGEST, Digest, job_name
 from factcheck.history import StoredCheck, open_history
 from factcheck.models import Article, Claim, ClaimCheck, Label, Provenance, Report, Verdict
 from factcheck.render import WORDS
@@ -37,6 +39,19 @@ def wait_job(running: RunningBot, chat_id: int) -> Job:
     raise AssertionError(f"no digest job for chat {chat_id}")
 
 
+def wait_posted(settings, chat_id: int, before: str) -> datetime:
+    """The digest's last_posted once it is no longer `before` (saved after the digest is sent)."""
+    history = open_history(settings)
+    try:
+        for _ in range(200):
+            if (posted := history.get_chat_setting(chat_id, DIGEST)["last_posted"]) != before:
+                return datetime.fromisoformat(posted)
+            threading.Event().wait(0.05)
+    finally:
+        history.close()
+    raise AssertionError(f"the digest of chat {chat_id} was not marked as posted")
+
+
 def fire(running: RunningBot, job: Job) -> None:
     """Make the job due now; the running scheduler then fires it as it would at its time.
 
@@ -45,6 +60,15 @@ def fire(running: RunningBot, job: Job) -> None:
     these tests are about. The change is made on the bot's event loop, where the scheduler runs.
     """
     running.loop.call_soon_threadsafe(lambda: job.job.modify(next_run_time=datetime.now(UTC)))
+
+
+def flood_report(when: datetime) -> Report:
+    """A stored-looking check of FLOOD: no source covers it."""
+    claim = Claim(id=1, text=FLOOD, start=0, end=len(FLOOD), checkworthiness=0.9)
+    verdict = Verdict(label=Label.NOT_ENOUGH_EVIDENCE, confidence=0.5, summary="No source.")
+    return Report(article=Article(text=FLOOD), claims=[ClaimCheck(claim=claim, verdict=verdict)],
+                  provenance=Provenance(engine="llm", model="test", embedder="test"),
+                  created_at=when)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -115,10 +139,13 @@ def test_a_digest_fires_on_schedule_with_its_time_moved_by_the_test(start_bot, t
     running = start_bot(timezone="Europe/Berlin")
     telegram_server.send_mention(GROUP, BOB, FLOOD)
     stored = wait_checks(settings, GROUP, 1)
+    telegram_server.send_command(GROUP, ADMIN, "digest", "on 17:00", chat_type="group")
+    telegram_server.wait_for_text(GROUP, "every day at 17:00")
     telegram_server.send_command(GROUP, ADMIN, "digest", "on 18:30", chat_type="group")
-    answer = telegram_server.wait_for_text(GROUP, "Daily digest on")["text"]
+    answer = telegram_server.wait_for_text(GROUP, "every day at 18:30")["text"]
     assert "every day at 18:30 (Europe/Berlin), posted here" in answer
     job = wait_job(running, GROUP)
+    assert [j.job.id for j in running.app.job_queue.jobs()] == [job.job.id]  # 17:00 is gone
     berlin = job.next_run_time.astimezone(ZoneInfo("Europe/Berlin"))
     assert (berlin.hour, berlin.minute) == (18, 30)
 
@@ -145,7 +172,53 @@ def test_the_schedule_survives_a_restart(start_bot, telegram_server, settings):
     assert second.app.job_queue.get_jobs_by_name(job_name(GROUP)) == ()
     fire(second, job)
     line = telegram_server.wait_for_text(ADMIN, "Daily digest of")["text"]
-    assert line.endswith("nothing was checked in the last 24 hours.")  # one line, not silence
+    assert line.endswith("nothing was checked in the last day.")  # one line, not silence
+
+
+def test_a_digest_due_while_the_bot_was_down_is_posted_at_start_from_the_last_one(
+    start_bot, telegram_server, settings
+):
+    now = datetime.now(UTC)
+    history = open_history(settings)
+    history.add_check(flood_report(now - timedelta(hours=30)), GROUP, "group", BOB)
+    history.add_check(flood_report(now - timedelta(days=3)), GROUP, "group", BOB)  # before it
+    last = (now - timedelta(days=2)).isoformat()
+    digest = Digest("18:00", GROUP, "Desk", last_posted=last)
+    history.set_chat_setting(GROUP, DIGEST, asdict(digest))
+    history.close()
+
+    telegram_server.add_bot_to_chat(GROUP, "group", as_admin=True, title="Desk")
+    running = start_bot()  # no fire(): the missed digest goes out by itself
+    text = telegram_server.wait_for_text(GROUP, "Daily digest of Desk")["text"]
+    assert "2 days since the last digest" in text and "1 article and 1 claim" in text
+    assert wait_posted(settings, GROUP, last) > now  # the next digest starts from this one
+    job = wait_job(running, GROUP)  # the daily job stays
+    assert job.next_run_time.astimezone(UTC).strftime("%H:%M") == "18:00"
+
+
+@pytest.mark.parametrize("posted, now, missed", [
+    ("2025-05-12T18:00:05+00:00", "2025-05-13T17:59:00+00:00", False),  # today's not due yet
+    ("2025-05-12T18:00:05+00:00", "2025-05-13T18:00:00+00:00", True),
+    ("2025-05-13T18:00:05+00:00", "2025-05-14T09:00:00+00:00", False),
+    (None, "2025-05-14T09:00:00+00:00", False),  # never posted: nothing to catch up from
+])
+def test_a_digest_is_missed_when_it_was_due_after_the_last_one_posted(posted, now, missed):
+    digest = Digest("18:00", GROUP, "Desk", last_posted=posted)
+    assert digest.missed("UTC", datetime.fromisoformat(now)) is missed
+
+
+def test_a_digests_window_starts_at_the_last_one_a_week_back_at_most_and_follows_dst():
+    now = datetime(2025, 3, 30, 18, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # clocks went forward
+    first = Digest("18:00", GROUP, "Desk").window("Europe/Berlin", now)
+    assert first.since(now).astimezone(UTC) == now.astimezone(UTC) - timedelta(hours=23)
+    assert first.describe() == "last day"
+    last = (now - timedelta(hours=23)).isoformat()
+    assert Digest("18:00", GROUP, "Desk", last_posted=last).window(
+        "Europe/Berlin", now).describe() == "day since the last digest"
+    long_ago = Digest("18:00", GROUP, "Desk", last_posted="2025-01-01T17:00:00+00:00")
+    window = long_ago.window("Europe/Berlin", now)
+    assert now - window.since(now) == timedelta(days=7)
+    assert window.describe() == "7 days since the last digest"
 
 
 def test_a_channel_post_is_checked_and_appears_in_the_digest_in_its_discussion_group(
@@ -213,12 +286,8 @@ def test_with_an_llm_the_summary_opens_with_its_lede_unless_it_invents_a_number(
     start_bot, telegram_server, settings, openai_server
 ):
     server, llm = openai_server
-    claim = Claim(id=1, text=FLOOD, start=0, end=len(FLOOD), checkworthiness=0.9)
-    verdict = Verdict(label=Label.NOT_ENOUGH_EVIDENCE, confidence=0.5, summary="No source.")
-    report = Report(article=Article(text=FLOOD), claims=[ClaimCheck(claim=claim, verdict=verdict)],
-                    provenance=Provenance(engine="llm", model="test", embedder="test"))
     history = open_history(settings)
-    history.add_check(report, ALICE, "private", ALICE)
+    history.add_check(flood_report(datetime.now(UTC)), ALICE, "private", ALICE)
     history.close()
     start_bot(engine="llm", openai_base_url=llm.openai_base_url,
               openai_api_key=llm.openai_api_key)
