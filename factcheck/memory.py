@@ -177,13 +177,13 @@ class ClaimMemory:
         self._recent: dict[str, np.ndarray] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
-                self._refresh(db)
-        except (OSError, sqlite3.Error) as exc:
+        except OSError as exc:
             raise StoreError(f"cannot open the claim memory in {self.path}: {exc}. "
                              "Check HISTORY_DB and its folder.") from exc
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            self._refresh(db)
 
     @property
     def size(self) -> int:
@@ -281,8 +281,12 @@ class ClaimMemory:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # A connection per call: nothing to close at shutdown, and safe from any thread. The
         # inner `db` commits (or rolls back on an error), then closing() closes it.
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
-            yield db
+        try:
+            with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+                yield db
+        except sqlite3.Error as exc:
+            raise StoreError(f"the claim memory in {self.path} failed: {exc}. Check HISTORY_DB, "
+                             "its folder and the free disk space.") from exc
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         # remember() follows recall() of the same claims: their vectors are kept for it.

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from factcheck import contradictions, verdict
 from factcheck.claims import extract_claims
+from factcheck.errors import StoreError
 from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
 from factcheck.memory import ClaimMemory, made_by, still_current
@@ -114,7 +115,11 @@ def _check_remembered(
     store: SourceStore,
 ) -> list[ClaimCheck]:
     """Check the claims the memory cannot answer; mark every claim it has met before."""
-    priors = memory.recall([c.text for c in claims], chat_id)
+    try:
+        priors = memory.recall([c.text for c in claims], chat_id)
+    except StoreError as exc:  # the memory is an aid: the check goes on without it
+        logger.error("claim memory unavailable, checking without it: %s", exc)
+        return check_claims(claims)
     reused = {} if fresh else _reusable(priors, memory, store, provenance)
     checked = iter(check_claims([c for i, c in enumerate(claims) if i not in reused]))
     return [

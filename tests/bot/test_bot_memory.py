@@ -4,6 +4,9 @@ server; the offline engine (or the LLM engine against the scripted OpenAI server
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +23,7 @@ from bot_helpers import (
 )
 from pydantic import SecretStr
 
-from factcheck.history import open_history
+from factcheck.history import history_path, open_history
 
 # A casualty claim of the seed article, the same claim in other words, and a near miss.
 FIVE = "The five Russians killed in the February 7 clash were not military personnel."
@@ -140,3 +143,16 @@ def test_reuse_stops_after_new_sources_are_added(start_bot, telegram_server, set
     report = telegram_server.wait_for_text(ALICE, "🔁 Checked 2 times since")
     assert f"https://t.me/factcheck_test_bot?start={repeat.id}" in links(report)  # this chat's
     assert texts(telegram_server, ALICE).count("Already checked here on") == 1
+
+
+def test_a_failing_claim_memory_is_logged_and_the_report_still_sent(
+    start_bot, telegram_server, settings, caplog
+):
+    start_bot()
+    with closing(sqlite3.connect(history_path(settings))) as db:
+        db.execute("DROP TABLE memory")
+    with caplog.at_level(logging.ERROR):
+        telegram_server.send_text(ALICE, ALICE, FIVE)
+        report = report_done(telegram_server, ALICE)
+    assert FIVE in report["text"] and len(wait_checks(settings, ALICE, 1)) == 1
+    assert "checking without it" in caplog.text and "could not remember check" in caplog.text

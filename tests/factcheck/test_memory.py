@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
 from factcheck.memory import ClaimMemory, details_agree, open_memory, still_current
 from factcheck.models import (
@@ -345,3 +348,15 @@ def test_a_check_that_overlaps_an_ingest_is_older_than_the_new_sources(tmp_path)
     report = check(ARTICLE, settings, store=IngestingStore(store))
     assert report.claims and store.changed_at() is not None
     assert not still_current(report.created_at, store.changed_at())  # never reused
+
+
+def test_a_damaged_memory_raises_store_errors_not_sqlite_errors(memory):
+    memory.remember("first", report_of(FIVE), chat_id=1)
+    [prior] = memory.recall([FIVE], chat_id=1)
+    with closing(sqlite3.connect(memory.path)) as db:
+        db.execute("DROP TABLE memory")
+    for call in (lambda: memory.recall([FIVE_REWORDED], 1), lambda: memory.earlier(prior),
+                 lambda: memory.remember("second", report_of(FIVE), 1),
+                 lambda: memory.groups(["first"])):
+        with pytest.raises(StoreError, match="claim memory"):
+            call()
