@@ -255,12 +255,20 @@ class ClaimMemory:
     def _remember(self, checks: list[tuple[str, Report, int]], vectors: np.ndarray | None) -> None:
         """Insert the claims of (check id, report, chat id)s, `vectors` one per claim in order."""
         rows = iter([] if vectors is None else vectors)
-        with self._lock, self._connect() as db:
-            for check_id, report, chat_id in checks:
-                maker = made_by(report.provenance)
-                for check in report.claims:
-                    self._insert(db, check_id, report, chat_id, maker, check, next(rows))
-            self._refresh(db)
+        with self._lock:
+            # _insert loads the transaction's own rows; a rollback must unload them, or their
+            # row ids, reused by SQLite, would be skipped later.
+            loaded = self._size, self._last_row
+            try:
+                with self._connect() as db:
+                    for check_id, report, chat_id in checks:
+                        maker = made_by(report.provenance)
+                        for check in report.claims:
+                            self._insert(db, check_id, report, chat_id, maker, check, next(rows))
+                    self._refresh(db)
+            except BaseException:
+                self._size, self._last_row = loaded
+                raise
 
     def _insert(self, db: sqlite3.Connection, check_id: str, report: Report, chat_id: int,
                 maker: str, check: ClaimCheck, vector: np.ndarray) -> None:

@@ -360,3 +360,17 @@ def test_a_damaged_memory_raises_store_errors_not_sqlite_errors(memory):
                  lambda: memory.groups(["first"])):
         with pytest.raises(StoreError, match="claim memory"):
             call()
+
+
+def test_a_rolled_back_remember_leaves_no_phantom_rows(memory):
+    with closing(sqlite3.connect(memory.path)) as db, db:
+        db.execute("CREATE TRIGGER fail BEFORE INSERT ON memory WHEN NEW.text = 'boom' "
+                   "BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    with pytest.raises(StoreError):
+        memory.remember("failed", report_of(FIVE, "boom"), chat_id=1)  # FIVE rolled back
+    with closing(sqlite3.connect(memory.path)) as db, db:
+        db.execute("DROP TRIGGER fail")
+    assert memory.size == 0
+    memory.remember("kept", report_of(TWO_HUNDRED), chat_id=1)  # reuses FIVE's row id
+    [prior] = memory.recall([TWO_HUNDRED], chat_id=1)
+    assert prior.check_id == "kept" and memory.size == 1
