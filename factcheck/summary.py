@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import History, StoredCheck
-from factcheck.models import ClaimCheck, Evidence, Label, Stance
+from factcheck.models import ClaimCheck, Evidence, Label, Stance, as_utc
 from factcheck.render import MARKS, WORDS, best_evidence, user_date
 from factcheck.settings import Settings
 
@@ -287,8 +287,7 @@ def _title(evidence: Evidence | None) -> str | None:
 
 
 def _moment(stored: StoredCheck) -> datetime:
-    moment = datetime.fromisoformat(stored.created_at)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(stored.created_at)
 
 
 # --- words -----------------------------------------------------------------------------------
