@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import TYPE_CHECKING
 
 from factcheck.models import Label
 from factcheck.render import WORDS
 from factcheck.summary import Summary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +31,16 @@ _LABEL_CHARS = 28
 
 def verdict_chart(summary: Summary) -> bytes | None:
     """PNG bytes of the summary's verdicts, or None when there is nothing to draw."""
+    figure = verdict_figure(summary)
+    if figure is None:
+        return None
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def verdict_figure(summary: Summary) -> Figure | None:
+    """The chart as a matplotlib Figure: per day, else per source, else None."""
     if summary.claims == 0:
         return None
     if len(summary.per_day) > 1:
@@ -43,7 +57,7 @@ def verdict_chart(summary: Summary) -> bytes | None:
 
 def _stacked(
     names: list[str], rows: list[dict[Label, int]], title: str, horizontal: bool
-) -> bytes:
+) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -72,9 +86,7 @@ def _stacked(
     axes.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize="small", frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure
 
 
 def _short(title: str) -> str:

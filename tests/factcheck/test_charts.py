@@ -1,4 +1,5 @@
-"""The summary's chart: a real PNG of the expected size, per day or per source, or nothing."""
+"""The summary's chart: per day or per source (its figure's title, ticks and bars), a real PNG
+of the expected size, or nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import struct
 import zlib
 from datetime import UTC, date, datetime
 
-from factcheck.charts import verdict_chart
+from matplotlib.colors import to_hex
+
+from factcheck.charts import COLOURS, verdict_chart, verdict_figure
 from factcheck.models import Label
 from factcheck.summary import DayCount, SourceCount, Summary
 
@@ -39,15 +42,42 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_verdicts_per_day_are_an_800_by_400_png():
+def segments(figure, horizontal: bool) -> dict[tuple[str, str], float]:
+    """(tick label of its bar, colour) -> length of every visible bar segment."""
+    axes = figure.axes[0]
+    ticks = axes.get_yticklabels() if horizontal else axes.get_xticklabels()
+    names = {round(t.get_position()[horizontal]): t.get_text() for t in ticks}
+    found = {}
+    for patch in axes.patches:
+        centre = patch.get_y() + patch.get_height() / 2 if horizontal else (
+            patch.get_x() + patch.get_width() / 2)
+        colour = to_hex(patch.get_facecolor())
+        if length := patch.get_width() if horizontal else patch.get_height():  # 0: not seen
+            found[(names[round(centre)], colour)] = length
+    return found
+
+
+def test_verdicts_per_day_are_stacked_bars_one_per_day_in_an_800_by_400_png():
     days = [DayCount(day=date(2025, 5, d), counts=counts(d % 3, 1, 2)) for d in range(7, 14)]
+    figure = verdict_figure(summary(days))
+    assert figure.axes[0].get_title() == "Verdicts per day, last 7 days"
+    expected = {(f"{d.day.day} May", COLOURS[label]): n for d in days
+                for label, n in d.counts.items() if n}
+    assert segments(figure, horizontal=False) == expected
     assert png_size(verdict_chart(summary(days))) == (800, 400)
 
 
-def test_one_day_is_drawn_per_source():
+def test_one_day_is_drawn_as_horizontal_bars_per_source():
     day = [DayCount(day=date(2025, 5, 13), counts=counts(2, 1, 4))]
     sources = [SourceCount(title="Ministry of Defence press releases, 2018 archive",
                            counts=counts(2, 0)), SourceCount(title="Wire", counts=counts(0, 1))]
+    figure = verdict_figure(summary(day, sources))
+    assert figure.axes[0].get_title() == ("Verdicts by the source that decided them, "
+                                          "last 7 days")
+    assert segments(figure, horizontal=True) == {
+        ("Ministry of Defence press r…", COLOURS[Label.SUPPORTED]): 2,
+        ("Wire", COLOURS[Label.CONTRADICTED]): 1,
+    }
     assert png_size(verdict_chart(summary(day, sources))) == (800, 400)
     assert verdict_chart(summary(day, sources[:1])) is None  # one bar says nothing faster
 
