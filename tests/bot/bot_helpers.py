@@ -17,6 +17,9 @@ from factcheck.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 CLAIMS = [json.loads(line)["claim"] for line in (DATA / "claims.jsonl").read_text().splitlines()]
+PAIRS = [json.loads(line) for line in (DATA / "paraphrases.jsonl").read_text().splitlines()]
+# A casualty claim of the seed article, the same claim in other words, and a near miss.
+FIVE, FIVE_REWORDED, TWO_HUNDRED = PAIRS[0]["a"], PAIRS[2]["b"], PAIRS[28]["b"]
 ALICE, BOB, ADMIN = 1001, 1002, 1003  # in a private chat, the chat id is the user's id
 GROUP, CHANNEL = -100200, -100300
 

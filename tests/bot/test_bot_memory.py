@@ -16,6 +16,9 @@ from bot_helpers import (
     BOB,
     CHANNEL,
     CLAIMS,
+    FIVE,
+    FIVE_REWORDED,
+    TWO_HUNDRED,
     buttons,
     report_done,
     texts,
@@ -25,11 +28,6 @@ from pydantic import SecretStr
 
 from factcheck.history import history_path, open_history
 
-# A casualty claim of the seed article, the same claim in other words, and a near miss.
-FIVE = "The five Russians killed in the February 7 clash were not military personnel."
-FIVE_REWORDED = ("None of the 5 Russians who died in the February 7 clash were soldiers, "
-                 "according to the ministry.")
-TWO_HUNDRED = "The 200 Russians killed in the February 7 clash were not military personnel."
 
 
 def links(message: dict) -> list[str]:

@@ -39,10 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 PAIRS = [json.loads(line) for line in (DATA / "paraphrases.jsonl").read_text().splitlines()]
 # A casualty claim of the seed article, a rewording, and a near miss with another figure.
-FIVE = "The five Russians killed in the February 7 clash were not military personnel."
-FIVE_REWORDED = ("None of the 5 Russians who died in the February 7 clash were soldiers, "
-                 "according to the ministry.")
-TWO_HUNDRED = "The 200 Russians killed in the February 7 clash were not military personnel."
+FIVE, FIVE_REWORDED, TWO_HUNDRED = PAIRS[0]["a"], PAIRS[2]["b"], PAIRS[28]["b"]
 
 
 def report_of(*texts: str, label: Label = Label.CONTRADICTED) -> Report:
