@@ -1,8 +1,9 @@
 """What a chat has been told: counts, repeated, contradicted and open claims over a window.
 
 Every number of a Summary is computed from the history store. With an LLM configured, `lede`
-asks it for two or three sentences of prose over the Summary's facts; a lede that mentions a
-number the facts do not hold is dropped, so the model never adds a figure of its own.
+asks it for two or three sentences of prose over the Summary's facts; a lede that writes a
+number other than the Summary's counts and window (or one inside a claim it quotes word for
+word) is dropped, so the model never adds a figure of its own.
 
     summary = summarize(history, chat_id, Window.parse("7d"), settings)
     print(to_markdown(summary, lede(summary, settings)))
@@ -39,8 +40,8 @@ WINDOW_CHECKS = 5000
 LISTED = 5  # items per list in the text
 CHART_SOURCES = 8
 _WINDOW = re.compile(r"(\d+)\s*([hd]?)")
-_WORD_NUMBERS = {  # "one" is left out: it is a pronoun far more often than a count
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+_WORD_NUMBERS = {  # "one" too: as a pronoun it may cost a lede, never let a wrong count by
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
@@ -376,11 +377,27 @@ def lede(summary: Summary, settings: Settings) -> str | None:
     except FactcheckError as exc:
         logger.warning("summary lede dropped, the LLM failed: %s", exc)
         return None
-    if invented := numbers_in(text) - numbers_in(known):
+    if invented := numbers_in(text) - allowed_numbers(summary, text):
         logger.warning("summary lede dropped: it has numbers the store does not (%s): %r",
                        ", ".join(sorted(invented)), text)
         return None
     return text
+
+
+def allowed_numbers(summary: Summary, lede: str) -> set[str]:
+    """The numbers a lede may write: the counts and the window, and those of claims it quotes."""
+    listed = [*summary.repeated[:LISTED], *summary.contradicted[:LISTED],
+              *summary.open_claims[:LISTED]]
+    counts = [summary.articles, summary.claims, *summary.verdicts.values(),
+              *(item.count for item in listed), len(summary.repeated),
+              len(summary.contradicted), len(summary.open_claims)]
+    allowed = {str(n) for n in counts} | numbers_in(summary.window)
+    # A claim's own figures ("built in 1975") only inside the claim's words, not as a count.
+    written = normalise(lede)
+    for item in listed:
+        if normalise(item.text) in written:
+            allowed |= numbers_in(item.text)
+    return allowed
 
 
 def numbers_in(text: str) -> set[str]:

@@ -193,7 +193,7 @@ def test_an_empty_window_says_nothing_was_checked(history):
 @pytest.mark.parametrize(("text", "numbers"), [
     ("Of 1,240 claims, 3 were contradicted", {"1240", "3"}),
     ("Twelve claims, a dozen sources, 2.50 or 2.5 percent", {"12", "2.5"}),
-    ("One claim came in again in 2025.", {"2025"}),  # "one" is read as a word, not a count
+    ("One claim came in again in 2025.", {"1", "2025"}),
     ("No numbers here.", set()),
 ])
 def test_numbers_in_text_are_found_as_digits_and_words(text, numbers):
@@ -226,6 +226,20 @@ def test_a_lede_with_a_number_not_in_the_summary_is_dropped(history, openai_serv
     with caplog.at_level(logging.WARNING, logger="factcheck.summary"):
         assert lede(summary, settings) is None
     assert "numbers the store does not (40)" in caplog.text
+
+
+@pytest.mark.parametrize(("written", "kept"), [
+    ("A claim about a tank from 1975 still has no evidence.", False),  # 1975 as the LLM's own
+    ("“The tank was built in 1975” still has no evidence.", True),  # quoted: the claim's own
+    ("Four claims were left open.", False),  # 4 is no count of the day, though a word
+    ("Two claims were contradicted, one tank claim supported.", True),
+])
+def test_a_lede_may_write_counts_and_the_numbers_of_claims_it_quotes(history, openai_server,
+                                                                      written, kept):
+    server, settings = openai_server
+    summary = summarize(history, CHAT, Window.parse("24h"), settings, now=NOW)
+    server.answer({"lede": written})
+    assert (lede(summary, settings) == written) is kept
 
 
 def test_when_the_llm_fails_the_template_stands_alone(history, openai_server, caplog):
