@@ -8,9 +8,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from factcheck import contradictions, verdict
 from factcheck.claims import extract_claims

@@ -82,9 +82,9 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
     lines = [f"# Fact-check: {title}", "", headline(report), ""]
     for check in report.claims:
         v = check.verdict
+        word = WORDS[v.label].capitalize()
         lines += [f"## {MARKS[v.label]} {check.claim.text}", "",
-                  f"**{WORDS[v.label].capitalize()}** (confidence {v.confidence:.2f}). "
-                  f"{v.summary}", ""]
+                  f"**{word}** (confidence {v.confidence:.2f}). {v.summary}", ""]
         if check.prior:
             line = prior_line(check.prior, timezone)
             lines += [f"🔁 _{line}_ (check `{check.prior.check_id}`)", ""]

@@ -28,9 +28,8 @@ def embedder() -> Any:
 
 def load_arrays(name: str) -> dict[str, np.ndarray]:
     """The arrays of the shipped weight file `name` (an .npz beside this module)."""
-    with resources.files(__name__).joinpath(name).open("rb") as handle:
-        with np.load(handle) as data:
-            return {key: data[key] for key in data.files}
+    with resources.files(__name__).joinpath(name).open("rb") as handle, np.load(handle) as data:
+        return {key: data[key] for key in data.files}
 
 
 def load_json(name: str) -> dict[str, Any]:

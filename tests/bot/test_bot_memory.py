@@ -29,7 +29,6 @@ from pydantic import SecretStr
 from factcheck.history import history_path, open_history
 
 
-
 def links(message: dict) -> list[str]:
     return [e["url"] for e in message.get("entities", []) if e.get("type") == "text_link"]
 
