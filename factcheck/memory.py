@@ -13,8 +13,9 @@ agree: the same figures ("five killed" and "200 killed" are close for MiniLM but
 claim), the same dates, no name swapped for another ("in Syria" / "in Iraq") and the same
 polarity (negated or not). Swapped roles ("the U.S. strike killed Russians" / "the Russian
 strike killed Americans") and antonyms still pass: see bench/memory.py for what it gets wrong.
-Each row joins the group of the first earlier claim it matches, so that all wordings of one
-claim share a group id (`groups()`, for summaries' most-repeated claims).
+Each row joins the group of the closest earlier claim it matches when its details agree with
+every wording of that group, so that all wordings of one claim share a group id (`groups()`,
+for summaries' most-repeated claims) and a group never chains two different claims.
 """
 
 from __future__ import annotations
@@ -227,8 +228,8 @@ class ClaimMemory:
         with self._lock, self._connect() as db:
             self._refresh(db)
             cosines = self._cosines(vectors)  # one matrix product for all the claims
-            return [self._prior(db, v, cosines[:, i], text, chat_id)
-                    for i, (v, text) in enumerate(zip(vectors, claims))]
+            return [self._prior(db, cosines[:, i], text, chat_id)
+                    for i, text in enumerate(claims)]
 
     def earlier(self, prior: PriorCheck) -> tuple[ClaimCheck, str] | None:
         """The stored ClaimCheck a PriorCheck names, and what made it (`made_by`)."""
@@ -275,6 +276,8 @@ class ClaimMemory:
         self._refresh(db)  # a repeat inside the same batch joins its first wording
         match = self._best(db, self._cosines(vector[None])[:, 0], check.claim.text)
         group = _group_of(db, match[0]) if match else None
+        if group is not None and not _fits(db, group, check.claim.text):
+            group = None  # "in Syria" joined "the strike"; "in Iraq" must not join them both
         kept = check.model_copy(update={"prior": None}).model_dump_json()
         cursor = db.execute(
             "INSERT OR IGNORE INTO memory VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -350,31 +353,35 @@ class ClaimMemory:
                 return row, float(cosines[i])
         return None
 
-    def _prior(self, db: sqlite3.Connection, vector: np.ndarray, cosines: np.ndarray, text: str,
+    def _prior(self, db: sqlite3.Connection, cosines: np.ndarray, text: str,
                chat_id: int | None) -> PriorCheck | None:
-        """The earlier checks of this claim: the rows of its group that match it themselves."""
-        match = self._best(db, cosines, text)
-        if match is None:
+        """The earlier checks of this claim: every row close to it whose details agree."""
+        # Rows are matched one by one, not through their group: a group may chain wordings
+        # (A~B, A~D but not B~D), and B's verdict must not be handed to D.
+        close = [int(r) for r in self._rows[np.flatnonzero(cosines >= self.similarity)]]
+        rows = []
+        for start in range(0, len(close), 900):  # SQLite caps bound parameters
+            part = close[start : start + 900]
+            rows += db.execute(
+                "SELECT check_id, claim_id, text, label, confidence, checked_at, chat_id, row "
+                f"FROM memory WHERE row IN ({','.join('?' * len(part))})", part).fetchall()
+        same = sorted((r for r in rows if details_agree(text, r[2])),
+                      key=lambda r: (r[5], r[7]), reverse=True)
+        if not same:
             return None
-        # A group chains wordings (A~B, A~D but not B~D): only rows that match this wording
-        # count, and the verdict is taken from the newest of them.
-        rows = db.execute(
-            "SELECT check_id, claim_id, text, label, confidence, checked_at, chat_id, vector "
-            "FROM memory WHERE group_id = ? AND embedder = ? ORDER BY checked_at DESC, row DESC",
-            (_group_of(db, match[0]), self.embedder.name)).fetchall()
-        same = [r for r in rows if self._same_claim(r[2], r[7], text, vector)]
         check_id, claim_id, said, label, confidence, checked_at, _, _ = same[0]
-        here = next((r[0] for r in same if r[6] == chat_id), None)
         return PriorCheck(
             check_id=check_id, claim_id=claim_id, text=said, label=label, confidence=confidence,
             checked_at=as_utc(checked_at), first_checked_at=as_utc(min(r[5] for r in same)),
             times=len(same), times_in_chat=sum(r[6] == chat_id for r in same),
-            here_check_id=here,
+            here_check_id=next((r[0] for r in same if r[6] == chat_id), None),
         )
 
-    def _same_claim(self, said: str, blob: bytes, text: str, vector: np.ndarray) -> bool:
-        cosine = float(np.frombuffer(blob, dtype=np.float32) @ vector)
-        return cosine >= self.similarity and details_agree(text, said)
+
+def _fits(db: sqlite3.Connection, group: int, text: str) -> bool:
+    """Whether a wording agrees in details with every wording of a group."""
+    said = db.execute("SELECT DISTINCT text FROM memory WHERE group_id = ?", (group,))
+    return all(details_agree(text, earlier) for (earlier,) in said)
 
 
 def _group_of(db: sqlite3.Connection, row: int) -> int:

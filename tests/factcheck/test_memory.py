@@ -125,6 +125,9 @@ def test_a_claim_gets_the_verdict_of_a_wording_it_matches_not_of_its_whole_group
     assert memory.groups(["a", "b"])[("a", 1)] == memory.groups(["b"])[("b", 1)]
     [prior] = memory.recall([strike[:-1] + " in Iraq."], chat_id=1)  # matches a, not b
     assert (prior.check_id, prior.label, prior.times) == ("a", Label.SUPPORTED, 1)
+    memory.remember("d", report_of(strike[:-1] + " in Iraq."), chat_id=1)
+    groups = memory.groups(["a", "d"])
+    assert groups[("d", 1)] != groups[("a", 1)]  # not counted with "in Syria" in summaries
 
 
 def test_a_near_miss_with_another_figure_or_an_unrelated_claim_is_not_recalled(memory):
