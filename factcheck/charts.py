@@ -43,7 +43,7 @@ def verdict_figure(summary: Summary) -> Figure | None:
     """The chart as a matplotlib Figure: per day, else per source, else None."""
     if summary.claims == 0:
         return None
-    if len(summary.per_day) > 1:
+    if sum(1 for d in summary.per_day if any(d.counts.values())) > 1:  # else: by source
         names = [f"{d.day.day} {d.day:%b}" for d in summary.per_day]
         rows = [d.counts for d in summary.per_day]
         return _stacked(names, rows, f"Verdicts per day, {summary.window}", horizontal=False)

@@ -41,8 +41,8 @@ LISTED = 5  # items per list in the text
 CHART_SOURCES = 8
 _WINDOW = re.compile(r"(\d+)\s*([hd]?)")
 _WORD_NUMBERS = {  # "one" too: as a pronoun it may cost a lede, never let a wrong count by
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "thirteen": 13, "fourteen": 14,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
 }
@@ -185,14 +185,16 @@ def build_summary(
     by_group: dict[str, list[ClaimCheck]] = {}
     for stored, check in items:  # oldest first, so each group's last item is its latest
         by_group.setdefault(groups[(stored.id, check.claim.id)], []).append(check)
-    start = window.since(now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    start = window.since(now)
     return Summary(
         chat_id=chat_id, window=window.describe(), timezone=timezone,
-        start=start or (_moment(checks[0]) if checks else None), end=now or datetime.now(UTC),
+        start=start or (_moment(checks[0]) if checks else None), end=now,
         articles=len(checks), claims=len(items),
         verdicts=_count(check.verdict.label for _, check in items),
         repeated=_repeated(by_group), contradicted=_contradicted(by_group),
-        open_claims=_open(by_group), per_day=_per_day(items, ZoneInfo(timezone)),
+        open_claims=_open(by_group),
+        per_day=_per_day(items, ZoneInfo(timezone), start, now),
         per_source=_per_source([check for _, check in items]),
     )
 
@@ -210,7 +212,8 @@ def _groups(checks: list[StoredCheck], group_of: GroupOf | None) -> dict[tuple[s
             known = group_of([c.id for c in checks])
         except FactcheckError as exc:  # the memory is a nicety: text grouping still works
             logger.warning("claim groups unavailable, grouping by wording: %s", exc)
-    claims = [((s.id, c.claim.id), normalise(c.claim.text)) for s in checks for c in s.report.claims]
+    claims = [((s.id, c.claim.id), normalise(c.claim.text))
+              for s in checks for c in s.report.claims]
     # A claim the memory does not know (checked before it existed) joins the group of the
     # same wording when the memory knows that wording.
     by_text = {text: known[key] for key, text in claims if key in known}
@@ -249,8 +252,16 @@ def _open(by_group: dict[str, list[ClaimCheck]]) -> list[OpenClaim]:
     return sorted(found, key=lambda c: -c.count)
 
 
-def _per_day(items: list[tuple[StoredCheck, ClaimCheck]], zone: ZoneInfo) -> list[DayCount]:
+def _per_day(
+    items: list[tuple[StoredCheck, ClaimCheck]], zone: ZoneInfo, start: datetime | None,
+    end: datetime,
+) -> list[DayCount]:
+    """Verdicts per day; a time window (`start`) with checks has all its days, quiet ones too."""
     days: dict[date, list[Label]] = {}
+    if start is not None and items:  # a quiet day is a fact to show, not a gap to close up
+        day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        while day <= last:
+            days[day], day = [], day + timedelta(days=1)
     for stored, check in items:
         days.setdefault(_moment(stored).astimezone(zone).date(), []).append(check.verdict.label)
     return [DayCount(day=day, counts=_count(labels)) for day, labels in sorted(days.items())]
@@ -337,7 +348,7 @@ def to_markdown(summary: Summary, lede: str | None = None) -> str:
         ("Still without evidence: for the desk to look into",
          [f"- {o.text}" + (f" ({o.count}×)" if o.count > 1 else "")
           for o in summary.open_claims[:LISTED]]),
-        ("Verdicts per day", [_day_md(d) for d in summary.per_day]),
+        ("Verdicts per day", [_day_md(d) for d in summary.per_day if any(d.counts.values())]),
     ]
     for title, items in sections:
         if items:

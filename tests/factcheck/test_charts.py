@@ -42,6 +42,12 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+def tick_labels(figure, axis: str = "x") -> list[str]:
+    axes = figure.axes[0]
+    return [t.get_text() for t in (axes.get_yticklabels() if axis == "y" else
+                                   axes.get_xticklabels())]
+
+
 def segments(figure, horizontal: bool) -> dict[tuple[str, str], float]:
     """(tick label of its bar, colour) -> length of every visible bar segment."""
     axes = figure.axes[0]
@@ -65,6 +71,22 @@ def test_verdicts_per_day_are_stacked_bars_one_per_day_in_an_800_by_400_png():
                 for label, n in d.counts.items() if n}
     assert segments(figure, horizontal=False) == expected
     assert png_size(verdict_chart(summary(days))) == (800, 400)
+
+
+def test_a_window_with_quiet_days_draws_them_empty_and_one_busy_day_by_source():
+    quiet = [DayCount(day=date(2025, 5, d), counts=counts()) for d in range(7, 14)]
+    quiet[1] = DayCount(day=date(2025, 5, 8), counts=counts(1, 2))
+    quiet[5] = DayCount(day=date(2025, 5, 12), counts=counts(unknown=1))
+    figure = verdict_figure(summary(quiet))
+    assert tick_labels(figure) == [f"{d} May" for d in range(7, 14)]
+    assert segments(figure, horizontal=False) == {
+        ("8 May", COLOURS[Label.SUPPORTED]): 1, ("8 May", COLOURS[Label.CONTRADICTED]): 2,
+        ("12 May", COLOURS[Label.NOT_ENOUGH_EVIDENCE]): 1,
+    }
+    one_busy = [d if d.day.day == 8 else DayCount(day=d.day, counts=counts()) for d in quiet]
+    sources = [SourceCount(title="Wire", counts=counts(1)),
+               SourceCount(title="Ministry", counts=counts(0, 2))]
+    assert tick_labels(verdict_figure(summary(one_busy, sources)), "y") == ["Wire", "Ministry"]
 
 
 def test_one_day_is_drawn_as_horizontal_bars_per_source():

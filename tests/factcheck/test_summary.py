@@ -148,11 +148,17 @@ def test_claims_without_evidence_are_listed_for_the_desk(history):
 def test_verdicts_per_day_use_the_configured_time_zone(history):
     utc = summarize(history, CHAT, Window.parse("7d"), Settings(), now=NOW)
     tokyo = summarize(history, CHAT, Window.parse("7d"), Settings(timezone="Asia/Tokyo"), now=NOW)
-    assert [d.day for d in utc.per_day] == [date(2025, 5, 11), date(2025, 5, 12),
-                                             date(2025, 5, 13)]
+    # Every day of the window, 6 to 13 May, with or without checks.
+    assert [d.day for d in utc.per_day] == [date(2025, 5, day) for day in range(6, 14)]
     # 16:00 UTC on 12 May is 01:00 on 13 May in Tokyo: that check moves to the next day.
-    assert [sum(d.counts.values()) for d in utc.per_day] == [1, 3, 2]
-    assert [sum(d.counts.values()) for d in tokyo.per_day] == [1, 5]
+    assert [sum(d.counts.values()) for d in utc.per_day] == [0, 0, 0, 0, 0, 1, 3, 2]
+    assert [sum(d.counts.values()) for d in tokyo.per_day] == [0, 0, 0, 0, 0, 1, 0, 5]
+
+
+def test_the_last_n_checks_count_only_days_with_checks(history):
+    summary = summarize(history, CHAT, Window.parse("4"), Settings(), now=NOW)
+    assert [d.day for d in summary.per_day] == [date(2025, 5, 11), date(2025, 5, 12),
+                                                date(2025, 5, 13)]
 
 
 def test_the_last_n_checks_ignore_time(history):
