@@ -110,7 +110,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def send_summary(
     bot: Bot, s: Services, chat_id: int, target: int, window: Window, title: str
-) -> Summary:
+) -> None:
     """Summarise `chat_id`'s checks and post the text, then the chart, to `target`."""
     summary, prose, chart = await asyncio.to_thread(_prepare, s, chat_id, window)
     for page in summary_pages(summary, prose, title):
@@ -118,7 +118,6 @@ async def send_summary(
     if chart:
         caption = f"Verdicts, {esc(summary.window)}"
         await bot.send_photo(target, InputFile(chart, filename="summary.png"), caption=caption)
-    return summary
 
 
 def _prepare(

@@ -130,7 +130,6 @@ class SourceCount(BaseModel):
     """Verdicts a trusted source decided (it gave the claim's best evidence)."""
 
     title: str
-    url: str | None = None
     counts: dict[Label, int]
 
 
@@ -269,15 +268,13 @@ def _per_day(
 
 def _per_source(checks: list[ClaimCheck]) -> list[SourceCount]:
     """Each decided claim counted once, for the source of its best evidence for that verdict."""
-    found: dict[str, tuple[str | None, list[Label]]] = {}
+    found: dict[str, list[Label]] = {}
     for check in checks:
         evidence = _deciding(check)
         if evidence is not None:
-            title = _title(evidence) or "?"
-            found.setdefault(title, (evidence.passage.url, []))[1].append(check.verdict.label)
-    ranked = sorted(found.items(), key=lambda item: -len(item[1][1]))[:CHART_SOURCES]
-    return [SourceCount(title=title, url=url, counts=_count(labels))
-            for title, (url, labels) in ranked]
+            found.setdefault(_title(evidence) or "?", []).append(check.verdict.label)
+    ranked = sorted(found.items(), key=lambda item: -len(item[1]))[:CHART_SOURCES]
+    return [SourceCount(title=title, counts=_count(labels)) for title, labels in ranked]
 
 
 def _deciding(check: ClaimCheck) -> Evidence | None:

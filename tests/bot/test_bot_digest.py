@@ -7,7 +7,6 @@ waited for.
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections import Counter
 from dataclasses import asdict
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from bot_helpers import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot, wait_checks
+from fakes.png import png_size
 from fakes.telegram_server import TelegramTestServer
 from telegram.ext import Job
 
@@ -70,10 +70,6 @@ def flood_report(when: datetime) -> Report:
                   provenance=Provenance(engine="llm", model="test", embedder="test"),
                   created_at=when)
 
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
 
 
 def expected_line(stored: list[StoredCheck]) -> str:
@@ -292,7 +288,7 @@ def test_with_an_llm_the_summary_opens_with_its_lede_unless_it_invents_a_number(
     start_bot(engine="llm", openai_base_url=llm.openai_base_url,
               openai_api_key=llm.openai_api_key)
 
-    server.answer({"lede": "One flood claim from 2021 came in; no source covers it yet."})
+    server.answer({"lede": "One flood claim came in; no source covers it yet."})
     telegram_server.send_command(ALICE, ALICE, "summary")
     shown = telegram_server.wait_for_text(ALICE, "no source covers it yet")["text"]
     assert "1 article and 1 claim checked: 1 not enough evidence." in shown

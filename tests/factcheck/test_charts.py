@@ -3,10 +3,9 @@ of the expected size, or nothing."""
 
 from __future__ import annotations
 
-import struct
-import zlib
 from datetime import UTC, date, datetime
 
+from fakes.png import png_size
 from matplotlib.colors import to_hex
 
 from factcheck.charts import COLOURS, verdict_chart, verdict_figure
@@ -31,15 +30,6 @@ def summary(days: list[DayCount], sources: list[SourceCount] = ()) -> Summary:
         contradicted=[], open_claims=[], per_day=days, per_source=list(sources),
     )
 
-
-def png_size(data: bytes) -> tuple[int, int]:
-    """Width and height from the IHDR chunk, after checking the signature and the chunk's CRC."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    length, kind = struct.unpack(">I4s", data[8:16])
-    assert (length, kind) == (13, b"IHDR")
-    assert struct.unpack(">I", data[29:33])[0] == zlib.crc32(data[12:29])
-    assert data[-12:] == b"\x00\x00\x00\x00IEND\xaeB`\x82"  # complete, not cut off
-    return struct.unpack(">II", data[16:24])
 
 
 def tick_labels(figure, axis: str = "x") -> list[str]:

@@ -1,4 +1,4 @@
-"""Summaries from a real SQLite history: windows, counts, groups, the template and the LLM's lede."""
+"""Summaries from a real SQLite history: windows, counts, groups, the template, the LLM lede."""
 
 from __future__ import annotations
 
