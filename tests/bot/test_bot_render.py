@@ -174,8 +174,8 @@ def test_evidence_too_weak_to_decide_is_marked_weak():
 def prior(times: int = 3, reused: bool = False) -> PriorCheck:
     return PriorCheck(
         check_id="AbC-123", claim_id=2, text="Earlier <wording>", label=Label.CONTRADICTED,
-        confidence=0.8, checked_at=datetime(2020, 5, 20, 9), times=times, times_in_chat=1,
-        first_checked_at=datetime(2020, 5, 12, 9), similarity=0.9, reused=reused)
+        confidence=0.8, checked_at=datetime(2020, 5, 20, 9), times=times, times_in_chat=times,
+        first_checked_at=datetime(2020, 5, 12, 9), here_check_id="AbC-123", reused=reused)
 
 
 @pytest.mark.parametrize("compact", [False, True])
