@@ -8,7 +8,15 @@ import re
 from dataclasses import dataclass, field
 
 from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
-from factcheck.render import MARKS, WORDS, best_evidence, headline, prior_line, to_markdown
+from factcheck.render import (
+    WORDS,
+    best_evidence,
+    headline,
+    prior_line,
+    to_markdown,
+    verdict_mark,
+    verdict_word,
+)
 from factcheck.verdict import CREDIBLE
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
@@ -112,7 +120,7 @@ def report_pages(
 def evidence_pages(check: ClaimCheck, limit: int = MAX_MESSAGE) -> list[str]:
     """Every piece of evidence of one claim (the "Sources" button), as messages."""
     claim = esc(check.claim.text, _CLAIM_CHARS)
-    head = f"{MARKS[check.verdict.label]} <b>Claim {check.claim.id}</b>: {claim}"
+    head = f"{verdict_mark(check.verdict)} <b>Claim {check.claim.id}</b>: {claim}"
     if not check.evidence:
         return [head + "\n\nNo passage of the collection was found for this claim."]
     blocks = [head] + [_evidence_block(n, e) for n, e in enumerate(check.evidence, start=1)]
@@ -170,9 +178,9 @@ def _header(report: Report) -> str:
 
 def _claim_block(check: ClaimCheck) -> str:
     v = check.verdict
-    word, summary = WORDS[v.label].capitalize(), esc(v.summary, _SUMMARY_CHARS)
+    word, summary = verdict_word(v).capitalize(), esc(v.summary, _SUMMARY_CHARS)
     lines = [
-        f"{MARKS[v.label]} <b>{check.claim.id}.</b> {esc(check.claim.text, _CLAIM_CHARS)}",
+        f"{verdict_mark(v)} <b>{check.claim.id}.</b> {esc(check.claim.text, _CLAIM_CHARS)}",
         f"<i>{word}</i> ({v.confidence:.2f}). {summary}",
     ]
     for stance in (Stance.SUPPORTS, Stance.REFUTES):
@@ -203,7 +211,7 @@ def start_link(username: str, check_id: str) -> str:
 
 
 def _compact_claim(check: ClaimCheck) -> str:
-    return f"{MARKS[check.verdict.label]} {check.claim.id}. {esc(check.claim.text, 200)}"
+    return f"{verdict_mark(check.verdict)} {check.claim.id}. {esc(check.claim.text, 200)}"
 
 
 def _evidence_block(n: int, e: Evidence) -> str:
@@ -255,8 +263,8 @@ def _html_claim(check: ClaimCheck) -> str:
         items.append(f"<li class='{ev.stance.value}'>{_STANCE_WORDS[ev.stance]} "
                      f"({ev.confidence:.2f}) — {source}<blockquote>{e(ev.quote)}</blockquote>"
                      f"<small>{e(ev.rationale)}</small></li>")
-    return (f"<h2>{MARKS[v.label]} {check.claim.id}. {e(check.claim.text)}</h2>"
-            f"<p><b>{WORDS[v.label].capitalize()}</b> (confidence {v.confidence:.2f}). "
+    return (f"<h2>{verdict_mark(v)} {check.claim.id}. {e(check.claim.text)}</h2>"
+            f"<p><b>{verdict_word(v).capitalize()}</b> (confidence {v.confidence:.2f}). "
             f"{e(v.summary)}</p><ul>{''.join(items) or '<li>No evidence found.</li>'}</ul>")
 
 

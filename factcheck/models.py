@@ -80,6 +80,11 @@ class Verdict(BaseModel):
     label: Label
     confidence: float = Field(ge=0.0, le=1.0)
     summary: str = Field(description="One sentence a fact-checker can read aloud.")
+    lean: bool = Field(
+        default=False,
+        description="Supported or contradicted on evidence whose direction is unclear (every "
+        "judgement below 0.5): to be read as 'leans supported' or 'leans contradicted'.",
+    )
 
 
 class PriorCheck(BaseModel):

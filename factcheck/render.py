@@ -10,7 +10,16 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from factcheck.models import ClaimCheck, Evidence, Label, PriorCheck, Report, Stance, as_utc
+from factcheck.models import (
+    ClaimCheck,
+    Evidence,
+    Label,
+    PriorCheck,
+    Report,
+    Stance,
+    Verdict,
+    as_utc,
+)
 from factcheck.verdict import CREDIBLE
 
 MARKS = {
@@ -25,12 +34,23 @@ STYLES = {
     Label.MIXED: "yellow",
     Label.NOT_ENOUGH_EVIDENCE: "dim",
 }
+LEAN_MARK = "🤔"
 WORDS = {
     Label.SUPPORTED: "supported",
     Label.CONTRADICTED: "contradicted",
     Label.MIXED: "mixed",
     Label.NOT_ENOUGH_EVIDENCE: "not enough evidence",
 }
+
+
+def verdict_mark(verdict: Verdict) -> str:
+    """The verdict's mark; a lean gets its own, so that it never looks like a firm verdict."""
+    return LEAN_MARK if verdict.lean else MARKS[verdict.label]
+
+
+def verdict_word(verdict: Verdict) -> str:
+    """'supported', or 'leans supported' when the evidence's direction is unclear."""
+    return f"leans {WORDS[verdict.label]}" if verdict.lean else WORDS[verdict.label]
 
 
 def to_json(report: Report) -> str:
@@ -82,8 +102,8 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
     lines = [f"# Fact-check: {title}", "", headline(report), ""]
     for check in report.claims:
         v = check.verdict
-        word = WORDS[v.label].capitalize()
-        lines += [f"## {MARKS[v.label]} {check.claim.text}", "",
+        word = verdict_word(v).capitalize()
+        lines += [f"## {verdict_mark(v)} {check.claim.text}", "",
                   f"**{word}** (confidence {v.confidence:.2f}). {v.summary}", ""]
         if check.prior:
             line = prior_line(check.prior, timezone)
@@ -118,7 +138,7 @@ def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
     for e in _decisive(check):
         body.append(Text(f"{_stance_word(e)}: “{e.quote}”", style=_evidence_style(e)))
         body.append(Text(f"   {_source_text(e)} — {e.rationale}", style="dim"))
-    title = f"{MARKS[v.label]} claim {check.claim.id}: {WORDS[v.label]}"
+    title = f"{verdict_mark(v)} claim {check.claim.id}: {verdict_word(v)}"
     return Panel(Group(*body), title=title, title_align="left", border_style=STYLES[v.label])
 
 

@@ -98,7 +98,7 @@ def _directed(label: Label, strength: float, probability: float, lean_cap: float
     # A lean: keep the label the model chose, but say how weak it is and cap its confidence.
     lean = "supporting" if label is Label.SUPPORTED else "contradicting"
     return Verdict(
-        label=label, confidence=round(min(probability, lean_cap), 3),
+        label=label, confidence=round(min(probability, lean_cap), 3), lean=True,
         summary=f"Related evidence found, direction unclear: it leans towards {lean} the claim; "
         "read the quotes.",
     )

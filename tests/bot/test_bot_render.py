@@ -214,3 +214,14 @@ def test_the_check_again_button_runs_a_fresh_check_of_that_report():
     assert keyboards.parse(again.callback_data) == keyboards.Press("again", "AbC", 0)
     row = keyboards.private_link_keyboard("desk_bot", "AbC", again=True).inline_keyboard[0]
     assert [b.text for b in row] == ["🔍 Details in private", "🔄 Check again"]
+
+
+def test_a_lean_never_looks_like_a_firm_verdict():
+    check = claim_check(1, "Water boils.")
+    lean = check.model_copy(update={"verdict": check.verdict.model_copy(update={"lean": True})})
+    [page] = report_pages(report([lean]))
+    text = visible(page.text)
+    assert "🤔 1. Water boils." in text and "Leans supported (0.70)" in text and "✅" not in text
+    [compact] = report_pages(report([lean]), compact=True, username="desk_bot")
+    assert "🤔 1. Water boils." in visible(compact.text)
+    assert "✅ 1. Water boils." in visible(report_pages(report([check]))[0].text)

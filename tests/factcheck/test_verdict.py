@@ -52,6 +52,7 @@ def test_a_lean_says_direction_unclear_and_its_confidence_is_capped():
     assert lean.label == clear.label == Label.CONTRADICTED
     assert "direction unclear" in lean.summary and "contradicting" in lean.summary
     assert lean.confidence == LOW.lean_cap
+    assert lean.lean and not clear.lean
     assert "unclear" not in clear.summary and clear.confidence > CREDIBLE
 
 
