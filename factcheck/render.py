@@ -60,8 +60,9 @@ def to_json(report: Report) -> str:
 
 def headline(report: Report) -> str:
     """One line of counts per verdict, e.g. '9 claims: 2 supported, 6 not enough evidence'."""
-    counts = Counter(c.verdict.label for c in report.claims)
-    parts = [f"{counts[label]} {WORDS[label]}" for label in Label if counts[label]]
+    counts = Counter(verdict_word(c.verdict) for c in report.claims)
+    order = [word for label in Label for word in (WORDS[label], f"leans {WORDS[label]}")]
+    parts = [f"{counts[word]} {word}" for word in order if counts[word]]
     noun = "claim" if len(report.claims) == 1 else "claims"
     return f"{len(report.claims)} {noun}" + (": " + ", ".join(parts) if parts else "")
 

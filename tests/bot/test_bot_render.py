@@ -222,6 +222,7 @@ def test_a_lean_never_looks_like_a_firm_verdict():
     [page] = report_pages(report([lean]))
     text = visible(page.text)
     assert "🤔 1. Water boils." in text and "Leans supported (0.70)" in text and "✅" not in text
+    assert "1 claim: 1 leans supported" in text
     [compact] = report_pages(report([lean]), compact=True, username="desk_bot")
     assert "🤔 1. Water boils." in visible(compact.text)
     assert "✅ 1. Water boils." in visible(report_pages(report([check]))[0].text)
