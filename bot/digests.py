@@ -4,8 +4,10 @@ A digest is a chat setting, {"time": "HH:MM", "target": chat id, "title": ...}, 
 survives a restart: `restore` schedules every saved digest again when the bot starts, and posts
 at once a digest whose time passed while the bot was down. Its time is read in
 settings.timezone. Each digest covers the checks since the last one posted (saved in the
-setting), so a missed or failed day is not lost and a DST day is 23 or 25 hours. A day without
-checks still gets a one-line digest: silence cannot be told apart from a schedule that broke.
+setting), so a missed or failed day is not lost and a DST day is 23 or 25 hours. Until the first
+is posted, the moment the digest was switched on (saved too) tells whether one was missed. A day
+without checks still gets a one-line digest: silence cannot be told apart from a schedule that
+broke.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Digest:
     title: str
     target_title: str = ""
     last_posted: str | None = None  # ISO moment of the last digest posted: the next one's start
+    since: str | None = None  # ISO moment it was switched on: what missed() counts from at first
 
     def at(self, timezone: str) -> time:
         """The time of day to post, in that time zone."""
@@ -76,10 +79,11 @@ class Digest:
         return due if due <= now else datetime.combine(today - timedelta(days=1), at)
 
     def missed(self, timezone: str, now: datetime) -> bool:
-        """Whether the digest was due after the last one was posted (the bot was down then)."""
-        if self.last_posted is None:
+        """Whether the digest was due after the last one posted, or after it was switched on."""
+        start = self.last_posted or self.since  # digests saved before `since` existed have neither
+        if start is None:
             return False
-        return as_utc(self.last_posted) < self.last_due(timezone, now)
+        return as_utc(start) < self.last_due(timezone, now)
 
     def window(self, timezone: str, now: datetime) -> Window:
         """Since the last digest posted (at most CATCH_UP back), else the last calendar day."""
@@ -240,6 +244,8 @@ async def resolve_target(bot: Bot, chat: Chat, word: str | None) -> tuple[int, s
 
 def turn_on(s: Services, job_queue: JobQueue, chat_id: int, digest: Digest) -> str:
     """Save and schedule a chat's digest; returns the confirmation to show."""
+    # Switched on (or moved) now: a time already past today is not due until tomorrow.
+    digest = replace(digest, since=datetime.now(UTC).isoformat())
     saved = s.history.get_chat_setting(chat_id, DIGEST)
     if saved and saved.get("last_posted"):  # a new time or target: the next digest still follows
         digest = replace(digest, last_posted=saved["last_posted"])

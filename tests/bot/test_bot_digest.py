@@ -21,7 +21,16 @@ from telegram.ext import Job
 
 from bot.digests import DIGEST, Digest, job_name
 from factcheck.history import StoredCheck, open_history
-from factcheck.models import Article, Claim, ClaimCheck, Label, Provenance, Report, Verdict
+from factcheck.models import (
+    Article,
+    Claim,
+    ClaimCheck,
+    Label,
+    Provenance,
+    Report,
+    Verdict,
+    as_utc,
+)
 from factcheck.render import WORDS
 
 DISCUSSION = -100400
@@ -192,14 +201,47 @@ def test_a_digest_due_while_the_bot_was_down_is_posted_at_start_from_the_last_on
     assert job.next_run_time.astimezone(UTC).strftime("%H:%M") == "18:00"
 
 
+def test_a_first_digest_due_while_the_bot_was_down_is_posted_at_start(
+    start_bot, telegram_server, settings
+):
+    first = start_bot()
+    telegram_server.send_command(ADMIN, ADMIN, "digest", "on 18:00")
+    telegram_server.wait_for_text(ADMIN, "every day at 18:00")
+    first.stop()
+    # The bot was down over the first 18:00 after /digest on: as if switched on 2 days ago.
+    now = datetime.now(UTC)
+    history = open_history(settings)
+    saved = history.get_chat_setting(ADMIN, DIGEST)
+    assert saved["last_posted"] is None and as_utc(saved["since"]) <= now
+    history.set_chat_setting(ADMIN, DIGEST, {**saved, "since": (now - timedelta(days=2))
+                                             .isoformat()})
+    history.add_check(flood_report(now - timedelta(hours=3)), ADMIN, "private", ADMIN)
+    history.close()
+
+    start_bot()  # no fire(): the missed first digest goes out by itself
+    text = telegram_server.wait_for_text(ADMIN, "Daily digest of")["text"]
+    assert "last day" in text and "1 article and 1 claim" in text  # a first one covers a day
+    assert wait_posted(settings, ADMIN, None) > now
+
+
 @pytest.mark.parametrize("posted, now, missed", [
     ("2025-05-12T18:00:05+00:00", "2025-05-13T17:59:00+00:00", False),  # today's not due yet
     ("2025-05-12T18:00:05+00:00", "2025-05-13T18:00:00+00:00", True),
     ("2025-05-13T18:00:05+00:00", "2025-05-14T09:00:00+00:00", False),
-    (None, "2025-05-14T09:00:00+00:00", False),  # never posted: nothing to catch up from
+    (None, "2025-05-14T09:00:00+00:00", False),  # never posted, no start known: nothing to do
 ])
 def test_a_digest_is_missed_when_it_was_due_after_the_last_one_posted(posted, now, missed):
     digest = Digest("18:00", GROUP, "Desk", last_posted=posted)
+    assert digest.missed("UTC", datetime.fromisoformat(now)) is missed
+
+
+@pytest.mark.parametrize("since, now, missed", [
+    ("2025-05-13T17:00:00+00:00", "2025-05-13T17:59:00+00:00", False),  # first one not due yet
+    ("2025-05-13T17:00:00+00:00", "2025-05-13T18:00:00+00:00", True),
+    ("2025-05-13T18:30:00+00:00", "2025-05-14T09:00:00+00:00", False),  # on after 18:00
+])
+def test_a_first_digest_is_missed_when_it_was_due_after_it_was_switched_on(since, now, missed):
+    digest = Digest("18:00", GROUP, "Desk", since=since)
     assert digest.missed("UTC", datetime.fromisoformat(now)) is missed
 
 
