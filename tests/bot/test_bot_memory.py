@@ -18,6 +18,7 @@ from bot_helpers import (
     CLAIMS,
     FIVE,
     FIVE_REWORDED,
+    GROUP,
     TWO_HUNDRED,
     buttons,
     report_done,
@@ -73,6 +74,23 @@ def test_a_check_opens_in_private_only_for_its_own_chat(start_bot, telegram_serv
     telegram_server.send_command(ALICE, ALICE, "start", first.id)
     telegram_server.wait_for(lambda call: call.method == "sendMessage"
                              and FIVE in str(call.params.get("text")), after=mark)
+
+
+def test_a_groups_check_opens_in_private_for_its_members_not_for_one_who_left(
+    start_bot, telegram_server, settings
+):
+    start_bot()
+    telegram_server.send_mention(GROUP, BOB, FIVE)
+    [stored] = wait_checks(settings, GROUP, 1)
+    mark = len(telegram_server.calls)
+    telegram_server.send_command(ALICE, ALICE, "start", stored.id)  # a member, not the sender
+    telegram_server.wait_for(lambda call: call.method == "sendMessage"
+                             and FIVE in str(call.params.get("text")), after=mark)
+    telegram_server.remove_member(GROUP, ALICE)
+    mark = len(telegram_server.calls)
+    telegram_server.send_command(ALICE, ALICE, "start", stored.id)
+    telegram_server.wait_for_text(ALICE, "That check belongs to another chat.")
+    assert not [c for c in telegram_server.calls[mark:] if FIVE in str(c.params.get("text"))]
 
 
 def test_a_channel_post_checked_quietly_is_remembered(start_bot, telegram_server, settings):

@@ -133,6 +133,7 @@ class BotApiMethods:
         self._callbacks: dict[str, bool] = {}  # query id -> answered
         self._bot_status: dict[int, str] = {}
         self._admins: set[tuple[int, int]] = set()
+        self._left: set[tuple[int, int]] = set()  # (chat, user): users who left the chat
         self._linked: dict[int, int] = {}  # channel <-> its discussion group, both ways
         self._bot_cannot_post: set[int] = set()  # chats where the bot is an admin without it
         self._commands: dict[str, list[dict]] = {}
@@ -222,8 +223,7 @@ class BotApiMethods:
         if user_id == self.bot_user.id:
             user, status = self.bot_user, self._bot_status.get(chat_id, "member")
         else:
-            admin = (chat_id, user_id) in self._admins
-            user, status = self._user(user_id), "administrator" if admin else "member"
+            user, status = self._user(user_id), self._user_status(chat_id, user_id)
         if status == "left":
             return ChatMemberLeft(user)
         if status == "member":
@@ -236,6 +236,12 @@ class BotApiMethods:
             can_post_stories=False, can_edit_stories=False, can_delete_stories=False,
             can_post_messages=can_post, can_edit_messages=can_post,
         )
+
+    def _user_status(self, chat_id: int, user_id: int) -> str:
+        # Every user is a member of every chat unless made an admin or removed.
+        if (chat_id, user_id) in self._left:
+            return "left"
+        return "administrator" if (chat_id, user_id) in self._admins else "member"
 
     # -- Bot API methods --------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ Inject what users do (each returns what Telegram would deliver, as a dict):
     add_bot_to_chat(chat_id, chat_type, as_admin, title=None, by_user_id=1, can_post=True)
         -> chat_member      (can_post=False: an admin without the right to post messages)
     make_admin(chat_id, user_id)                                     (for getChatMember)
+    remove_member(chat_id, user_id)        getChatMember then says "left" (others: "member")
     link_discussion(channel_id, group_id)    getChat of either gives the other as linked_chat_id
 
 Read what the bot did (all thread-safe; dicts are Bot API JSON):
@@ -260,7 +261,14 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
     def make_admin(self, chat_id: int, user_id: int) -> None:
         """getChatMember reports this user as an administrator of the chat."""
         with self._cond:
+            self._left.discard((chat_id, user_id))
             self._admins.add((chat_id, user_id))
+
+    def remove_member(self, chat_id: int, user_id: int) -> None:
+        """The user left the chat: getChatMember reports status "left" (no update is sent)."""
+        with self._cond:
+            self._admins.discard((chat_id, user_id))
+            self._left.add((chat_id, user_id))
 
     def link_discussion(self, channel_id: int, group_id: int) -> None:
         """Make a supergroup the channel's discussion group (getChat's linked_chat_id)."""
