@@ -16,21 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from bot_helpers import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot, wait_checks
 from fakes.png import png_size
+from fakes.reports import claim_check, report
 from fakes.telegram_server import TelegramTestServer
 from telegram.ext import Job
 
 from bot.digests import DIGEST, Digest, job_name
 from factcheck.history import StoredCheck, open_history
-from factcheck.models import (
-    Article,
-    Claim,
-    ClaimCheck,
-    Label,
-    Provenance,
-    Report,
-    Verdict,
-    as_utc,
-)
+from factcheck.models import Label, Report, as_utc
 from factcheck.render import WORDS
 
 DISCUSSION = -100400
@@ -73,11 +65,9 @@ def fire(running: RunningBot, job: Job) -> None:
 
 def flood_report(when: datetime) -> Report:
     """A stored-looking check of FLOOD: no source covers it."""
-    claim = Claim(id=1, text=FLOOD, start=0, end=len(FLOOD), checkworthiness=0.9)
-    verdict = Verdict(label=Label.NOT_ENOUGH_EVIDENCE, confidence=0.5, summary="No source.")
-    return Report(article=Article(text=FLOOD), claims=[ClaimCheck(claim=claim, verdict=verdict)],
-                  provenance=Provenance(engine="llm", model="test", embedder="test"),
-                  created_at=when)
+    flood = claim_check(1, FLOOD, Label.NOT_ENOUGH_EVIDENCE, confidence=0.5,
+                        summary="No source.", checkworthiness=0.9)
+    return report(flood, when=when, engine="llm")
 
 
 

@@ -9,20 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fakes.reports import claim_check, report
 from rich.console import Console
 
 from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
 from factcheck.memory import ClaimMemory, details_agree, open_memory, still_current
-from factcheck.models import (
-    Article,
-    Claim,
-    ClaimCheck,
-    Label,
-    Provenance,
-    Report,
-    Verdict,
-)
+from factcheck.models import Article, Label, Report
 from factcheck.pipeline import (
     OFFLINE_MODEL,
     already_checked,
@@ -44,13 +37,9 @@ FIVE, FIVE_REWORDED, TWO_HUNDRED = PAIRS[0]["a"], PAIRS[2]["b"], PAIRS[28]["b"]
 
 def report_of(*texts: str, label: Label = Label.CONTRADICTED) -> Report:
     """A stored-check-like Report with one claim per text."""
-    checks = [
-        ClaimCheck(claim=Claim(id=n, text=t, start=0, end=len(t), checkworthiness=0.9),
-                   verdict=Verdict(label=label, confidence=0.8, summary="Sources disagree."))
-        for n, t in enumerate(texts, start=1)
-    ]
-    return Report(article=Article(text=" ".join(texts)), claims=checks,
-                  provenance=Provenance(engine="offline", model=offline_model(), embedder="m"))
+    checks = [claim_check(n, t, label, summary="Sources disagree.", checkworthiness=0.9)
+              for n, t in enumerate(texts, start=1)]
+    return report(*checks, model=offline_model())
 
 
 @pytest.fixture

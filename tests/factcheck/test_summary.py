@@ -7,50 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fakes.reports import claim_check, evidence, report
 
 from factcheck.cli import main
 from factcheck.errors import BadInputError
 from factcheck.history import SQLiteHistory
-from factcheck.models import (
-    Article,
-    Claim,
-    ClaimCheck,
-    Evidence,
-    Label,
-    Passage,
-    Provenance,
-    Report,
-    Stance,
-    Verdict,
-)
+from factcheck.models import Label, Stance
 from factcheck.settings import Settings
 from factcheck.summary import Window, lede, numbers_in, summarize, to_markdown, verdict_line
 
 NOW = datetime(2025, 5, 13, 12, 0, tzinfo=UTC)
 CHAT, OTHER = -100200, 1001
 KILLED = "Five Russians were killed in the strike."
-
-
-def claim_check(number: int, text: str, label: Label, evidence: list[Evidence] = ()) -> ClaimCheck:
-    return ClaimCheck(
-        claim=Claim(id=number, text=text, start=0, end=len(text), checkworthiness=0.8),
-        verdict=Verdict(label=label, confidence=0.8, summary="Because."),
-        evidence=list(evidence),
-    )
-
-
-def evidence(stance: Stance, title: str, quote: str, confidence: float = 0.8) -> Evidence:
-    passage = Passage(id=title, text=quote, title=title, url=f"https://example.org/{title}")
-    return Evidence(passage=passage, stance=stance, confidence=confidence, quote=quote,
-                    rationale="Because.")
-
-
-def report(when: datetime, *checks: ClaimCheck) -> Report:
-    return Report(
-        article=Article(text=" ".join(c.claim.text for c in checks) or "Nothing."),
-        claims=list(checks), created_at=when,
-        provenance=Provenance(engine="offline", model="test", embedder="test"),
-    )
 
 
 REFUTED = claim_check(1, KILLED, Label.CONTRADICTED, [
@@ -67,13 +35,13 @@ AGE = claim_check(3, "The tank was built in 1975.", Label.NOT_ENOUGH_EVIDENCE)
 def history(tmp_path: Path) -> SQLiteHistory:
     """Chat CHAT: 3 checks in the last day, 1 two days ago; chat OTHER: 1 check."""
     store = SQLiteHistory(tmp_path / "history.sqlite")
-    store.add_check(report(NOW - timedelta(days=2), AGE), CHAT, "group")
-    store.add_check(report(NOW - timedelta(hours=20), REFUTED, TANK, AGE), CHAT, "group")
+    store.add_check(report(AGE, when=NOW - timedelta(days=2)), CHAT, "group")
+    store.add_check(report(REFUTED, TANK, AGE, when=NOW - timedelta(hours=20)), CHAT, "group")
     reworded = REFUTED.model_copy(update={"claim": REFUTED.claim.model_copy(
         update={"id": 1, "text": "five  russians were KILLED in the strike"})})
-    store.add_check(report(NOW - timedelta(hours=11, minutes=30), reworded), CHAT, "group")
-    store.add_check(report(NOW - timedelta(hours=1), AGE), CHAT, "group")
-    store.add_check(report(NOW - timedelta(hours=2), TANK), OTHER, "private")
+    store.add_check(report(reworded, when=NOW - timedelta(hours=11, minutes=30)), CHAT, "group")
+    store.add_check(report(AGE, when=NOW - timedelta(hours=1)), CHAT, "group")
+    store.add_check(report(TANK, when=NOW - timedelta(hours=2)), OTHER, "private")
     yield store
     store.close()
 
