@@ -243,16 +243,10 @@ def _provenance(settings: Settings, engine: str, store: SourceStore) -> Provenan
         from factcheck.llm import prompt_fingerprints
 
         return Provenance(
-            engine="llm", model=_model(settings, engine), embedder=store.embedder_name,
+            engine="llm", model=settings.llm_model, embedder=store.embedder_name,
             prompts=prompt_fingerprints(settings),
         )
-    return Provenance(
-        engine="offline", model=_model(settings, engine), embedder=store.embedder_name
-    )
-
-
-def _model(settings: Settings, engine: str) -> str:
-    return settings.llm_model if engine == "llm" else offline_model()
+    return Provenance(engine="offline", model=offline_model(), embedder=store.embedder_name)
 
 
 def offline_model() -> str:

@@ -89,6 +89,8 @@ def build_record(
     usage_before: tuple[int, int, int], options: dict[str, Any] | None = None,
 ) -> RunRecord:
     """The run record of one evaluation, from its inputs, its metrics and what was recorded."""
+    from factcheck.pipeline import offline_model  # the pipeline imports much: only when needed
+
     engine = settings.resolved_engine()
     predictions = recorder.predictions
     commit, dirty = git_state()
@@ -98,7 +100,7 @@ def build_record(
         datasets={flag: {"path": str(path), "sha256": dataset_sha256(path)}
                   for flag, path in files.items()},
         engine=engine,
-        model=settings.llm_model if engine == "llm" else _offline_model(),
+        model=settings.llm_model if engine == "llm" else offline_model(),
         prompts=_prompts(settings) if engine == "llm" else {},
         options=options or {}, metrics=metrics,
         latency_p50=percentile(recorder.seconds, 50), latency_p95=percentile(recorder.seconds, 95),
@@ -181,12 +183,6 @@ def _git(*args: str) -> str:
     done = subprocess.run(["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True,
                           timeout=10, check=True)
     return done.stdout.strip()
-
-
-def _offline_model() -> str:
-    from factcheck.pipeline import offline_model
-
-    return offline_model()
 
 
 def _prompts(settings: Settings) -> dict[str, str]:
