@@ -118,8 +118,8 @@ async def _store_and_answer(bot: Bot, services: Services, request: CheckRequest,
         # the stored row is dated now, when the chat asked.
         report = report.model_copy(update={"repeat_of": report.repeat_of or earlier.id})
         when = user_date(earlier.report.created_at, services.settings.timezone)
-        notice, asked = f"Already checked here on {when}; sources unchanged since.", (
-            datetime.now(UTC))
+        notice = f"Already checked here on {when}; sources unchanged since."
+        asked = datetime.now(UTC)
     check_id = services.history.add_check(report, request.chat_id, request.chat_type,
                                           request.user_id, request.message_id, asked)
     if services.memory is not None:
