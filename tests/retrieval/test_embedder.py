@@ -11,8 +11,8 @@ from safetensors.numpy import load_file
 from retrieval.embedder import (
     MAX_TOKENS,
     MiniLMEmbedder,
-    _batches,
-    _model_dir,
+    length_batches,
+    package_model_dir,
     local_embedder,
 )
 
@@ -121,11 +121,11 @@ def test_batch_size_does_not_change_vectors(
 def test_batches_respect_token_budget(
     lengths: list[int], max_tokens: int, expected: list[list[int]]
 ) -> None:
-    assert [batch.tolist() for batch in _batches(lengths, max_tokens)] == expected
+    assert [batch.tolist() for batch in length_batches(lengths, max_tokens)] == expected
 
 
 def test_matches_numpy_reference(embedder: MiniLMEmbedder) -> None:
-    weights = load_file(str(_model_dir() / "model.safetensors"))
+    weights = load_file(str(package_model_dir() / "model.safetensors"))
     texts = [SENTENCES[0], SENTENCES[2], LONG]  # a sentence, a single word, > MAX_TOKENS
     expected = np.vstack([_reference_embed(embedder, text, weights) for text in texts])
     cosines = (embedder.embed(texts) * expected).sum(1)
