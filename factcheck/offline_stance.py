@@ -30,6 +30,9 @@ from factcheck.sentences import split_sentences
 logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "stance.npz"
+JUDGE_FILE = "judge.npz"  # the cross-encoder (factcheck.judge); optional
+JUDGED_PER_PASSAGE = 3  # sentences of each passage the cross-encoder reads
+CONFIDENT = 0.8  # a cross-encoder direction this sure is not overruled by a rule
 CLASSES = [Stance.SUPPORTS, Stance.REFUTES, Stance.NOT_ENOUGH_INFO]
 UNCLEAR = "related evidence found, direction unclear"
 # Below this share of support vs refutation the call is reported as a lean. Cross-validation
@@ -111,17 +114,27 @@ class Judgement:
     rationale: str
 
 
-def judge_offline(claim: str, passages: list[Passage], embedder: Any = None) -> list[Evidence]:
-    """One Evidence per passage: stance, confidence, the deciding sentence and why."""
+def judge_offline(claim: str, passages: list[Passage], embedder: Any = None,
+                  use_judge: bool | None = None) -> list[Evidence]:
+    """One Evidence per passage: stance, confidence, the deciding sentence and why.
+
+    use_judge: read the direction with the cross-encoder (default: when its weights ship).
+    """
     embedder = embedder or weights.embedder()
     per_passage = [[p.text[s:e] for s, e in split_sentences(p.text)] or [p.text]
                    for p in passages]
     # One embed() call for the claim and every sentence of every passage.
     vectors = _embed_cached(embedder, [claim] + [s for texts in per_passage for s in texts])
-    found, start = [], 1
-    for passage, texts in zip(passages, per_passage):
-        verdict = judge_sentences(claim, vectors[0], texts, vectors[start : start + len(texts)])
+    blocks, start = [], 1
+    for texts in per_passage:
+        blocks.append(vectors[start : start + len(texts)])
         start += len(texts)
+    use_judge = judge_available() if use_judge is None else use_judge
+    directions = (judge_directions(claim, vectors[0], per_passage, blocks) if use_judge
+                  else [None] * len(passages))
+    found = []
+    for passage, texts, block, direction in zip(passages, per_passage, blocks, directions):
+        verdict = judge_sentences(claim, vectors[0], texts, block, direction=direction)
         found.append(Evidence(
             passage=passage, stance=verdict.stance, confidence=verdict.confidence,
             quote=texts[verdict.sentence], rationale=verdict.rationale,
@@ -129,23 +142,79 @@ def judge_offline(claim: str, passages: list[Passage], embedder: Any = None) -> 
     return found
 
 
+def judge_available() -> bool:
+    """Whether the cross-encoder's weights ship with this install."""
+    return weights.exists(JUDGE_FILE)
+
+
+def judge_directions(claim: str, claim_vec: np.ndarray, per_passage: list[list[str]],
+                     blocks: list[np.ndarray]) -> list[np.ndarray]:
+    """Per passage, P(refutes | takes a side) of its sentences closest to the claim by the
+    bi-encoder (NaN for the others), from one batched cross-encoder call for all passages."""
+    from factcheck.judge import cross_encoder
+
+    picks = [np.argsort(-(block @ claim_vec), kind="stable")[:JUDGED_PER_PASSAGE]
+             for block in blocks]
+    pairs = [(claim, texts[i]) for texts, chosen in zip(per_passage, picks) for i in chosen]
+    probs = cross_encoder().probabilities(pairs)
+    refutes = probs[:, 1] / np.maximum(probs[:, 0] + probs[:, 1], 1e-9)
+    found, start = [], 0
+    for texts, chosen in zip(per_passage, picks):
+        direction = np.full(len(texts), np.nan, dtype=np.float32)
+        direction[chosen] = refutes[start : start + len(chosen)]
+        start += len(chosen)
+        found.append(direction)
+    return found
+
+
 def judge_sentences(
     claim: str, claim_vec: np.ndarray, sentences: list[str], sentence_vecs: np.ndarray,
-    model: dict[str, np.ndarray] | None = None,
+    model: dict[str, np.ndarray] | None = None, direction: np.ndarray | None = None,
 ) -> Judgement:
-    """The stance of one passage, given as its sentences and their embeddings."""
+    """The stance of one passage, given as its sentences and their embeddings.
+
+    direction: the cross-encoder's P(refutes | takes a side) per sentence (NaN where it did not
+    read the sentence); it replaces the rule model's direction there, and a rule does not
+    overrule it where it is confident.
+    """
     model = model if model is not None else _model()
     cos = sentence_vecs @ claim_vec
     rule = rule_override(claim, sentences, cos)
-    if rule is not None:
+    if rule is not None and not _judge_disagrees(rule, direction):
         return rule
     x = pair_features(claim, claim_vec, sentences, sentence_vecs)
-    found = decide(predict(model, x), cos, float(model["min_evidence"]),
-                   float(model["min_direction"]))
+    probs = predict(model, x)
+    if direction is not None:
+        probs = with_direction(probs, direction)
+    found = decide(probs, cos, float(model["min_evidence"]), float(model["min_direction"]))
     if found.stance is Stance.NOT_ENOUGH_INFO or found.rationale.startswith(UNCLEAR):
         return found
-    reason = _reason(model, x[found.sentence], found.stance, float(cos[found.sentence]))
+    if direction is not None and np.isfinite(direction[found.sentence]):
+        reason = _judge_reason(found.stance, float(cos[found.sentence]))
+    else:
+        reason = _reason(model, x[found.sentence], found.stance, float(cos[found.sentence]))
     return Judgement(found.stance, found.confidence, found.sentence, reason)
+
+
+def with_direction(probs: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Class probabilities whose direction is the cross-encoder's where it read the sentence."""
+    probs = probs.copy()
+    read = np.isfinite(direction)
+    evidence = 1.0 - probs[read, 2]
+    probs[read, 0], probs[read, 1] = evidence * (1 - direction[read]), evidence * direction[read]
+    return probs
+
+
+def _judge_disagrees(rule: Judgement, direction: np.ndarray | None) -> bool:
+    """A rule's REFUTES is dropped where the cross-encoder confidently reads support."""
+    if direction is None or not np.isfinite(direction[rule.sentence]):
+        return False
+    return bool(direction[rule.sentence] <= 1.0 - CONFIDENT)
+
+
+def _judge_reason(stance: Stance, cos: float) -> str:
+    verb = "supports" if stance is Stance.SUPPORTS else "contradicts"
+    return f"the judge reads this sentence as {verb} the claim (cos {cos:.2f})"
 
 
 def decide(probs: np.ndarray, cos: np.ndarray, min_evidence: float,

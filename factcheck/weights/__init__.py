@@ -32,6 +32,11 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
         return {key: data[key] for key in data.files}
 
 
+def exists(name: str) -> bool:
+    """Whether the weight file `name` ships beside this module."""
+    return resources.files(__name__).joinpath(name).is_file()
+
+
 def load_json(name: str) -> dict[str, Any]:
     """The shipped JSON file `name` beside this module."""
     return json.loads(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
