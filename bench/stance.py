@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from factcheck.models import Passage  # noqa: E402
-from factcheck.offline_stance import judge_offline  # noqa: E402
+from factcheck.models import Passage
+from factcheck.offline_stance import judge_offline
 
 LABELS = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
 _ALIASES = {"supports": "SUPPORTS", "refutes": "REFUTES", "neither": "NOT_ENOUGH_INFO"}

@@ -127,11 +127,11 @@ def held_out_report(pairs, probs: np.ndarray) -> dict:
         mine = origin == name
         decisive = mine & (gold < 2)
         says_refutes = probs[:, 1] > probs[:, 0]
+        right = says_refutes[decisive] == (gold[decisive] == 1)
         report[name] = {
             "pairs": int(mine.sum()),
             "macro_f1": round(macro_f1(gold[mine], probs[mine].argmax(1)), 4),
-            "direction_accuracy": round(float(np.mean(says_refutes[decisive] == (gold[decisive] == 1))), 4)
-            if decisive.any() else None,
+            "direction_accuracy": round(float(right.mean()), 4) if right.size else None,
         }
     return report
 

@@ -34,7 +34,8 @@ def test_probabilities_are_a_distribution_per_pair_in_order():
 
 def test_negation_of_a_narrower_phrase_supports():
     # Issue 9's reproductions: "not military" vs "not Russian military" is no contradiction.
-    claim = "Maria Zakharova said the five Russians killed in the clash were not military personnel."
+    claim = ("Maria Zakharova said the five Russians killed in the clash were not military "
+             "personnel.")
     assert judge(claim, ZAKHAROVA).stance is Stance.SUPPORTS
     evidence = judge("Those killed in the clash were not members of the Russian armed forces.",
                      ZAKHAROVA)
