@@ -18,7 +18,7 @@ from factcheck.settings import Settings
 
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    """Add `eval retrieval|stance|checkworthiness|verdicts` to the CLI."""
+    """Add `eval retrieval|stance|checkworthiness|verdicts|scifact` to the CLI."""
     parser = commands.add_parser("eval", help="measure quality on labelled JSONL files")
     kinds = parser.add_subparsers(required=True, metavar="KIND")
     specs = {
@@ -26,11 +26,17 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
         "stance": (["--pairs"], "accuracy and macro-F1 of passage stance"),
         "checkworthiness": (["--sentences"], "MAP and P@10 of claim ranking per group"),
         "verdicts": (["--corpus", "--claims"], "verdict macro-F1 of the whole pipeline"),
+        "scifact": (["--corpus", "--claims"],
+                    "SciFact's abstract-level P/R/F1, label only and label + rationale"),
     }
     for kind, (files, help_text) in specs.items():
         sub = kinds.add_parser(kind, help=help_text)
         for flag in files:
             sub.add_argument(flag, type=Path, required=True)
+        if kind == "scifact":
+            sub.add_argument("--rationales", type=Path, metavar="PAIRS",
+                             help="sentence pairs '<claim>-<doc>-<i>' marking rationale "
+                                  "sentences (SciFact's sentence_pairs_train.jsonl)")
         if kind == "retrieval":
             sub.add_argument("--k", type=int, default=10)
             sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
@@ -80,6 +86,9 @@ def _measure(
         return evaluation.eval_stance(args.pairs, settings, recorder, progress)
     if args.kind == "checkworthiness":
         return evaluation.eval_checkworthiness(args.sentences, settings, recorder, progress)
+    if args.kind == "scifact":
+        return evaluation.eval_scifact(args.corpus, args.claims, settings, args.rationales,
+                                       recorder, progress)
     return evaluation.eval_verdicts(args.corpus, args.claims, settings, recorder, progress)
 
 

@@ -159,6 +159,87 @@ def eval_verdicts(
     return {key: report[key] for key in ("n", "accuracy", "macro_f1", "per_label")}
 
 
+RATIONALE_CAP = 3  # the official evaluator reads at most 3 predicted rationale sentences
+
+
+def eval_scifact(
+    corpus: Path, claims: Path, settings: Settings, rationales: Path | None = None,
+    recorder: Recorder | None = None, progress: EvalProgress | None = None,
+) -> dict:
+    """SciFact's abstract-level precision, recall and F1 (Wadden et al. 2020), label only and,
+    given rationale sentences, label + rationale; the pipeline retrieves and judges."""
+    from factcheck.pipeline import check
+
+    rows = read_jsonl(claims, ("id", "claim", "label"))
+    with corpus_store(corpus, settings, progress) as store:
+        def abstracts_of(row: dict) -> str:
+            article = Article(text=row["claim"], source=f"claim {row['id']}")
+            report = check(article, settings, store)
+            found = report.claims[0].evidence if report.claims else []
+            return json.dumps(predicted_abstracts(found))
+
+        predicted = _map_concurrently(abstracts_of, rows, settings, recorder, progress)
+    gold_rationales = read_rationales(rationales) if rationales else None
+    return scifact_scores(rows, [json.loads(p) for p in predicted], gold_rationales)
+
+
+def predicted_abstracts(evidence: list) -> dict[str, dict]:
+    """Per source document judged to take a side: its strongest label and the quoted sentences."""
+    found: dict[str, dict] = {}
+    for e in sorted(evidence, key=lambda e: -e.confidence):
+        if e.stance.value == "NOT_ENOUGH_INFO":
+            continue
+        doc = found.setdefault(str(e.passage.source_id), {"label": e.stance.value, "quotes": []})
+        doc["quotes"].append(e.quote)
+    return found
+
+
+def read_rationales(path: Path) -> dict[tuple[str, str], set[str]]:
+    """Gold rationale sentences per (claim id, document id), from sentence-pair rows whose id is
+    '<claim>-<document>-<sentence>' (SciFact's sentence_pairs_train.jsonl)."""
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in read_jsonl(path, ("id", "passage", "label")):
+        if row["label"] != "NOT_ENOUGH_INFO":
+            claim, doc, _ = str(row["id"]).rsplit("-", 2)
+            found[(claim, doc)].add(_normal(row["passage"]))
+    return found
+
+
+def scifact_scores(rows: list[dict], predicted: list[dict[str, dict]],
+                   rationales: dict[tuple[str, str], set[str]] | None) -> dict:
+    """Abstract-level P/R/F1: a predicted (claim, abstract) counts when the abstract is cited for
+    the claim with that label; with rationales, also when a quoted sentence (of the first
+    RATIONALE_CAP) is a gold rationale sentence."""
+    gold = sum(len(r.get("gold_ids") or []) for r in rows if r["label"] != "NOT_ENOUGH_INFO")
+    made = sum(len(p) for p in predicted)
+    right = right_rationale = 0
+    for row, docs in zip(rows, predicted):
+        for doc, call in docs.items():
+            if row["label"] == "NOT_ENOUGH_INFO" or doc not in map(str, row.get("gold_ids") or []):
+                continue
+            if call["label"] == row["label"]:
+                right += 1
+                sentences = (rationales or {}).get((str(row["id"]), doc), set())
+                quotes = {_normal(q) for q in call["quotes"][:RATIONALE_CAP]}
+                right_rationale += bool(quotes & sentences)
+    result = {"n": len(rows), "gold_abstracts": gold, "predicted_abstracts": made}
+    result.update(_prf("label_only", right, made, gold))
+    result.update(_prf("label_rationale", right_rationale, made, gold) if rationales is not None
+                  else {"label_rationale_f1": None})
+    return result
+
+
+def _prf(name: str, right: int, made: int, gold: int) -> dict[str, float]:
+    precision, recall = right / made if made else 0.0, right / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {f"{name}_precision": round(precision, 4), f"{name}_recall": round(recall, 4),
+            f"{name}_f1": round(f1, 4)}
+
+
+def _normal(sentence: str) -> str:
+    return " ".join(sentence.lower().split())
+
+
 def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
     """Read a JSONL file; a malformed line is a BadInputError naming the file and line."""
     if not path.is_file():

@@ -99,3 +99,40 @@ def test_eval_checkworthiness_with_the_llm_scores_each_sentence_by_its_claims(
     first = server.chat_requests[0]["messages"]
     assert "\n".join(r["text"] for r in windows[0]) in first[-1]["content"]
     assert f"at most {evaluation.LLM_WINDOW} claims" in first[0]["content"]
+
+
+def test_eval_scifact_on_the_sample(capsys):
+    result = eval_json(capsys, "scifact", "--corpus", str(DATA / "corpus.jsonl"),
+                       "--claims", str(DATA / "claims.jsonl"))
+    assert result["n"] == 10 and result["gold_abstracts"] >= 1
+    assert 0 <= result["label_only_f1"] <= 1
+    assert result["label_rationale_f1"] is None  # no rationale sentences given
+
+
+def test_scifact_scores_count_abstracts_labels_and_rationales():
+    rows = [{"id": "1", "claim": "c1", "label": "SUPPORTS", "gold_ids": ["10", "11"]},
+            {"id": "2", "claim": "c2", "label": "REFUTES", "gold_ids": ["20"]},
+            {"id": "3", "claim": "c3", "label": "NOT_ENOUGH_INFO", "gold_ids": ["30"]}]
+    predicted = [
+        {"10": {"label": "SUPPORTS", "quotes": ["x", "y", "z", "Gold one."]},  # past the cap
+         "11": {"label": "SUPPORTS", "quotes": ["Gold  two."]},
+         "12": {"label": "SUPPORTS", "quotes": ["q"]}},  # not cited: wrong
+        {"20": {"label": "SUPPORTS", "quotes": ["Gold three."]}},  # wrong label
+        {"30": {"label": "REFUTES", "quotes": ["q"]}},  # a NOT_ENOUGH_INFO claim: wrong
+    ]
+    rationales = {("1", "10"): {"gold one."}, ("1", "11"): {"gold two."},
+                  ("2", "20"): {"gold three."}}
+    result = evaluation.scifact_scores(rows, predicted, rationales)
+    assert result["gold_abstracts"] == 3 and result["predicted_abstracts"] == 5
+    assert result["label_only_precision"] == 0.4 and result["label_only_recall"] == 0.6667
+    assert result["label_only_f1"] == 0.5
+    assert result["label_rationale_precision"] == 0.2  # only abstract 11 quotes its rationale
+    assert result["label_rationale_recall"] == 0.3333
+
+
+def test_read_rationales_takes_claim_and_document_from_the_row_id(tmp_path):
+    path = tmp_path / "sentences.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "7-123-0", "claim": "c", "passage": "Not this one.", "label": "NOT_ENOUGH_INFO"},
+        {"id": "7-123-1", "claim": "c", "passage": "This  one.", "label": "SUPPORTS"}]) + "\n")
+    assert evaluation.read_rationales(path) == {("7", "123"): {"this one."}}
