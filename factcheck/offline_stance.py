@@ -33,8 +33,6 @@ WEIGHTS_FILE = "stance.npz"
 JUDGE_FILE = "judge.npz"  # the cross-encoder (factcheck.judge); optional
 JUDGED_PER_PASSAGE = 3  # sentences of each passage the cross-encoder reads
 CONFIDENT = 0.8  # a cross-encoder direction this sure is not overruled by a rule
-# How the cross-encoder joins in (with_judge), on SciFact training pairs (bench/stance.py):
-# rules alone 0.668 macro-F1 (in-sample), its direction alone 0.659, the mean of both 0.676.
 CLASSES = [Stance.SUPPORTS, Stance.REFUTES, Stance.NOT_ENOUGH_INFO]
 UNCLEAR = "related evidence found, direction unclear"
 # Below this share of support vs refutation the call is reported as a lean. Cross-validation
@@ -104,6 +102,16 @@ RULE_NAMES = [
 # is (cos, overlap) nor whether one side alone is negated: grouped CV, balanced accuracy 0.65
 # against 0.64 with every rule feature.
 DIRECTION_NAMES = RULE_NAMES[RULE_NAMES.index("negation_mismatch") :]
+# The cross-encoder's reading as two logits: the sentence bears on the claim; it refutes
+# rather than supports. NaN where it did not read the sentence.
+JUDGE_NAMES = ["judge_evidence", "judge_refutes"]
+EMBEDDING_COLUMNS = 2 * 384  # |u-v| and u*v come first in a feature row
+FEATURE_NAMES = [f"embedding_{i}" for i in range(EMBEDDING_COLUMNS)] + RULE_NAMES + JUDGE_NAMES
+
+
+def columns(names: list[str]) -> np.ndarray:
+    """Indices of named features in a pair_features row."""
+    return np.array([FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -150,15 +158,20 @@ def judge_available() -> bool:
 
 
 def judge_readings(claim: str, claim_vec: np.ndarray, per_passage: list[list[str]],
-                   blocks: list[np.ndarray]) -> list[np.ndarray]:
+                   blocks: list[np.ndarray], read: Any = None) -> list[np.ndarray]:
     """Per passage, the cross-encoder's (supports, refutes, neither) of its sentences closest to
-    the claim by the bi-encoder (NaN rows for the others), from one batched call for all."""
-    from factcheck.judge import cross_encoder
+    the claim by the bi-encoder (NaN rows for the others), from one batched call for all.
 
+    read: pairs -> probabilities (default: the cross-encoder; training passes a cache).
+    """
+    if read is None:
+        from factcheck.judge import cross_encoder
+
+        read = cross_encoder().probabilities
     picks = [np.argsort(-(block @ claim_vec), kind="stable")[:JUDGED_PER_PASSAGE]
              for block in blocks]
     pairs = [(claim, texts[i]) for texts, chosen in zip(per_passage, picks) for i in chosen]
-    probs = cross_encoder().probabilities(pairs)
+    probs = read(pairs)
     found, start = [], 0
     for texts, chosen in zip(per_passage, picks):
         read = np.full((len(texts), 3), np.nan, dtype=np.float32)
@@ -175,18 +188,16 @@ def judge_sentences(
     """The stance of one passage, given as its sentences and their embeddings.
 
     reading: the cross-encoder's (supports, refutes, neither) per sentence (NaN rows where it
-    did not read the sentence); see with_judge. A rule does not overrule it where it is
-    confident.
+    did not read the sentence). A model trained on the judge's features then weighs them with
+    the rules; a rule does not overrule the judge where it is confident.
     """
     model = model if model is not None else _model()
     cos = sentence_vecs @ claim_vec
-    rule = rule_override(claim, sentences, cos)
-    if rule is not None and not _judge_disagrees(rule, reading):
+    rule = rule_override(claim, sentences, cos) if overrides(model) else None
+    if rule is not None and not judge_disagrees(rule, reading):
         return rule
-    x = pair_features(claim, claim_vec, sentences, sentence_vecs)
-    probs = predict(model, x)
-    if reading is not None:
-        probs = with_judge(probs, reading)
+    x = pair_features(claim, claim_vec, sentences, sentence_vecs, reading)
+    probs = sentence_probs(model, x)
     found = decide(probs, cos, float(model["min_evidence"]), float(model["min_direction"]))
     if found.stance is Stance.NOT_ENOUGH_INFO or found.rationale.startswith(UNCLEAR):
         return found
@@ -194,25 +205,34 @@ def judge_sentences(
     return Judgement(found.stance, found.confidence, found.sentence, reason)
 
 
-def with_judge(probs: np.ndarray, reading: np.ndarray) -> np.ndarray:
-    """Class probabilities where the cross-encoder read the sentence: P(refutes | evidence) is
-    the mean of the rule model's and the cross-encoder's; P(evidence) stays the evidence
-    model's (averaging in the cross-encoder's took SciFact from 0.676 to 0.432: it reads
-    on-topic abstract sentences as taking a side)."""
-    probs = probs.copy()
-    read = np.isfinite(reading[:, 0])
-    mine, theirs = probs[read], reading[read]
-    evidence = 1 - mine[:, 2]
-    refutes = 0.5 * (_refutes(mine) + _refutes(theirs))
-    probs[read] = np.stack([evidence * (1 - refutes), evidence * refutes, 1 - evidence], axis=1)
+def sentence_probs(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Class probabilities per sentence; with a model that reads the judge, only the sentences
+    the judge read can be evidence (as in training, where the others were never candidates)."""
+    probs = predict(model, x)
+    if uses_judge(model):
+        unread = np.isnan(x[:, FEATURE_NAMES.index(JUDGE_NAMES[0])])
+        if not unread.all():  # no reading at all (judge off): the rules and embeddings decide
+            probs[unread] = (0.0, 0.0, 1.0)
     return probs
+
+
+def overrides(model: dict[str, np.ndarray]) -> bool:
+    """Whether the number and negation rules overrule this model (else they are features only:
+    cross-validation chose, saved as `rule_overrides`)."""
+    return bool(model.get("rule_overrides", True))
+
+
+def uses_judge(model: dict[str, np.ndarray]) -> bool:
+    """Whether the model was trained on the cross-encoder's features."""
+    read = np.concatenate([_columns(model, "evidence"), _columns(model, "direction")])
+    return bool(np.isin(columns(JUDGE_NAMES), read).any())
 
 
 def _refutes(probs: np.ndarray) -> np.ndarray:
     return probs[:, 1] / np.maximum(probs[:, 0] + probs[:, 1], 1e-9)
 
 
-def _judge_disagrees(rule: Judgement, reading: np.ndarray | None) -> bool:
+def judge_disagrees(rule: Judgement, reading: np.ndarray | None) -> bool:
     """A rule's REFUTES is dropped where the cross-encoder confidently reads support."""
     if reading is None or not np.isfinite(reading[rule.sentence, 0]):
         return False
@@ -246,9 +266,11 @@ def decide(probs: np.ndarray, cos: np.ndarray, min_evidence: float,
 
 
 def pair_features(
-    claim: str, claim_vec: np.ndarray, sentences: list[str], sentence_vecs: np.ndarray
+    claim: str, claim_vec: np.ndarray, sentences: list[str], sentence_vecs: np.ndarray,
+    reading: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Rows of model input for each sentence: cos, |u-v|, u*v, then the RULE_NAMES features."""
+    """Rows of model input for each sentence, columns as FEATURE_NAMES: |u-v|, u*v, the
+    RULE_NAMES features, then the judge's reading (NaN where there is none)."""
     u, v = np.asarray(claim_vec, np.float32)[None, :], np.asarray(sentence_vecs, np.float32)
     cos = v @ u[0]
     claim_facts = _facts(claim)
@@ -256,25 +278,45 @@ def pair_features(
         [_rule_features(claim, claim_facts, s, c, cos.max()) for s, c in zip(sentences, cos)],
         dtype=np.float32,
     ).reshape(len(sentences), len(RULE_NAMES))
-    return np.hstack([np.abs(u - v), u * v, rules])
+    return np.hstack([np.abs(u - v), u * v, rules, judge_features(reading, len(sentences))])
+
+
+def judge_features(reading: np.ndarray | None, n: int) -> np.ndarray:
+    """The JUDGE_NAMES logits of the cross-encoder's (supports, refutes, neither) rows."""
+    if reading is None:
+        return np.full((n, len(JUDGE_NAMES)), np.nan, dtype=np.float32)
+    p = np.clip(reading.astype(np.float32), 1e-4, 1.0)
+    return np.stack([np.log((1.0 - np.minimum(p[:, 2], 1 - 1e-4)) / p[:, 2]),
+                     np.log(p[:, 1] / p[:, 0])], axis=1)
 
 
 def predict(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """Class probabilities (columns in CLASSES order) of the feature rows x.
 
-    Two logistic regressions: `evidence` (is this sentence a rationale at all?) on every
-    feature, and `direction` (does it refute rather than support?) on DIRECTION_NAMES only;
-    embeddings over-fit the direction on SciFact's few hundred rationales.
+    Two logistic regressions, each on its own columns (saved with the model): `evidence` (is
+    this sentence a rationale at all?) and `direction` (does it refute rather than support?),
+    which reads polarity features only; embeddings over-fit the direction on SciFact's few
+    hundred rationales. A missing judge reading counts as the training average.
     """
-    evidence = _sigmoid(model, "evidence", x)
-    refutes = _sigmoid(model, "direction", x[:, -len(DIRECTION_NAMES) :])
+    evidence = _sigmoid(model, "evidence", x[:, _columns(model, "evidence")])
+    refutes = _sigmoid(model, "direction", x[:, _columns(model, "direction")])
     return np.stack([evidence * (1 - refutes), evidence * refutes, 1 - evidence], axis=1)
 
 
+def _columns(model: dict[str, np.ndarray], part: str) -> np.ndarray:
+    if f"{part}_columns" in model:
+        return model[f"{part}_columns"]
+    # Models saved before the judge's features: every column but those / the polarity rules.
+    if part == "evidence":
+        return np.arange(EMBEDDING_COLUMNS + len(RULE_NAMES))
+    return columns(DIRECTION_NAMES)
+
+
 def _sigmoid(model: dict[str, np.ndarray], part: str, x: np.ndarray) -> np.ndarray:
-    scaled = (x - model[f"{part}_mean"]) / model[f"{part}_scale"]
-    logits = scaled @ model[f"{part}_coef"].ravel() + model[f"{part}_intercept"].ravel()[0]
-    return 1.0 / (1.0 + np.exp(-logits))
+    mean = model[f"{part}_mean"]
+    x = np.where(np.isnan(x), mean, x)
+    logits = ((x - mean) / model[f"{part}_scale"]) @ model[f"{part}_coef"].ravel()
+    return 1.0 / (1.0 + np.exp(-(logits + model[f"{part}_intercept"].ravel()[0])))
 
 
 @dataclass(frozen=True)
@@ -463,17 +505,20 @@ MIN_RULE_PUSH = 0.25  # logit units a rule must add to be named as the reason
 
 def _reason(model: dict[str, np.ndarray], row: np.ndarray, stance: Stance, cos: float) -> str:
     """Name the rule feature that pushed the direction model most towards the chosen side."""
-    rules = row[-len(DIRECTION_NAMES) :]
-    scaled = (rules - model["direction_mean"]) / model["direction_scale"]
+    picked = _columns(model, "direction")
+    names = [FEATURE_NAMES[i] for i in picked]
+    values = row[picked]
+    scaled = (np.where(np.isnan(values), model["direction_mean"], values)
+              - model["direction_mean"]) / model["direction_scale"]
     sign = 1.0 if stance is Stance.REFUTES else -1.0  # the direction model predicts REFUTES
     push = sign * scaled * model["direction_coef"].ravel()
     for index in np.argsort(-push):
         if push[index] < MIN_RULE_PUSH:
             break
-        name = DIRECTION_NAMES[index]
-        if name.startswith("polarity_flip") and not rules[DIRECTION_NAMES.index("negation_mismatch")]:
+        name = names[index]
+        if name.startswith("polarity_flip") and not row[FEATURE_NAMES.index("negation_mismatch")]:
             name = "direction_mismatch"  # the flip came from the direction words
-        if name in _RULE_WORDING and rules[index] != 0:
+        if name in _RULE_WORDING and values[index] != 0:
             return f"{_RULE_WORDING[name]} (cos {cos:.2f})"
     if stance is Stance.SUPPORTS and cos >= 0.8:
         return f"close paraphrase (cos {cos:.2f})"

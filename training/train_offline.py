@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
@@ -17,54 +16,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from disk_cache import DiskCache, embedding_cache, judge_cache
 
 logger = logging.getLogger("train_offline")
 
 # The settings cross-validation chooses among (L2 strength; how far classes are rebalanced).
 CHECKWORTHINESS_ALPHAS, CHECKWORTHINESS_BALANCE = (0.1, 0.3, 1.0), (0.25, 0.5)
-STANCE_EVIDENCE_ALPHAS, STANCE_DIRECTION_ALPHAS = (0.1, 0.3), (0.01, 0.03, 0.1)
-
-
-class EmbeddingCache:
-    """Sentence embeddings kept on disk by text hash, so that re-runs embed nothing twice."""
-
-    def __init__(self, folder: Path, chunk: int = 1000) -> None:
-        self.folder, self.chunk = folder, chunk
-        folder.mkdir(parents=True, exist_ok=True)
-        self._rows: dict[str, np.ndarray] = {}
-        for part in sorted(folder.glob("part-*.npz")):
-            data = np.load(part)
-            self._rows.update(zip(data["keys"].tolist(), data["vectors"]))
-        self._embedder = None
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of `texts`, computing (and saving) only the ones not cached yet."""
-        keys = [_key(t) for t in texts]
-        missing = list({k: t for k, t in zip(keys, texts) if k not in self._rows}.items())
-        for start in range(0, len(missing), self.chunk):
-            batch = missing[start : start + self.chunk]
-            t0 = time.time()
-            vectors = self._model().embed([t for _, t in batch])
-            self._save([k for k, _ in batch], vectors)
-            logger.info("embedded %d/%d new texts (%.0fs)", start + len(batch), len(missing),
-                        time.time() - t0)
-        return np.stack([self._rows[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
-
-    def _model(self):
-        if self._embedder is None:
-            from factcheck.weights import embedder
-
-            self._embedder = embedder()
-        return self._embedder
-
-    def _save(self, keys: list[str], vectors: np.ndarray) -> None:
-        index = len(list(self.folder.glob("part-*.npz")))
-        np.savez(self.folder / f"part-{index:05d}.npz", keys=np.array(keys), vectors=vectors)
-        self._rows.update(zip(keys, vectors))
-
-
-def _key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+STANCE_EVIDENCE_ALPHAS, STANCE_DIRECTION_ALPHAS = (0.01, 0.03, 0.1, 0.3), (0.01, 0.03, 0.1)
 
 
 # --- logistic regression -------------------------------------------------------------------
@@ -183,7 +142,7 @@ def _transcript_folds_scores(x: np.ndarray, y: np.ndarray, groups: list[str], al
     return scores
 
 
-def train_checkworthiness(data: Path, cache: EmbeddingCache, seed: int,
+def train_checkworthiness(data: Path, cache: DiskCache[str], seed: int,
                           k: int = 5) -> tuple[dict, dict]:
     """Cross-validate with whole transcripts held out, then fit on all; (weights, metrics)."""
     from factcheck import checkworthiness
@@ -191,7 +150,7 @@ def train_checkworthiness(data: Path, cache: EmbeddingCache, seed: int,
     rows = read_jsonl(data / "checkthat2019" / "sentences_train.jsonl")
     texts, groups = [r["text"] for r in rows], [r["group"] for r in rows]
     y = np.array([int(r["label"]) for r in rows])
-    x = checkworthiness.features(texts, cache.embed(texts))
+    x = checkworthiness.features(texts, cache.rows(texts))
     results = {}
     for alpha in CHECKWORTHINESS_ALPHAS:
         for power in CHECKWORTHINESS_BALANCE:
@@ -250,18 +209,61 @@ def load_split_passages(data: Path) -> list[ClaimPassage]:
             for r in read_jsonl(data / "scifact" / "pairs_train.jsonl")]
 
 
-def stance_features(passages: list[ClaimPassage], cache: EmbeddingCache) -> list[np.ndarray]:
-    """Per passage, the pair-feature rows of its sentences."""
+def stance_features(passages: list[ClaimPassage], cache: DiskCache[str],
+                    judges: DiskCache[tuple[str, str]]) -> list[np.ndarray]:
+    """Per passage, the pair-feature rows of its sentences, each read by the cross-encoder."""
     from factcheck.offline_stance import pair_features
 
-    claims = cache.embed([p.claim for p in passages])
-    vectors = cache.embed([s for p in passages for s in p.sentences])
+    claims = cache.rows([p.claim for p in passages])
+    vectors = cache.rows([s for p in passages for s in p.sentences])
+    readings = judges.rows([(p.claim, s) for p in passages for s in p.sentences])
     rows, offset = [], 0
     for passage, claim_vec in zip(passages, claims):
-        block = vectors[offset : offset + len(passage.sentences)]
-        offset += len(passage.sentences)
-        rows.append(pair_features(passage.claim, claim_vec, passage.sentences, block))
+        end = offset + len(passage.sentences)
+        rows.append(pair_features(passage.claim, claim_vec, passage.sentences,
+                                  vectors[offset:end], readings[offset:end]))
+        offset = end
     return rows
+
+
+# Which columns each of the two stance models reads; cross-validation chooses the set.
+def _feature_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    from factcheck.offline_stance import (
+        DIRECTION_NAMES,
+        EMBEDDING_COLUMNS,
+        FEATURE_NAMES,
+        JUDGE_NAMES,
+        RULE_NAMES,
+        columns,
+    )
+
+    embeddings = np.arange(EMBEDDING_COLUMNS)
+    rules, judge = columns(RULE_NAMES), columns(JUDGE_NAMES)
+    polarity = columns(DIRECTION_NAMES)
+    assert len(FEATURE_NAMES) == EMBEDDING_COLUMNS + len(RULE_NAMES) + len(JUDGE_NAMES)
+    return {
+        "embeddings+rules": (np.concatenate([embeddings, rules]), polarity),
+        "embeddings+rules+judge": (np.concatenate([embeddings, rules, judge]),
+                                   np.concatenate([polarity, judge])),
+        "rules+judge": (np.concatenate([rules, judge]), np.concatenate([polarity, judge])),
+    }
+
+
+def runtime_block(block: np.ndarray) -> np.ndarray:
+    """A passage's feature rows as the product has them: the judge reads only the sentences
+    closest to the claim (offline_stance.judge_readings), the others' readings are NaN."""
+    from factcheck.offline_stance import (
+        EMBEDDING_COLUMNS,
+        FEATURE_NAMES,
+        JUDGE_NAMES,
+        JUDGED_PER_PASSAGE,
+    )
+
+    cos = block[:, EMBEDDING_COLUMNS]  # the first rule feature is the cosine
+    unread = np.argsort(-cos, kind="stable")[JUDGED_PER_PASSAGE:]
+    block = block.copy()
+    block[np.ix_(unread, [FEATURE_NAMES.index(n) for n in JUDGE_NAMES])] = np.nan
+    return block
 
 
 @dataclass
@@ -274,30 +276,32 @@ class _Scored:
 
 
 def fit_stance(x: np.ndarray, y: np.ndarray, evidence: dict | None, direction_alpha: float,
-               evidence_alpha: float = 0.1, balance: float = 0.5) -> dict:
-    """The two stance models: evidence (rationale or not) and direction (refutes or supports)."""
-    from factcheck.offline_stance import DIRECTION_NAMES
-
+               evidence_alpha: float = 0.1, balance: float = 0.5,
+               feature_set: str = "embeddings+rules") -> dict:
+    """The two stance models: evidence (rationale or not) and direction (refutes or supports),
+    each on its feature_set columns."""
+    evidence_columns, direction_columns = _feature_sets()[feature_set]
     if evidence is None:
         is_rationale = (y < 2).astype(int)
-        evidence = _binary(fit_logreg(x, is_rationale, 2, evidence_alpha,
+        evidence = _binary(fit_logreg(x[:, evidence_columns], is_rationale, 2, evidence_alpha,
                                       balanced_weights(is_rationale, balance)))
     rationale = y < 2
     refutes = (y[rationale] == 1).astype(int)
-    direction = _binary(fit_logreg(x[rationale][:, -len(DIRECTION_NAMES):], refutes, 2,
+    direction = _binary(fit_logreg(x[rationale][:, direction_columns], refutes, 2,
                                    direction_alpha, balanced_weights(refutes), iterations=300))
     model = {f"evidence_{key}": value for key, value in evidence.items()}
     model.update({f"direction_{key}": value for key, value in direction.items()})
+    model.update(evidence_columns=evidence_columns, direction_columns=direction_columns)
     return model
 
 
 def _evidence_part(model: dict) -> dict:
     return {key.removeprefix("evidence_"): value for key, value in model.items()
-            if key.startswith("evidence_")}
+            if key.startswith("evidence_") and key != "evidence_columns"}
 
 
 def _fit_folds(blocks: list[np.ndarray], passages: list[ClaimPassage], fold: np.ndarray, k: int,
-               direction_alpha: float, evidence_alpha: float,
+               direction_alpha: float, evidence_alpha: float, feature_set: str,
                evidence_models: list[dict] | None = None) -> list[dict]:
     """One stance model per fold, trained on the labelled sentences of the other folds' claims.
 
@@ -308,18 +312,32 @@ def _fit_folds(blocks: list[np.ndarray], passages: list[ClaimPassage], fold: np.
     row_fold = np.repeat(fold, [len(p.sentences) for p in passages])
     return [fit_stance(x[row_fold != f], y[row_fold != f],
                        _evidence_part(evidence_models[f]) if evidence_models else None,
-                       direction_alpha, evidence_alpha) for f in range(k)]
+                       direction_alpha, evidence_alpha, feature_set=feature_set)
+            for f in range(k)]
 
 
 def _score_out_of_fold(passages: list[ClaimPassage], blocks: list[np.ndarray], fold: np.ndarray,
-                       models: list[dict]) -> list[_Scored]:
-    from factcheck.offline_stance import predict, rule_override
+                       models: list[dict], judges: DiskCache[tuple[str, str]],
+                       overrides: bool = True) -> list[_Scored]:
+    """Each passage as judge_sentences sees it: the judge's readings of its closest sentences,
+    a rule's answer unless the judge confidently reads the other way, else the fold's model."""
+    from factcheck.offline_stance import (
+        EMBEDDING_COLUMNS,
+        judge_disagrees,
+        rule_override,
+        sentence_probs,
+    )
 
     scored = []
     for passage, block, f in zip(passages, blocks, fold):
-        cos = block[:, 2 * 384]  # the first rule feature is the cosine
-        rule = rule_override(passage.claim, passage.sentences, cos)
-        scored.append(_Scored(predict(models[f], block), cos,
+        block = runtime_block(block)
+        cos = block[:, EMBEDDING_COLUMNS]
+        rule = rule_override(passage.claim, passage.sentences, cos) if overrides else None
+        reading = judges.rows([(passage.claim, s) for s in passage.sentences])
+        reading[np.isnan(block[:, -1])] = np.nan
+        if rule is not None and judge_disagrees(rule, reading):
+            rule = None
+        scored.append(_Scored(sentence_probs(models[f], block), cos,
                               None if rule is None else LABELS.index(rule.stance.value)))
     return scored
 
@@ -388,18 +406,22 @@ class _StanceData:
         return np.array([label for p in self.train for label in p.labels])
 
 
-def _load_stance_data(data: Path, cache: EmbeddingCache, seed: int, k: int) -> _StanceData:
+def _load_stance_data(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, str]], seed: int,
+                      k: int) -> _StanceData:
     train, split = load_sentence_groups(data), load_split_passages(data)
     fold_of = _claim_folds(train + split, k, seed)
-    return _StanceData(train, split, stance_features(train, cache), stance_features(split, cache),
+    return _StanceData(train, split, stance_features(train, cache, judges),
+                       stance_features(split, cache, judges),
                        np.array([fold_of[p.claim] for p in train]),
                        np.array([fold_of[p.claim] for p in split]))
 
 
-def _evaluate_stance(d: _StanceData, fitted: list[dict], k: int) -> tuple[dict, list[_Scored]]:
+def _evaluate_stance(d: _StanceData, fitted: list[dict], k: int, judges: DiskCache[tuple[str, str]],
+                     overrides: bool) -> tuple[dict, list[_Scored]]:
     """Cross-validated numbers of one setting's fold models, and its scored passages."""
-    scored = _score_out_of_fold(d.split, d.split_blocks, d.split_fold, fitted)
-    in_train = _score_out_of_fold(d.train, d.train_blocks, d.train_fold, fitted)
+    scored = _score_out_of_fold(d.split, d.split_blocks, d.split_fold, fitted, judges, overrides)
+    in_train = _score_out_of_fold(d.train, d.train_blocks, d.train_fold, fitted, judges,
+                                  overrides)
     train_gold = np.array([p.label for p in d.train])
     return {
         "abstract_macro_f1": macro_f1(d.gold, _cross_fitted(scored, d.gold, d.split_fold, k)),
@@ -419,28 +441,39 @@ class StanceFolds:
     fold_of: dict[str, int]
 
 
-def train_stance(data: Path, cache: EmbeddingCache, seed: int,
-                 k: int = 5) -> tuple[dict, dict, StanceFolds]:
+def _settings(feature_sets: list[str]) -> list[tuple[str, bool, float, float]]:
+    """(feature set, rule overrides, evidence alpha, direction alpha) to cross-validate."""
+    return [(features, overrides, e, d) for features in feature_sets
+            for overrides in (True, False) for e in STANCE_EVIDENCE_ALPHAS
+            for d in STANCE_DIRECTION_ALPHAS]
+
+
+def train_stance(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, str]], seed: int,
+                 k: int = 5, feature_sets: list[str] | None = None,
+                 ) -> tuple[dict, dict, StanceFolds]:
     """Grouped-by-claim CV of the stance model and its thresholds, then a fit on everything."""
-    d = _load_stance_data(data, cache, seed, k)
+    d = _load_stance_data(data, cache, judges, seed, k)
     results: dict[str, dict] = {}
     scored_by_key: dict[str, list[_Scored]] = {}
     fitted_by_key: dict[str, list[dict]] = {}
-    for evidence_alpha in STANCE_EVIDENCE_ALPHAS:
-        fitted = None
-        for direction_alpha in STANCE_DIRECTION_ALPHAS:
-            fitted = _fit_folds(d.train_blocks, d.train, d.train_fold, k, direction_alpha,
-                                evidence_alpha, fitted)
-            key = f"evidence_alpha={evidence_alpha},direction_alpha={direction_alpha}"
-            results[key], scored_by_key[key] = _evaluate_stance(d, fitted, k)
-            fitted_by_key[key] = fitted
-            logger.info("stance %s: %s", key, results[key])
+    evidence_fits: dict[tuple, list[dict]] = {}
+    for features, overrides, evidence_alpha, direction_alpha in _settings(
+            feature_sets or list(_feature_sets())):
+        fitted = _fit_folds(d.train_blocks, d.train, d.train_fold, k, direction_alpha,
+                            evidence_alpha, features, evidence_fits.get((features, evidence_alpha)))
+        evidence_fits[(features, evidence_alpha)] = fitted
+        key = (f"features={features},rule_overrides={overrides},"
+               f"evidence_alpha={evidence_alpha},direction_alpha={direction_alpha}")
+        results[key], scored_by_key[key] = _evaluate_stance(d, fitted, k, judges, overrides)
+        fitted_by_key[key] = [{**m, "rule_overrides": np.bool_(overrides)} for m in fitted]
+        logger.info("stance %s: %s", key, results[key])
     chosen = max(results, key=lambda key: results[key]["abstract_macro_f1"])
-    evidence_alpha, direction_alpha = (float(part.split("=")[1]) for part in chosen.split(","))
+    features, overrides, evidence_alpha, direction_alpha = _parse_setting(chosen)
     model = fit_stance(np.vstack(d.train_blocks), d.gold_sentences, None, direction_alpha,
-                       evidence_alpha)
+                       evidence_alpha, feature_set=features)
     min_evidence, min_direction, _ = _best_thresholds(scored_by_key[chosen], d.gold)
-    model.update(min_evidence=np.float32(min_evidence), min_direction=np.float32(min_direction))
+    model.update(min_evidence=np.float32(min_evidence), min_direction=np.float32(min_direction),
+                 rule_overrides=np.bool_(overrides))
     metrics = _stance_report(results, chosen, scored_by_key[chosen], d.gold, d.split_fold, k)
     metrics.update(min_evidence=min_evidence, min_direction=min_direction)
     thresholds = _fold_thresholds(scored_by_key[chosen], d.gold, d.split_fold, k)
@@ -450,6 +483,12 @@ def train_stance(data: Path, cache: EmbeddingCache, seed: int,
         {p.claim: int(f) for p, f in zip(d.train + d.split, np.concatenate(
             [d.train_fold, d.split_fold]))})
     return model, metrics, folds
+
+
+def _parse_setting(key: str) -> tuple[str, bool, float, float]:
+    values = dict(part.split("=") for part in key.split(","))
+    return (values["features"], values["rule_overrides"] == "True",
+            float(values["evidence_alpha"]), float(values["direction_alpha"]))
 
 
 def _direction_accuracy(scored: list[_Scored], gold_sentences: np.ndarray) -> float:
@@ -492,7 +531,7 @@ class ClaimCalls:
     refute: float
 
 
-def retrieved_claims(data: Path, cache: EmbeddingCache) -> tuple[list[dict], list[tuple]]:
+def retrieved_claims(data: Path, cache: DiskCache[str]) -> tuple[list[dict], list[tuple]]:
     """SciFact training claims and, per claim, (claim text, related hits) as the pipeline has them.
 
     The corpus is embedded once into an evaluation collection under the cache folder.
@@ -516,21 +555,24 @@ def retrieved_claims(data: Path, cache: EmbeddingCache) -> tuple[list[dict], lis
     return rows, list(zip(texts, related))
 
 
-def claim_calls(data: Path, cache: EmbeddingCache, folds: StanceFolds) -> list[ClaimCalls]:
+def claim_calls(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, str]],
+                folds: StanceFolds) -> list[ClaimCalls]:
     """Each claim's strongest support and refutation, judged by a model that never saw it."""
-    from factcheck.offline_stance import judge_sentences
+    from factcheck.offline_stance import judge_readings, judge_sentences
     from factcheck.sentences import sentences
 
     rows, claims = retrieved_claims(data, cache)
     split = [[sentences(h.text) or [h.text] for h in hits] for _, hits in claims]
-    cache.embed([t for t, _ in claims if t] + [s for per in split for p in per for s in p])
+    cache.rows([t for t, _ in claims if t] + [s for per in split for p in per for s in p])
     found = []
     for row, (text, _), per in zip(rows, claims, split):
         fold = folds.fold_of[row["claim"]]
         best = {"SUPPORTS": 0.0, "REFUTES": 0.0, "NOT_ENOUGH_INFO": 0.0}
         for passage in per:
-            vectors = cache.embed([text] + passage)
-            judged = judge_sentences(text, vectors[0], passage, vectors[1:], folds.models[fold])
+            vectors = cache.rows([text] + passage)
+            reading = judge_readings(text, vectors[0], [passage], [vectors[1:]], judges.rows)[0]
+            judged = judge_sentences(text, vectors[0], passage, vectors[1:], folds.models[fold],
+                                     reading)
             best[judged.stance.value] = max(best[judged.stance.value], judged.confidence)
         found.append(ClaimCalls(LABELS.index(row["label"]), fold, best["SUPPORTS"],
                                 best["REFUTES"]))
@@ -568,12 +610,12 @@ def _cross_fitted_verdicts(calls: list[ClaimCalls], alpha: float, balance: float
     return pred
 
 
-def train_verdict(data: Path, cache: EmbeddingCache, folds: StanceFolds,
+def train_verdict(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, str]], folds: StanceFolds,
                   k: int = 5) -> tuple[dict, dict]:
     """Fit the verdict model end to end; its numbers are cross-fitted by claim fold."""
     from factcheck.verdict import CREDIBLE, VerdictModel
 
-    calls = claim_calls(data, cache, folds)
+    calls = claim_calls(data, cache, judges, folds)
     gold = np.array([c.gold for c in calls])
     preds = {(a, b): _cross_fitted_verdicts(calls, a, b, k)
              for a in VERDICT_ALPHAS for b in VERDICT_BALANCE}
@@ -627,21 +669,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("factcheck/weights"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/factcheck-embcache"),
                         help="embeddings of the training texts, kept between runs")
+    parser.add_argument("--judge-cache", type=Path, default=Path("/tmp/factcheck-judgecache"),
+                        help="the cross-encoder's readings of the training pairs, kept between runs")
+    parser.add_argument("--features", nargs="*", default=None,
+                        help="stance feature sets to cross-validate (default: all)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--only", choices=["checkworthiness", "stance"], default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     np.random.seed(args.seed)
-    cache, metrics_path = EmbeddingCache(args.cache), args.out / "metrics.json"
+    cache, metrics_path = embedding_cache(args.cache), args.out / "metrics.json"
+    judges = judge_cache(args.judge_cache)
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     started = time.time()
     if args.only in (None, "checkworthiness"):
         model, metrics["checkworthiness"] = train_checkworthiness(args.data, cache, args.seed)
         np.savez(args.out / "checkworthiness.npz", **model)
     if args.only in (None, "stance"):
-        model, metrics["stance"], folds = train_stance(args.data, cache, args.seed)
+        model, metrics["stance"], folds = train_stance(args.data, cache, judges, args.seed,
+                                                       feature_sets=args.features)
         np.savez(args.out / "stance.npz", **model)
-        rule, metrics["verdict"] = train_verdict(args.data, cache, folds)
+        rule, metrics["verdict"] = train_verdict(args.data, cache, judges, folds)
         (args.out / "verdict.json").write_text(json.dumps(rule, indent=2) + "\n")
     metrics["embedder"], metrics["seed"] = "all-MiniLM-L6-v2", args.seed
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
