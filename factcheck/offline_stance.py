@@ -42,6 +42,9 @@ LEANING = 0.55
 NUMBER_RULE_MIN_COS = 0.6  # below this the sentence may be about something else entirely
 NEGATION_RULE_MIN_COS = 0.75  # only near paraphrases: "X reduces Y" / "X did not reduce Y"
 _NEGATORS = {"not", "no", "never", "cannot", "fail", "fails", "failed", "lack", "lacks", "lacked"}
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]\"“”]")
+_SCOPE_END = {"and", "but", "or", "which", "that", "who", "whom", "because", "while", "although",
+              "though", "whereas", "since", "when", "where", "if", "unless", "than"}
 _NEGATION_FILLER = {"be", "been", "is", "are", "was", "were", "to", "a", "an", "the", "any",
                     "significantly", "statistically", "further", "actually", "really"}
 
@@ -435,26 +438,43 @@ def negation_rule(claim: str, sentences: list[str], cos: np.ndarray) -> Judgemen
 
 
 def _flipped_words(claim: str, sentence: str) -> list[str]:
-    claim_negated, sentence_negated = _negated_words(claim), _negated_words(sentence)
-    plain_claim, plain_sentence = _plain_words(claim), _plain_words(sentence)
-    return sorted({w for key, w in sentence_negated.items()
-                   if key not in claim_negated and key in plain_claim}
-                  | {w for key, w in claim_negated.items()
-                     if key not in sentence_negated and key in plain_sentence})
+    """Words one side negates and the other states: the head of a negated phrase that the other
+    text has plainly, where no negation of the other text covers any word of that phrase
+    ("not Russian military personnel" vs "not military personnel" negate the same thing)."""
+    claim_scopes, sentence_scopes = _negation_scopes(claim), _negation_scopes(sentence)
+    return sorted(_one_sided(sentence_scopes, claim_scopes, _plain_words(claim))
+                  | _one_sided(claim_scopes, sentence_scopes, _plain_words(sentence)))
 
 
-def _negated_words(text: str) -> dict[str, str]:
-    """Prefix -> word for each content word right after a negation ('did not reduce')."""
-    tokens = re.findall(r"[a-z][a-z'’-]*", text.lower())
-    found = {}
-    for i, token in enumerate(tokens):
-        if token in _NEGATORS or token.endswith(("n't", "n’t")):
-            j = i + 1
-            while j < len(tokens) and tokens[j] in _NEGATION_FILLER:
-                j += 1
-            if j < len(tokens) and len(tokens[j]) > 3 and tokens[j] not in _STOPWORDS:
-                found[tokens[j][:5]] = tokens[j]
-    return found
+def _one_sided(scopes: list[dict[str, str]], other_scopes: list[dict[str, str]],
+               other_plain: set[str]) -> set[str]:
+    covered = {key for scope in other_scopes for key in scope}
+    return {next(iter(scope.values())) for scope in scopes
+            if not scope.keys() & covered and next(iter(scope)) in other_plain}
+
+
+def _negation_scopes(text: str) -> list[dict[str, str]]:
+    """Per negation, prefix -> word of the content words of the phrase it negates: from the
+    negator to the next punctuation mark, clause word or negator (the first is the head)."""
+    scopes = []
+    for clause in _CLAUSE_BREAK.split(text.lower()):
+        tokens = re.findall(r"[a-z][a-z'’-]*", clause)
+        for i, token in enumerate(tokens):
+            if not _is_negator(token):
+                continue
+            scope: dict[str, str] = {}
+            for word in tokens[i + 1 :]:
+                if word in _SCOPE_END or _is_negator(word):
+                    break
+                if len(word) > 3 and word not in _STOPWORDS and word not in _NEGATION_FILLER:
+                    scope.setdefault(word[:5], word)
+            if scope:
+                scopes.append(scope)
+    return scopes
+
+
+def _is_negator(token: str) -> bool:
+    return token in _NEGATORS or token.endswith(("n't", "n’t"))
 
 
 def _plain_words(text: str) -> set[str]:

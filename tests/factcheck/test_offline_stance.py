@@ -128,3 +128,23 @@ def test_opposite_and_matching_wording_features(claim, sentence, fired):
     opposites = {"antonym_flip", "antonym_match", "target_mismatch", "target_match",
                  "target_mismatch_only", "target_match_only"}
     assert {name for name in opposites if row[name] > 0} == fired
+
+
+@pytest.mark.parametrize(
+    ("claim", "sentence", "refutes"),
+    [
+        # issue 9's reproductions: both sides negate the same phrase, one of them more narrowly
+        ("Maria Zakharova said the five Russians killed in the clash were not military "
+         "personnel.", "She said the five Russians killed were not Russian military personnel.",
+         False),
+        ("Those killed in the clash were not members of the Russian armed forces.",
+         "She said the five Russians killed were not Russian military personnel.", False),
+        ("The drug reduces blood pressure in adults.",
+         "In a large trial, the drug did not reduce blood pressure in adults.", True),
+        ("Russia's military said it was not involved in the attack.",
+         "The Russian military was involved in the attack, officials said.", True),
+    ],
+)
+def test_negation_rule_reads_the_negated_phrase(claim, sentence, refutes):
+    found = offline_stance.negation_rule(claim, [sentence], np.array([0.9]))
+    assert (found is not None and found.stance is Stance.REFUTES) == refutes
