@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any
 from urllib.parse import urlparse
 
@@ -125,7 +126,8 @@ def run(settings: Settings) -> None:
 def serve(app: Application, settings: Settings, **options: Any) -> None:
     """Run a built application until stopped; `options` go to run_polling or run_webhook."""
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        secret = webhook_secret(settings)
+        _redact_everywhere(secret, "<webhook secret>")
         app.run_webhook(
             listen=settings.webhook_listen, port=settings.webhook_port,
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
@@ -136,17 +138,28 @@ def serve(app: Application, settings: Settings, **options: Any) -> None:
         app.run_polling(allowed_updates=ALLOWED_UPDATES, **options)
 
 
+def webhook_secret(settings: Settings) -> str:
+    """WEBHOOK_SECRET, else a random one for this run: a webhook never serves without one."""
+    if settings.webhook_secret:
+        return settings.webhook_secret.get_secret_value()
+    # Without a secret anyone who finds the port could post updates "from" an admin. Telegram
+    # learns this one from setWebhook at start-up; its alphabet (A-Z a-z 0-9 _ -) is Telegram's.
+    logger.info("WEBHOOK_SECRET is not set: using a random secret for this run")
+    return secrets.token_urlsafe(32)
+
+
 class RedactToken(logging.Filter):
     """Replace the bot token in every log line (library messages may quote request URLs)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, label: str = "<bot token>") -> None:
         super().__init__()
         self.token = token
+        self.label = label
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<bot token>"), None
+            record.msg, record.args = message.replace(self.token, self.label), None
         return True
 
 
@@ -155,5 +168,9 @@ def _quiet_loggers(token: str) -> None:
     httpx_logger = logging.getLogger("httpx")
     if httpx_logger.level == logging.NOTSET:
         httpx_logger.setLevel(logging.WARNING)
+    _redact_everywhere(token, "<bot token>")
+
+
+def _redact_everywhere(secret: str, label: str) -> None:
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))
+        handler.addFilter(RedactToken(secret, label))

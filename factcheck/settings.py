@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, description="Public HTTPS address Telegram posts updates to; unset = long polling.")
     webhook_listen: str = Field("127.0.0.1", description="Address the webhook server listens on (behind a reverse proxy); 0.0.0.0 for all.")
     webhook_port: int = Field(8443, description="Port the webhook server listens on.")
-    webhook_secret: SecretStr | None = Field(None, description="Secret Telegram sends with every webhook request (X-Telegram-Bot-Api-Secret-Token).")
+    webhook_secret: SecretStr | None = Field(None, description="Secret Telegram sends with every webhook request (X-Telegram-Bot-Api-Secret-Token); unset = a random one at each start, so that the webhook never serves without one.")
     allowed_chat_ids: IdList = Field(default_factory=list, description="Chats (users, groups, channels) the bot serves, comma-separated; empty = everyone.")
     admin_user_ids: IdList = Field(default_factory=list, description="Users who may /add sources and change chat settings, comma-separated.")
     rate_limit_per_minute: int = Field(5, description="Checks one user may start per minute.")

@@ -396,29 +396,48 @@ def test_admins_add_a_document_and_sources_counts_it(start_bot, telegram_server)
 # --- webhook mode -------------------------------------------------------------------------------
 
 
-def test_webhook_mode_registers_its_url_and_secret_and_serves_updates(settings, telegram_server):
+@pytest.mark.parametrize("configured", ["s3cret", None], ids=["WEBHOOK_SECRET", "generated"])
+def test_webhook_mode_always_has_a_secret_and_refuses_requests_without_it(
+    settings, telegram_server, configured, caplog
+):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/telegram"
     running = RunningBot(settings.model_copy(update={
-        "webhook_url": url, "webhook_port": port, "webhook_secret": SecretStr("s3cret")}))
+        "webhook_url": url, "webhook_port": port,
+        "webhook_secret": SecretStr(configured) if configured else None}))
     try:
         telegram_server.wait_for("setWebhook")  # sent before the webhook server listens
         wait_listening(port)
-        assert (telegram_server.webhook["url"], telegram_server.webhook["secret_token"]) == (
-            url, "s3cret")
-        message = telegram_server.send_command(ALICE, ALICE, "help")
-        update = json.dumps({"update_id": 1, "message": message}).encode()
-        headers = {"Content-Type": "application/json"}
-        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no env proxies
-        with pytest.raises(urllib.error.HTTPError, match="403"):
-            direct.open(urllib.request.Request(url, update, headers), timeout=10)
-        headers["X-Telegram-Bot-Api-Secret-Token"] = "s3cret"
-        direct.open(urllib.request.Request(url, update, headers), timeout=10)
+        secret = telegram_server.webhook["secret_token"]
+        assert telegram_server.webhook["url"] == url
+        assert secret == configured if configured else re.fullmatch(r"[\w-]{40,256}", secret)
+        # A forged /add "from" an admin, without the secret or with a wrong one: 403, not run.
+        upload = telegram_server.send_document(ADMIN, ADMIN, "forged.txt", b"Forged fact.")
+        forged = telegram_server.send_command(ADMIN, ADMIN, "add",
+                                              reply_to_message_id=upload["message_id"])
+        for header in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
+            assert post_update(url, forged, header) == 403
+        assert post_update(url, telegram_server.send_command(ALICE, ALICE, "help"),
+                           {"X-Telegram-Bot-Api-Secret-Token": secret}) == 200
         telegram_server.wait_for_text(ALICE, "What I cannot do")
+        assert texts(telegram_server, ADMIN) == ""  # the forged /add never ran
     finally:
         running.stop()
+    assert secret not in caplog.text
+
+
+def post_update(url: str, message: dict, headers: dict[str, str]) -> int:
+    """POST one update to the bot's webhook as Telegram would; the HTTP status."""
+    update = json.dumps({"update_id": message["message_id"], "message": message}).encode()
+    request = urllib.request.Request(url, update, {"Content-Type": "application/json"} | headers)
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no env proxies
+    try:
+        with direct.open(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def wait_listening(port: int) -> None:
