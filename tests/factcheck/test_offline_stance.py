@@ -88,9 +88,10 @@ def test_weights_ship_as_package_data():
     for name in (offline_stance.WEIGHTS_FILE, verdict.WEIGHTS_FILE):
         assert resources.files("factcheck.weights").joinpath(name).is_file()
     model = offline_stance._model()
-    rules = len(offline_stance.RULE_NAMES)
-    assert model["evidence_coef"].shape == (2 * 384 + rules, 1)
-    assert model["direction_coef"].shape == (len(offline_stance.DIRECTION_NAMES), 1)
+    evidence, direction = model["evidence_columns"], model["direction_columns"]
+    assert model["evidence_coef"].shape == (len(evidence), 1)
+    assert model["direction_coef"].shape == (len(direction), 1)
+    assert set(offline_stance.columns(offline_stance.JUDGE_NAMES)) <= set(evidence)
     assert 0.0 < float(model["min_evidence"]) < 1.0
 
 
