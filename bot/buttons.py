@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.checks import CheckRequest, run_check
+from bot.handlers import NOT_YOURS, may_read
 from bot.keyboards import Press
 from bot.messages import edit_html, send_html
 from bot.render import evidence_pages, label_name, report_document
@@ -28,6 +29,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None or stored is None:
         await query.answer("This report is no longer stored. Send the article again.",
                            show_alert=True)
+        return
+    chat = query.message.chat if query.message else None
+    if chat is None or not await may_read(query.get_bot(), stored, chat.id, query.from_user.id):
+        logger.info("refused a press on check %s from chat %s by user %s", stored.id,
+                    chat.id if chat else None, query.from_user.id)
+        await query.answer(NOT_YOURS, show_alert=True)
         return
     claim = next((c for c in stored.report.claims if c.claim.id == press.claim_id), None)
     if press.action not in ("report", "again") and claim is None:

@@ -37,6 +37,7 @@ HELP = (
     "In groups I act on /check, on a mention, and on replies to my messages."
 )
 REFUSAL = "This bot serves only its own newsroom's chats. Ask its operator to add this chat."
+NOT_YOURS = "That check belongs to another chat."
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,18 +63,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if stored is None:
             await message.reply_text("That check is no longer stored. Send the article again.")
             return
-        if not await may_open(context.bot, stored, update.effective_user.id):
-            await message.reply_text("That check belongs to another chat.")
+        if not await may_read(context.bot, stored, chat.id, update.effective_user.id):
+            await message.reply_text(NOT_YOURS)
             return
         await send_report(context.bot, chat.id, stored.report, stored.id, s.settings.timezone)
         return
     await message.reply_text("👋 " + HELP)
 
 
-async def may_open(bot: Bot, stored: StoredCheck, user_id: int) -> bool:
-    """Whether a user may read a stored check in private: theirs, or of a group they are in."""
+async def may_read(bot: Bot, stored: StoredCheck, chat_id: int, user_id: int | None) -> bool:
+    """Whether a stored check may be shown in this chat to this user: in its own chat, or in
+    private to its requester or to a member of its group. The one rule of /start <id> and of
+    report buttons, whose callback data a modified client can forge."""
     # A report holds the article a chat sent: private to that chat.
-    if user_id in (stored.chat_id, stored.user_id):
+    if chat_id == stored.chat_id:
+        return True
+    if user_id is None or chat_id != user_id:  # elsewhere, only in the user's private chat
+        return False
+    if user_id == stored.user_id:
         return True
     if stored.chat_type == ChatType.PRIVATE:
         return False

@@ -22,6 +22,7 @@ Inject what users do (each returns what Telegram would deliver, as a dict):
     send_document(chat_id, user_id, filename, data, mime_type="application/octet-stream",
                   caption=None, reply_to_message_id=None, chat_type="private") -> message
     press_button(chat_id, user_id, message_id, callback_data=None, *, text=None) -> callback id
+    forge_callback(chat_id, user_id, message_id, data) -> callback id   any data, any message
     post_in_channel(chat_id, text, title=None) -> message                  (a channel_post)
     add_bot_to_chat(chat_id, chat_type, as_admin, title=None, by_user_id=1, can_post=True)
         -> chat_member      (can_post=False: an admin without the right to post messages)
@@ -214,14 +215,26 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
                 b["callback_data"] == callback_data or b["text"] == text)]
             if not matching:
                 raise ValueError(f"message {message_id} has no such button; it has {buttons}")
-            query_id = str(self._next_id("callback"))
-            self._callbacks[query_id] = False
-            query = CallbackQuery(
-                query_id, self._user(user_id), chat_instance=str(chat_id),
-                message=Message.de_json(message, None), data=matching[0]["callback_data"],
-            )
-            self._push("callback_query", query)
-            return query_id
+            return self._push_callback(chat_id, user_id, message, matching[0]["callback_data"])
+
+    def forge_callback(self, chat_id: int, user_id: int, message_id: int, data: str) -> str:
+        """A callback query with any data on any message of the chat, as a modified client can
+        send (Telegram does not check the data against the message's buttons)."""
+        with self._cond:
+            message = self._find_message(chat_id, message_id)
+            if message is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            return self._push_callback(chat_id, user_id, message, data)
+
+    def _push_callback(self, chat_id: int, user_id: int, message: dict, data: str) -> str:
+        query_id = str(self._next_id("callback"))
+        self._callbacks[query_id] = False
+        query = CallbackQuery(
+            query_id, self._user(user_id), chat_instance=str(chat_id),
+            message=Message.de_json(message, None), data=data,
+        )
+        self._push("callback_query", query)
+        return query_id
 
     def post_in_channel(self, chat_id: int, text: str, title: str | None = None) -> dict:
         """A new post in a channel the bot is in (a channel_post update)."""
