@@ -159,9 +159,10 @@ async def start_check(
         return
     wait = s.rate.try_acquire(user_id) if user_id is not None else 0.0
     if wait:
+        # Quoted even in private: after a burst the user sees which articles were not checked.
         await message.reply_text(
             f"🚦 You have started {s.rate.per_minute} checks in the last minute, the most "
-            f"allowed. Try again in {math.ceil(wait)} s."
+            f"allowed. Try again in {math.ceil(wait)} s.", do_quote=True,
         )
         return
     request = CheckRequest(chat.id, chat.type, user_id, message.message_id, text, upload)
