@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot import admin, buttons, digests, handlers
 from bot.services import Services
+from bot.transport import PatientRequest
 from factcheck.errors import BadInputError
 from factcheck.history import open_history
 from factcheck.pipeline import open_store
@@ -55,6 +56,9 @@ def build_application(settings: Settings) -> Application:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
+        # Sends outlive a short outage; getUpdates is retried by the polling loop itself.
+        .request(PatientRequest(settings.telegram_retry_seconds, connection_pool_size=256))
+        .get_updates_request(PatientRequest(0))
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # Waits out Telegram's flood limits, and a 429's retry_after, instead of dropping.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from telegram import Bot, ChatMemberRestricted, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.checks import ARTICLE_SUFFIXES, CheckRequest, Upload, run_check, send_report
@@ -192,6 +192,10 @@ def source_of(message: Message) -> tuple[str | None, Upload | None]:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: details (never the token) to the log, a reference to the user."""
+    if update is None and isinstance(context.error, NetworkError):  # polling, during an outage
+        reason = " ".join(str(context.error).split())[:120]  # a proxy's error page is long
+        logger.warning("getUpdates failed (%s); polling goes on", redact(reason, context.bot.token))
+        return
     reference = secrets.token_hex(4)
     details = "".join(traceback.format_exception(context.error))
     logger.error("handling an update failed (ref %s):\n%s", reference,

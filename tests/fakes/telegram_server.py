@@ -45,7 +45,11 @@ Read what the bot did (all thread-safe; dicts are Bot API JSON):
 
 Faults: fail_next(method, status=429, retry_after=1, count=1, description=None) answers the
 next `count` calls of `method` with a Bot API error (429 carries parameters.retry_after);
-answers_delay(method, seconds) delays every answer of `method`.
+answers_delay(method, seconds) delays every answer of `method`; outage(seconds, fault="drop",
+retry_after=1) fails every Bot API request that arrives in the next `seconds`: "drop" closes
+the connection without an answer, "502" answers a proxy's HTML error page (not JSON), "429"
+answers Too Many Requests with retry_after. A long poll already waiting is not affected.
+Failed requests are in `calls` (a dropped one with status 0).
 
 Checks real Telegram makes that matter to the bot: text over 4096 characters (after HTML
 parsing), captions over 1024, HTML that Telegram cannot parse (see telegram_html.py),
@@ -61,6 +65,7 @@ mode, automatic entities), telegram_http.py (routes, request bodies).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -88,6 +93,9 @@ logger = logging.getLogger(__name__)
 
 TOKEN = "123456:TEST"
 BOT_USERNAME = "factcheck_test_bot"
+DROP = "drop"  # what outage_answer returns for a connection to close without an answer
+_PROXY_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center>"
+              b"<h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
 _DEFAULT_ERRORS = {
     400: "Bad Request", 403: "Forbidden: bot was blocked by the user",
     500: "Internal Server Error", 502: "Bad Gateway",
@@ -119,6 +127,7 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         self._calls: list[Call] = []
         self._faults: dict[str, list[BotApiError]] = {}
         self._delays: dict[str, float] = {}
+        self._outage: tuple[float, str, int] | None = None  # (until, fault, retry_after)
         self._listen(handler_for(self))
 
     # -- running ------------------------------------------------------------------------------
@@ -371,7 +380,32 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         with self._cond:
             self._delays[method.lower()] = seconds
 
+    def outage(self, seconds: float, fault: str = DROP, retry_after: int = 1) -> None:
+        """Fail every Bot API request arriving in the next `seconds` with `fault`: "drop",
+        "502" or "429" (see the module's docstring)."""
+        if fault not in (DROP, "502", "429"):
+            raise ValueError(f"unknown fault {fault!r}")
+        with self._cond:
+            self._outage = (time.monotonic() + seconds, fault, retry_after)
+
     # -- serving (called by the HTTP handler) -------------------------------------------------
+
+    def outage_answer(self, method: str, params: dict[str, Any]) -> tuple[int, bytes] | str | None:
+        """During an outage: DROP, or (status, body) to answer instead; None otherwise."""
+        with self._cond:
+            if self._outage is None or time.monotonic() >= self._outage[0]:
+                return None
+            _, fault, retry_after = self._outage
+        name = self.routes.get(method.lower(), (method,))[0]
+        if fault == DROP:
+            self._record(Call(name, params, time.time(), 0, None, "connection dropped"))
+            return DROP
+        if fault == "502":
+            self._record(Call(name, params, time.time(), 502, None, "502 Bad Gateway (proxy)"))
+            return 502, _PROXY_502
+        error = BotApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        self._record(Call(name, params, time.time(), 429, None, error.description))
+        return 429, json.dumps(error.payload()).encode()
 
     def dispatch(
         self, token: str, method: str, params: dict[str, Any], files: dict[str, Any]
