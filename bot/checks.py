@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from telegram import Bot, Message
 
 from bot import keyboards
+from bot.journal import RESTARTED
 from bot.limits import CheckCancelledError, Job, QueueFullError
-from bot.messages import StatusMessage, edit_html, send_html
+from bot.messages import StatusMessage, edit_html, resume_html, send_html
 from bot.render import esc, progress_text, queue_text, report_pages
 from bot.services import Services
 from factcheck import pipeline
@@ -54,6 +56,7 @@ class CheckRequest:
     upload: Upload | None = None
     article: Article | None = None  # an article already read ("Check again")
     fresh: bool = False  # check everything again: no answer from the claim memory
+    update_id: int | None = None  # the update that asked, in the journal until answered
 
     @property
     def quiet(self) -> bool:
@@ -83,9 +86,7 @@ class _Progress:
 
 async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str | None:
     """Check the request's article, store the result and answer; returns the stored check id."""
-    # The check starts at once: it does not wait for its status message, nor fail with it.
-    status = StatusMessage(bot, request.chat_id, None) if request.quiet else StatusMessage.send(
-        bot, request.chat_id, progress_text("reading", 0, 1), request.message_id)
+    status = _status_message(bot, services, request)
     job = Job(request.chat_id, request.user_id)
     try:
         outcome = await _queued_check(bot, services, request, job, status)
@@ -103,6 +104,31 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
         await status.finish("❗ This check failed.")
         raise
     return await _store_and_answer(bot, services, request, outcome, status)
+
+
+def _status_message(bot: Bot, services: Services, request: CheckRequest) -> StatusMessage:
+    """The check's status message, sent in the background: the check starts at once and does
+    not fail with it. A check run again after a restart continues in its old status message;
+    a new one is noted in the journal for that."""
+    if request.quiet:
+        return StatusMessage(bot, request.chat_id, None)
+    pending = (services.history.pending_update(request.update_id)
+               if request.update_id is not None else None)
+    if pending and pending.status_message_id:
+        sending = resume_html(bot, request.chat_id, pending.status_message_id, RESTARTED,
+                              request.message_id)
+    else:
+        sending = send_html(bot, request.chat_id, progress_text("reading", 0, 1),
+                            request.message_id)
+    return StatusMessage(bot, request.chat_id, _noted(sending, services, request.update_id))
+
+
+async def _noted(sending: Awaitable[Message], services: Services,
+                 update_id: int | None) -> Message:
+    message = await sending
+    if update_id is not None:
+        services.history.set_pending_status(update_id, message.message_id)
+    return message
 
 
 async def _store_and_answer(bot: Bot, services: Services, request: CheckRequest,

@@ -165,7 +165,8 @@ async def start_check(
             f"allowed. Try again in {math.ceil(wait)} s.", do_quote=True,
         )
         return
-    request = CheckRequest(chat.id, chat.type, user_id, message.message_id, text, upload)
+    request = CheckRequest(chat.id, chat.type, user_id, message.message_id, text, upload,
+                           update_id=update.update_id)
     await run_check(context.bot, s, request)
 
 
@@ -194,7 +195,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: details (never the token) to the log, a reference to the user."""
     if update is None and isinstance(context.error, NetworkError):  # polling, during an outage
         reason = " ".join(str(context.error).split())[:120]  # a proxy's error page is long
-        logger.warning("getUpdates failed (%s); polling goes on", redact(reason, context.bot.token))
+        logger.warning("getUpdates failed (%s); polling goes on",
+                       redact(reason, context.bot.token))
         return
     reference = secrets.token_hex(4)
     details = "".join(traceback.format_exception(context.error))

@@ -50,6 +50,18 @@ async def edit_html(
         await message.edit_text(plain_text(text), parse_mode=None, reply_markup=markup)
 
 
+async def resume_html(
+    bot: Bot, chat_id: int, message_id: int, text: str, reply_to: int | None = None
+) -> Message:
+    """Edit an earlier message of the bot to `text`; a new message if it cannot be edited."""
+    try:  # a Message: only inline messages are answered with True
+        return await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+    except TelegramError as exc:  # deleted, or too old to edit
+        logger.info("cannot edit message %s of chat %s (%s); sending a new one", message_id,
+                    chat_id, exc)
+        return await send_html(bot, chat_id, text, reply_to)
+
+
 async def edit_quietly(message: Message | None, text: str) -> None:
     """Edit a status message; a failure (deleted message, flood) must not stop the check."""
     if message is None:

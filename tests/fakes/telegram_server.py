@@ -42,6 +42,7 @@ Read what the bot did (all thread-safe; dicts are Bot API JSON):
         index >= after (use len(server.calls) as a mark); AssertionError listing the last calls
     wait_for_text(chat_id, needle, timeout=20) -> dict    a bot message that now contains needle
     wait_until_polling(timeout=20)       until a getUpdates long poll waits (the bot is idle)
+    wait_confirmed(timeout=20)           until every update was confirmed (a later offset)
 
 Faults: fail_next(method, status=429, retry_after=1, count=1, description=None) answers the
 next `count` calls of `method` with a Bot API error (429 carries parameters.retry_after);
@@ -345,6 +346,11 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
     def wait_until_polling(self, timeout: float = 20.0) -> None:
         """Block until a getUpdates long poll is waiting (the bot is up and idle)."""
         self._wait(lambda: True if self._polling else None, timeout, "no long poll waiting")
+
+    def wait_confirmed(self, timeout: float = 20.0) -> None:
+        """Block until the bot confirmed every update (a getUpdates with a later offset):
+        Telegram would not deliver them again."""
+        self._wait(lambda: True if not self._updates else None, timeout, "updates unconfirmed")
 
     def wait_for_text(self, chat_id: int, needle: str, timeout: float = 20.0) -> dict:
         """A bot message in the chat whose current text or caption contains needle."""
