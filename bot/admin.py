@@ -138,5 +138,6 @@ async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     text, upload = source_of(post)
     if text or upload:
-        request = CheckRequest(post.chat_id, ChatType.CHANNEL, None, post.message_id, text, upload)
+        request = CheckRequest(post.chat_id, ChatType.CHANNEL, None, post.message_id, text,
+                               upload, update_id=update.update_id)
         await run_check(context.bot, s, request)

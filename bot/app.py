@@ -23,7 +23,9 @@ from telegram.ext import (
 )
 
 from bot import admin, buttons, digests, handlers
+from bot.journal import JournalApplication, JournalQueue, replay_pending
 from bot.services import Services
+from bot.transport import PatientRequest
 from factcheck.errors import BadInputError
 from factcheck.history import open_history
 from factcheck.pipeline import open_store
@@ -55,12 +57,18 @@ def build_application(settings: Settings) -> Application:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
+        # Sends outlive a short outage; getUpdates is retried by the polling loop itself.
+        .request(PatientRequest(settings.telegram_retry_seconds, connection_pool_size=256))
+        .get_updates_request(PatientRequest(0))
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # Waits out Telegram's flood limits, and a 429's retry_after, instead of dropping.
         .rate_limiter(AIORateLimiter(max_retries=3))
         # Checks take seconds to minutes: updates of other chats must not wait behind them.
         .concurrent_updates(True)
+        # Updates are journalled before they are confirmed: a killed bot runs them again.
+        .application_class(JournalApplication)
+        .update_queue(JournalQueue())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -104,9 +112,10 @@ async def _post_init(app: Application) -> None:
     history = open_history(settings)
     app.bot_data["services"] = Services.build(settings, store, history)
     restored = digests.restore(app)  # schedules survive restarts: they are chat settings
+    replayed = await replay_pending(app, history)  # what a killed run left unfinished
     await app.bot.set_my_commands(COMMANDS)
-    logger.info("bot @%s ready, %d digest(s) scheduled (engine %s)", app.bot.username, restored,
-                settings.resolved_engine())
+    logger.info("bot @%s ready, %d digest(s) scheduled, %d interrupted update(s) run again "
+                "(engine %s)", app.bot.username, restored, replayed, settings.resolved_engine())
 
 
 async def _post_shutdown(app: Application) -> None:

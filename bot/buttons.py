@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import math
 
-from telegram import CallbackQuery, InputFile, Update
+from telegram import InputFile, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import keyboards
 from bot.checks import CheckRequest, run_check
+from bot.handlers import NOT_YOURS, may_read
 from bot.keyboards import Press
 from bot.messages import edit_html, send_html
 from bot.render import evidence_pages, label_name, report_document
@@ -29,26 +31,35 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("This report is no longer stored. Send the article again.",
                            show_alert=True)
         return
+    chat = query.message.chat if query.message else None
+    if chat is None or not await may_read(query.get_bot(), stored, chat.id, query.from_user.id):
+        logger.info("refused a press on check %s from chat %s by user %s", stored.id,
+                    chat.id if chat else None, query.from_user.id)
+        await query.answer(NOT_YOURS, show_alert=True)
+        return
     claim = next((c for c in stored.report.claims if c.claim.id == press.claim_id), None)
     if press.action not in ("report", "again") and claim is None:
         await query.answer("This report has no such claim.", show_alert=True)
         return
-    await _ACTIONS[press.action](query, stored, press, services(context))
+    await _ACTIONS[press.action](update, stored, press, services(context))
 
 
-async def _sources(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+async def _sources(update: Update, stored: StoredCheck, press: Press, s: Services) -> None:
+    query = update.callback_query
     check = next(c for c in stored.report.claims if c.claim.id == press.claim_id)
     for page in evidence_pages(check):
         await send_html(query.get_bot(), query.message.chat_id, page, query.message.message_id)
     await query.answer()
 
 
-async def _correct(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+async def _correct(update: Update, stored: StoredCheck, press: Press, s: Services) -> None:
+    query = update.callback_query
     s.history.add_feedback(Feedback(stored.id, press.claim_id, query.from_user.id, correct=True))
     await query.answer(f"Thank you: claim {press.claim_id} noted as correct.")
 
 
-async def _wrong(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+async def _wrong(update: Update, stored: StoredCheck, press: Press, s: Services) -> None:
+    query = update.callback_query
     s.history.add_feedback(Feedback(stored.id, press.claim_id, query.from_user.id, correct=False))
     await send_html(
         query.get_bot(), query.message.chat_id,
@@ -58,7 +69,8 @@ async def _wrong(query: CallbackQuery, stored: StoredCheck, press: Press, s: Ser
     await query.answer()
 
 
-async def _label(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+async def _label(update: Update, stored: StoredCheck, press: Press, s: Services) -> None:
+    query = update.callback_query
     label = keyboards.LABEL_CODES[press.arg]
     s.history.add_feedback(Feedback(stored.id, press.claim_id, query.from_user.id,
                                     correct=False, right_label=label))
@@ -68,7 +80,8 @@ async def _label(query: CallbackQuery, stored: StoredCheck, press: Press, s: Ser
     await query.answer()
 
 
-async def _report(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+async def _report(update: Update, stored: StoredCheck, press: Press, s: Services) -> None:
+    query = update.callback_query
     name, data = report_document(stored.report, press.arg, s.settings.timezone)
     await query.get_bot().send_document(
         query.message.chat_id, InputFile(data, filename=name), caption="The full report."
@@ -76,16 +89,21 @@ async def _report(query: CallbackQuery, stored: StoredCheck, press: Press, s: Se
     await query.answer()
 
 
-async def _again(query: CallbackQuery, stored: StoredCheck, press: Press, s: Services) -> None:
+async def _again(update: Update, stored: StoredCheck, press: Press, s: Services) -> None:
+    query = update.callback_query
     wait = s.rate.try_acquire(query.from_user.id)
     if wait:
         await query.answer(f"🚦 Too many checks in the last minute. Try again in "
                            f"{math.ceil(wait)} s.", show_alert=True)
         return
-    await query.answer("🔄 Checking again…")
+    try:
+        await query.answer("🔄 Checking again…")
+    except BadRequest as exc:  # too old: a press run again after a restart still checks
+        logger.info("could not answer a press: %s", exc)
     chat = query.message.chat
     request = CheckRequest(chat.id, chat.type, query.from_user.id, query.message.message_id,
-                           article=stored.report.article, fresh=True)
+                           article=stored.report.article, fresh=True,
+                           update_id=update.update_id)
     await run_check(query.get_bot(), s, request)
 
 

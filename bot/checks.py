@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from telegram import Bot, Message
 
 from bot import keyboards
+from bot.journal import RESTARTED
 from bot.limits import CheckCancelledError, Job, QueueFullError
-from bot.messages import edit_html, edit_quietly, send_html
+from bot.messages import StatusMessage, edit_html, resume_html, send_html
 from bot.render import esc, progress_text, queue_text, report_pages
 from bot.services import Services
 from factcheck import pipeline
@@ -54,6 +56,7 @@ class CheckRequest:
     upload: Upload | None = None
     article: Article | None = None  # an article already read ("Check again")
     fresh: bool = False  # check everything again: no answer from the claim memory
+    update_id: int | None = None  # the update that asked, in the journal until answered
 
     @property
     def quiet(self) -> bool:
@@ -83,32 +86,53 @@ class _Progress:
 
 async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str | None:
     """Check the request's article, store the result and answer; returns the stored check id."""
-    status = None
-    if not request.quiet:
-        status = await send_html(
-            bot, request.chat_id, progress_text("reading", 0, 1), request.message_id
-        )
+    status = _status_message(bot, services, request)
     job = Job(request.chat_id, request.user_id)
     try:
         outcome = await _queued_check(bot, services, request, job, status)
     except CheckCancelledError:
-        await edit_quietly(status, "✋ Check cancelled.")
+        await status.finish("✋ Check cancelled.")
         return None
     except QueueFullError:
-        await edit_quietly(status, "🚦 Too many checks are waiting. Try again in a few minutes.")
+        await status.finish("🚦 Too many checks are waiting. Try again in a few minutes.")
         return None
     except FactcheckError as exc:
         logger.info("check in chat %s refused: %s", request.chat_id, exc)
-        await edit_quietly(status, f"⚠️ {esc(str(exc), 1000)}")
+        await status.finish(f"⚠️ {esc(str(exc), 1000)}")
         return None
     except Exception:
-        await edit_quietly(status, "❗ This check failed.")
+        await status.finish("❗ This check failed.")
         raise
     return await _store_and_answer(bot, services, request, outcome, status)
 
 
+def _status_message(bot: Bot, services: Services, request: CheckRequest) -> StatusMessage:
+    """The check's status message, sent in the background: the check starts at once and does
+    not fail with it. A check run again after a restart continues in its old status message;
+    a new one is noted in the journal for that."""
+    if request.quiet:
+        return StatusMessage(bot, request.chat_id, None)
+    pending = (services.history.pending_update(request.update_id)
+               if request.update_id is not None else None)
+    if pending and pending.status_message_id:
+        sending = resume_html(bot, request.chat_id, pending.status_message_id, RESTARTED,
+                              request.message_id)
+    else:
+        sending = send_html(bot, request.chat_id, progress_text("reading", 0, 1),
+                            request.message_id)
+    return StatusMessage(bot, request.chat_id, _noted(sending, services, request.update_id))
+
+
+async def _noted(sending: Awaitable[Message], services: Services,
+                 update_id: int | None) -> Message:
+    message = await sending
+    if update_id is not None:
+        services.history.set_pending_status(update_id, message.message_id)
+    return message
+
+
 async def _store_and_answer(bot: Bot, services: Services, request: CheckRequest,
-                            outcome: _Outcome, status: Message | None) -> str:
+                            outcome: _Outcome, status: StatusMessage) -> str:
     """Store the check (a repeat too, so that summaries and counts include it), remember its
     claims and send the report; returns the stored check id."""
     report, notice, asked = outcome.report, None, None
@@ -127,26 +151,26 @@ async def _store_and_answer(bot: Bot, services: Services, request: CheckRequest,
             await asyncio.to_thread(services.memory.remember, check_id, report, request.chat_id)
         except FactcheckError as exc:  # the report matters more than the memory of it
             logger.error("could not remember check %s: %s", check_id, exc)
-    if status:
+    if not status.quiet:  # the status becomes the report; new messages if it was never sent
         await send_report(bot, request.chat_id, report, check_id, services.settings.timezone,
-                          request.compact, status, notice=notice)
+                          request.compact, await status.message(), notice=notice)
     return check_id
 
 
 async def _queued_check(
-    bot: Bot, services: Services, request: CheckRequest, job: Job, status: Message | None
+    bot: Bot, services: Services, request: CheckRequest, job: Job, status: StatusMessage
 ) -> _Outcome:
     queued = False
 
     async def show_position(position: int) -> None:
         nonlocal queued
         queued = True
-        await edit_quietly(status, queue_text(position))
+        await status.show(queue_text(position))
 
     async with services.queue.slot(job, show_position):
         job.raise_if_cancelled()
         if queued:
-            await edit_quietly(status, progress_text("reading", 0, 1))
+            await status.show(progress_text("reading", 0, 1))
         data = await _download(bot, request.upload, services.settings) if request.upload else None
         progress = _Progress()
         work = asyncio.ensure_future(
@@ -159,7 +183,7 @@ async def _queued_check(
 
 
 async def _watch(
-    work: asyncio.Future[_Outcome], progress: _Progress, status: Message | None, interval: float
+    work: asyncio.Future[_Outcome], progress: _Progress, status: StatusMessage, interval: float
 ) -> _Outcome:
     """Wait for the worker, editing the status at most once per `interval` seconds."""
     shown = progress_text("reading", 0, 1)
@@ -168,8 +192,8 @@ async def _watch(
         if done:
             return work.result()
         text = progress_text(*progress.latest)
-        if status and text != shown:
-            await edit_quietly(status, text)
+        if text != shown:
+            await status.show(text)
             shown = text
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from telegram import Bot, ChatMemberRestricted, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.checks import ARTICLE_SUFFIXES, CheckRequest, Upload, run_check, send_report
@@ -37,6 +37,7 @@ HELP = (
     "In groups I act on /check, on a mention, and on replies to my messages."
 )
 REFUSAL = "This bot serves only its own newsroom's chats. Ask its operator to add this chat."
+NOT_YOURS = "That check belongs to another chat."
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,18 +63,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if stored is None:
             await message.reply_text("That check is no longer stored. Send the article again.")
             return
-        if not await may_open(context.bot, stored, update.effective_user.id):
-            await message.reply_text("That check belongs to another chat.")
+        if not await may_read(context.bot, stored, chat.id, update.effective_user.id):
+            await message.reply_text(NOT_YOURS)
             return
         await send_report(context.bot, chat.id, stored.report, stored.id, s.settings.timezone)
         return
     await message.reply_text("👋 " + HELP)
 
 
-async def may_open(bot: Bot, stored: StoredCheck, user_id: int) -> bool:
-    """Whether a user may read a stored check in private: theirs, or of a group they are in."""
+async def may_read(bot: Bot, stored: StoredCheck, chat_id: int, user_id: int | None) -> bool:
+    """Whether a stored check may be shown in this chat to this user: in its own chat, or in
+    private to its requester or to a member of its group. The one rule of /start <id> and of
+    report buttons, whose callback data a modified client can forge."""
     # A report holds the article a chat sent: private to that chat.
-    if user_id in (stored.chat_id, stored.user_id):
+    if chat_id == stored.chat_id:
+        return True
+    if user_id is None or chat_id != user_id:  # elsewhere, only in the user's private chat
+        return False
+    if user_id == stored.user_id:
         return True
     if stored.chat_type == ChatType.PRIVATE:
         return False
@@ -152,12 +159,14 @@ async def start_check(
         return
     wait = s.rate.try_acquire(user_id) if user_id is not None else 0.0
     if wait:
+        # Quoted even in private: after a burst the user sees which articles were not checked.
         await message.reply_text(
             f"🚦 You have started {s.rate.per_minute} checks in the last minute, the most "
-            f"allowed. Try again in {math.ceil(wait)} s."
+            f"allowed. Try again in {math.ceil(wait)} s.", do_quote=True,
         )
         return
-    request = CheckRequest(chat.id, chat.type, user_id, message.message_id, text, upload)
+    request = CheckRequest(chat.id, chat.type, user_id, message.message_id, text, upload,
+                           update_id=update.update_id)
     await run_check(context.bot, s, request)
 
 
@@ -184,6 +193,11 @@ def source_of(message: Message) -> tuple[str | None, Upload | None]:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: details (never the token) to the log, a reference to the user."""
+    if update is None and isinstance(context.error, NetworkError):  # polling, during an outage
+        reason = " ".join(str(context.error).split())[:120]  # a proxy's error page is long
+        logger.warning("getUpdates failed (%s); polling goes on",
+                       redact(reason, context.bot.token))
+        return
     reference = secrets.token_hex(4)
     details = "".join(traceback.format_exception(context.error))
     logger.error("handling an update failed (ref %s):\n%s", reference,

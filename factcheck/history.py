@@ -66,6 +66,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     created_at TEXT NOT NULL,
     PRIMARY KEY (check_id, claim_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS pending_updates (
+    update_id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    replays INTEGER NOT NULL DEFAULT 0,
+    status_message_id INTEGER
+);
 CREATE TABLE IF NOT EXISTS chat_settings (
     chat_id INTEGER NOT NULL,
     key TEXT NOT NULL,
@@ -100,6 +107,17 @@ class Feedback:
     created_at: str = ""
 
 
+@dataclass(frozen=True)
+class PendingUpdate:
+    """A Telegram update received and not yet fully handled (the bot's journal)."""
+
+    update_id: int
+    received_at: str
+    payload: str  # the update's Bot API JSON
+    replays: int = 0  # how often a start ran it again after the bot died handling it
+    status_message_id: int | None = None  # the bot's status message of its check, once sent
+
+
 class History(Protocol):
     """What the front ends need from a history store."""
 
@@ -127,6 +145,18 @@ class History(Protocol):
     def set_chat_setting(self, chat_id: int, key: str, value: Any) -> None: ...
 
     def chats_with_setting(self, key: str) -> dict[int, Any]: ...
+
+    def add_pending_update(self, update_id: int, payload: str) -> None: ...
+
+    def set_pending_status(self, update_id: int, message_id: int) -> None: ...
+
+    def pending_update(self, update_id: int) -> PendingUpdate | None: ...
+
+    def pending_updates(self) -> list[PendingUpdate]: ...
+
+    def mark_replayed(self, update_id: int) -> None: ...
+
+    def finish_pending_update(self, update_id: int) -> None: ...
 
     def close(self) -> None: ...
 
@@ -314,6 +344,43 @@ class SQLiteHistory:
             "ORDER BY chat_id", (key,)
         )
         return {r["chat_id"]: json.loads(r["value"]) for r in rows}
+
+
+    # --- the update journal ------------------------------------------------------------------
+
+    def add_pending_update(self, update_id: int, payload: str) -> None:
+        """Journal an update before Telegram is told it arrived; a known one keeps its row."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO pending_updates (update_id, received_at, payload) "
+                       "VALUES (?,?,?)", (update_id, now, payload))
+
+    def set_pending_status(self, update_id: int, message_id: int) -> None:
+        """Note the status message of a pending update's check (a restart edits it)."""
+        with self._transaction() as db:
+            db.execute("UPDATE pending_updates SET status_message_id = ? WHERE update_id = ?",
+                       (message_id, update_id))
+
+    def pending_update(self, update_id: int) -> PendingUpdate | None:
+        """The journal's row of this update, or None when it was handled (or never seen)."""
+        rows = self._query("SELECT * FROM pending_updates WHERE update_id = ?", (update_id,))
+        return PendingUpdate(**dict(rows[0])) if rows else None
+
+    def pending_updates(self) -> list[PendingUpdate]:
+        """Updates received and not handled (the bot died meanwhile), oldest first."""
+        rows = self._query("SELECT * FROM pending_updates ORDER BY update_id")
+        return [PendingUpdate(**dict(r)) for r in rows]
+
+    def mark_replayed(self, update_id: int) -> None:
+        """Count one more run of a pending update after a restart."""
+        with self._transaction() as db:
+            db.execute("UPDATE pending_updates SET replays = replays + 1 WHERE update_id = ?",
+                       (update_id,))
+
+    def finish_pending_update(self, update_id: int) -> None:
+        """The update was handled: drop it from the journal."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM pending_updates WHERE update_id = ?", (update_id,))
 
 
 def _migrate(db: sqlite3.Connection) -> None:

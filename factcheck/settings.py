@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, description="Token of the Telegram bot, from @BotFather.")
     telegram_base_url: str = Field("https://api.telegram.org/bot", description="Bot API address the token is appended to (a self-hosted Bot API server, or the tests' one).")
     telegram_base_file_url: str = Field("https://api.telegram.org/file/bot", description="Bot API address files are downloaded from.")
+    telegram_retry_seconds: float = Field(60.0, ge=0, description="How long a Bot API request is retried, with backoff, through dropped connections, 5xx answers and 429s before it fails.")
     webhook_url: str | None = Field(None, description="Public HTTPS address Telegram posts updates to; unset = long polling.")
     webhook_listen: str = Field("127.0.0.1", description="Address the webhook server listens on (behind a reverse proxy); 0.0.0.0 for all.")
     webhook_port: int = Field(8443, description="Port the webhook server listens on.")

@@ -246,13 +246,18 @@ def test_a_chat_outside_the_allow_list_is_refused(start_bot, telegram_server, se
     assert open_history(settings).checks() == []
 
 
-def test_a_user_over_the_rate_limit_is_told_when_to_retry(start_bot, telegram_server):
+def test_a_user_over_the_rate_limit_is_told_when_to_retry_in_a_reply_to_each_refused_message(
+    start_bot, telegram_server
+):
     start_bot(rate_limit_per_minute=1)
     telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
     report_done(telegram_server, ALICE)
-    telegram_server.send_text(ALICE, ALICE, CLAIMS[1])
-    assert "Try again in" in telegram_server.wait_for_text(ALICE, "🚦")["text"]
-    assert CLAIMS[1] not in texts(telegram_server, ALICE)
+    burst = [telegram_server.send_text(ALICE, ALICE, claim) for claim in CLAIMS[1:4]]
+    refused = [telegram_server.wait_for(lambda c, m=m: c.method == "sendMessage" and c.ok and (
+        c.result.get("reply_to_message") or {}).get("message_id") == m["message_id"])
+        for m in burst]  # in a private chat too, each notice quotes the message it refuses
+    assert all("🚦" in c.result["text"] and "Try again in" in c.result["text"] for c in refused)
+    assert not any(claim in texts(telegram_server, ALICE) for claim in CLAIMS[1:4])
 
 
 def test_two_users_checking_at_once_both_get_reports_without_waiting_for_each_other(

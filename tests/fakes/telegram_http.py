@@ -41,6 +41,8 @@ class Served(Protocol):
 
     def download(self, token: str, file_path: str) -> bytes | None: ...
 
+    def outage_answer(self, method: str, params: dict) -> tuple[int, bytes] | str | None: ...
+
 
 def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to this server."""
@@ -70,6 +72,14 @@ def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
                 self._send(404, json.dumps(_not_found()).encode())
                 return
             params, files = parse_body(self.headers.get("Content-Type", ""), body, url.query)
+            outage = server.outage_answer(match[2], params)
+            if outage == "drop":
+                self.close_connection = True  # closed without a word, as a dying proxy does
+                return
+            if outage is not None:
+                status, data = outage
+                self._send(status, data, "application/json" if status == 429 else "text/html")
+                return
             payload = server.dispatch(unquote(match[1]), match[2], params, files)
             if payload is not None:  # None: the server is closing
                 status = 200 if payload["ok"] else payload["error_code"]

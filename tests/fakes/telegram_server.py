@@ -22,6 +22,7 @@ Inject what users do (each returns what Telegram would deliver, as a dict):
     send_document(chat_id, user_id, filename, data, mime_type="application/octet-stream",
                   caption=None, reply_to_message_id=None, chat_type="private") -> message
     press_button(chat_id, user_id, message_id, callback_data=None, *, text=None) -> callback id
+    forge_callback(chat_id, user_id, message_id, data) -> callback id   any data, any message
     post_in_channel(chat_id, text, title=None) -> message                  (a channel_post)
     add_bot_to_chat(chat_id, chat_type, as_admin, title=None, by_user_id=1, can_post=True)
         -> chat_member      (can_post=False: an admin without the right to post messages)
@@ -41,10 +42,15 @@ Read what the bot did (all thread-safe; dicts are Bot API JSON):
         index >= after (use len(server.calls) as a mark); AssertionError listing the last calls
     wait_for_text(chat_id, needle, timeout=20) -> dict    a bot message that now contains needle
     wait_until_polling(timeout=20)       until a getUpdates long poll waits (the bot is idle)
+    wait_confirmed(timeout=20)           until every update was confirmed (a later offset)
 
 Faults: fail_next(method, status=429, retry_after=1, count=1, description=None) answers the
 next `count` calls of `method` with a Bot API error (429 carries parameters.retry_after);
-answers_delay(method, seconds) delays every answer of `method`.
+answers_delay(method, seconds) delays every answer of `method`; outage(seconds, fault="drop",
+retry_after=1) fails every Bot API request that arrives in the next `seconds`: "drop" closes
+the connection without an answer, "502" answers a proxy's HTML error page (not JSON), "429"
+answers Too Many Requests with retry_after. A long poll already waiting is not affected.
+Failed requests are in `calls` (a dropped one with status 0).
 
 Checks real Telegram makes that matter to the bot: text over 4096 characters (after HTML
 parsing), captions over 1024, HTML that Telegram cannot parse (see telegram_html.py),
@@ -60,6 +66,7 @@ mode, automatic entities), telegram_http.py (routes, request bodies).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +94,9 @@ logger = logging.getLogger(__name__)
 
 TOKEN = "123456:TEST"
 BOT_USERNAME = "factcheck_test_bot"
+DROP = "drop"  # what outage_answer returns for a connection to close without an answer
+_PROXY_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center>"
+              b"<h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
 _DEFAULT_ERRORS = {
     400: "Bad Request", 403: "Forbidden: bot was blocked by the user",
     500: "Internal Server Error", 502: "Bad Gateway",
@@ -118,6 +128,7 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         self._calls: list[Call] = []
         self._faults: dict[str, list[BotApiError]] = {}
         self._delays: dict[str, float] = {}
+        self._outage: tuple[float, str, int] | None = None  # (until, fault, retry_after)
         self._listen(handler_for(self))
 
     # -- running ------------------------------------------------------------------------------
@@ -214,14 +225,26 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
                 b["callback_data"] == callback_data or b["text"] == text)]
             if not matching:
                 raise ValueError(f"message {message_id} has no such button; it has {buttons}")
-            query_id = str(self._next_id("callback"))
-            self._callbacks[query_id] = False
-            query = CallbackQuery(
-                query_id, self._user(user_id), chat_instance=str(chat_id),
-                message=Message.de_json(message, None), data=matching[0]["callback_data"],
-            )
-            self._push("callback_query", query)
-            return query_id
+            return self._push_callback(chat_id, user_id, message, matching[0]["callback_data"])
+
+    def forge_callback(self, chat_id: int, user_id: int, message_id: int, data: str) -> str:
+        """A callback query with any data on any message of the chat, as a modified client can
+        send (Telegram does not check the data against the message's buttons)."""
+        with self._cond:
+            message = self._find_message(chat_id, message_id)
+            if message is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            return self._push_callback(chat_id, user_id, message, data)
+
+    def _push_callback(self, chat_id: int, user_id: int, message: dict, data: str) -> str:
+        query_id = str(self._next_id("callback"))
+        self._callbacks[query_id] = False
+        query = CallbackQuery(
+            query_id, self._user(user_id), chat_instance=str(chat_id),
+            message=Message.de_json(message, None), data=data,
+        )
+        self._push("callback_query", query)
+        return query_id
 
     def post_in_channel(self, chat_id: int, text: str, title: str | None = None) -> dict:
         """A new post in a channel the bot is in (a channel_post update)."""
@@ -324,6 +347,11 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         """Block until a getUpdates long poll is waiting (the bot is up and idle)."""
         self._wait(lambda: True if self._polling else None, timeout, "no long poll waiting")
 
+    def wait_confirmed(self, timeout: float = 20.0) -> None:
+        """Block until the bot confirmed every update (a getUpdates with a later offset):
+        Telegram would not deliver them again."""
+        self._wait(lambda: True if not self._updates else None, timeout, "updates unconfirmed")
+
     def wait_for_text(self, chat_id: int, needle: str, timeout: float = 20.0) -> dict:
         """A bot message in the chat whose current text or caption contains needle."""
 
@@ -358,7 +386,32 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         with self._cond:
             self._delays[method.lower()] = seconds
 
+    def outage(self, seconds: float, fault: str = DROP, retry_after: int = 1) -> None:
+        """Fail every Bot API request arriving in the next `seconds` with `fault`: "drop",
+        "502" or "429" (see the module's docstring)."""
+        if fault not in (DROP, "502", "429"):
+            raise ValueError(f"unknown fault {fault!r}")
+        with self._cond:
+            self._outage = (time.monotonic() + seconds, fault, retry_after)
+
     # -- serving (called by the HTTP handler) -------------------------------------------------
+
+    def outage_answer(self, method: str, params: dict[str, Any]) -> tuple[int, bytes] | str | None:
+        """During an outage: DROP, or (status, body) to answer instead; None otherwise."""
+        with self._cond:
+            if self._outage is None or time.monotonic() >= self._outage[0]:
+                return None
+            _, fault, retry_after = self._outage
+        name = self.routes.get(method.lower(), (method,))[0]
+        if fault == DROP:
+            self._record(Call(name, params, time.time(), 0, None, "connection dropped"))
+            return DROP
+        if fault == "502":
+            self._record(Call(name, params, time.time(), 502, None, "502 Bad Gateway (proxy)"))
+            return 502, _PROXY_502
+        error = BotApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        self._record(Call(name, params, time.time(), 429, None, error.description))
+        return 429, json.dumps(error.payload()).encode()
 
     def dispatch(
         self, token: str, method: str, params: dict[str, Any], files: dict[str, Any]
