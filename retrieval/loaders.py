@@ -7,6 +7,7 @@ the line, for `.jsonl`), because this package imports nothing of the project's o
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import logging
@@ -30,6 +31,14 @@ _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 _PDF_TYPES = {"application/pdf", "application/x-pdf"}
 # Share of control characters above which decoded bytes are taken for a binary file.
 _MAX_CONTROL_SHARE = 0.02
+# Byte-order marks and their encodings; UTF-32 first, since its LE mark begins with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 class UnreadableFileError(ValueError):
@@ -50,15 +59,20 @@ def extract_text(data: bytes, filename_or_content_type: str) -> tuple[str | None
     if kind == "pdf":
         return _pdf_text(data)
     if kind == "html":
-        return _html_text(data)
+        return _html_text(data)  # trafilatura reads byte-order marks itself
     text = decode_text(data, _charset(filename_or_content_type))
     return _markdown_title(text) if _is_markdown(filename_or_content_type) else None, text
 
 
 def decode_text(data: bytes, encoding: str = "utf-8") -> str:
-    """Decode text bytes, refusing binary data (NUL bytes, undecodable or mostly control codes)."""
-    if b"\x00" in data[:65536]:
-        raise UnreadableFileError("it looks binary (it has NUL bytes), not text")
+    """Decode text bytes, refusing binary data (NUL bytes, undecodable or mostly control codes).
+
+    A byte-order mark names the encoding (UTF-8, UTF-16 or UTF-32) whatever `encoding` says.
+    """
+    if marked := _marked_encoding(data):
+        encoding, data = marked[0], data[len(marked[1]) :]
+    elif b"\x00" in data[:65536]:
+        raise UnreadableFileError(_nul_bytes_problem(data))
     try:
         text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -68,6 +82,20 @@ def decode_text(data: bytes, encoding: str = "utf-8") -> str:
     if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
         raise UnreadableFileError("it looks binary (many control characters), not text")
     return text
+
+
+def _marked_encoding(data: bytes) -> tuple[str, bytes] | None:
+    """(encoding, byte-order mark) when `data` starts with one."""
+    return next(((name, bom) for bom, name in _BOMS if data.startswith(bom)), None)
+
+
+def _nul_bytes_problem(data: bytes) -> str:
+    # NUL in most bytes of one parity only: UTF-16 or UTF-32 text saved without a mark.
+    sample = data[:4096]
+    nuls = sorted((sample[0::2].count(0), sample[1::2].count(0)))
+    if nuls[1] > len(sample) * 0.4 and nuls[0] < len(sample) * 0.3:
+        return "it looks like UTF-16 or UTF-32 text without a byte-order mark; save it as UTF-8"
+    return "it looks binary (it has NUL bytes), not text"
 
 
 def normalize_text(text: str) -> str:

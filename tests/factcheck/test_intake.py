@@ -18,7 +18,7 @@ from fakes.documents import make_pdf
 
 from factcheck import netguard
 from factcheck.errors import BadInputError, FetchError
-from factcheck.intake import fetch_url, read_article
+from factcheck.intake import article_from_bytes, fetch_url, read_article
 from factcheck.settings import Settings
 
 ARTICLE_HTML = b"""<!doctype html><html><head><title>Quake toll rises to 120</title></head>
@@ -105,6 +105,7 @@ _ROUTES: dict[str, Callable[[_Handler, dict], None]] = {
     "/article.html": lambda h, q: h._send(200, ARTICLE_HTML, "text/html; charset=utf-8"),
     "/report.pdf": lambda h, q: h._send(200, PDF, "application/pdf"),
     "/untyped": lambda h, q: h._send(200, PDF, "application/octet-stream"),
+    "/utf16": lambda h, q: h._send(200, "\ufeffKöln: 120 died.".encode("utf-16-le"), "text/plain"),
     "/plain": lambda h, q: h._send(200, b"Plain words: 120 died.", "text/plain; charset=utf-8"),
     "/image": lambda h, q: h._send(200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
     "/empty": lambda h, q: h._send(200, b"<html><body></body></html>"),
@@ -281,6 +282,11 @@ def test_plain_text_url(server: _Server) -> None:
     )
 
 
+def test_utf16_page_with_a_byte_order_mark_is_read(server: _Server) -> None:
+    article = read_article(f"http://127.0.0.1:{server.server_port}/utf16", _settings())
+    assert article.text == "Köln: 120 died."
+
+
 @pytest.mark.parametrize(("path", "message"), [("/image", "looks binary"), ("/empty", "is empty")])
 def test_unusable_pages_are_bad_input(server: _Server, path: str, message: str) -> None:
     with pytest.raises(BadInputError, match=message):
@@ -348,6 +354,17 @@ def test_binary_and_empty_files_are_refused(tmp_path: Path, content: bytes, mess
     path.write_bytes(content)
     with pytest.raises(BadInputError, match=message):
         read_article(str(path), _settings())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_utf16_and_utf32_files_with_a_byte_order_mark_are_read(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "article.txt"
+    path.write_text("\ufeffThe toll in Köln is 120.\r\n", encoding=encoding)
+    assert read_article(str(path), _settings()).text == "The toll in Köln is 120."
+    upload = article_from_bytes(path.read_bytes(), "article.txt", _settings())
+    assert upload.text == "The toll in Köln is 120."
 
 
 def test_too_long_article_is_refused(tmp_path: Path) -> None:

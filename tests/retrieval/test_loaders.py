@@ -38,6 +38,27 @@ def test_text_file_is_decoded_as_utf8_without_bom() -> None:
     assert (title, text) == (None, "Zürich a dit: 120 morts.")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("hint", ["report.md", "text/plain; charset=ISO-8859-1", ""])
+def test_text_with_a_utf16_or_utf32_byte_order_mark_is_decoded(encoding: str, hint: str) -> None:
+    data = "\ufeff# Zürich\n\nThe toll is 120 (東京).\n".encode(encoding)
+    title, text = extract_text(data, hint)
+    assert text == "# Zürich\n\nThe toll is 120 (東京).\n"
+    assert title == ("Zürich" if hint.endswith(".md") else None)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_html_with_a_byte_order_mark_is_decoded(encoding: str) -> None:
+    title, text = extract_text(ARTICLE_HTML.decode().encode(encoding), "page.html")
+    assert title == "Quake toll rises to 120" and "killed 120 people" in text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_utf16_without_a_mark_is_named_not_called_binary(encoding: str) -> None:
+    with pytest.raises(UnreadableFileError, match="UTF-16 or UTF-32 text without a byte-order"):
+        extract_text("The toll is 120.".encode(encoding), "a.txt")
+
+
 def test_markdown_title_is_its_first_heading() -> None:
     title, text = extract_text(b"intro\n\n# Quake toll\n\nThe toll is 120.\n", "notes.md")
     assert title == "Quake toll"
@@ -50,11 +71,12 @@ def test_markdown_title_is_its_first_heading() -> None:
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
         b"abc\x00def",
         bytes(range(1, 32)) * 20,
-        b"\xff\xfe\xfa",
+        b"\xc3\x28\xfa",
+        b"\xff\xfe\xfa",  # a UTF-16 mark, then half a character
     ],
 )
 def test_binary_or_undecodable_text_is_refused(data: bytes) -> None:
-    with pytest.raises(UnreadableFileError, match=r"binary|not utf-8"):
+    with pytest.raises(UnreadableFileError, match=r"binary|not utf-(8|16-le)"):
         extract_text(data, "article.txt")
 
 
