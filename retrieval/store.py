@@ -1,18 +1,15 @@
 """The store of trusted sources: chunks with their vectors in Chroma, and a BM25 index beside it.
 
 Chroma (embedded under ``data_dir/chroma``, or a ``chroma run`` server) holds each chunk's text,
-metadata and vector and is the source of truth. The lexical index is a local SQLite file under
-``data_dir/lexical``; when its chunk count differs from Chroma's (another client ingested into a
-shared server, or a crash between the two writes) it is resynced from Chroma when the store
-opens. With a server shared by several machines, each keeps its own lexical copy in its
-``data_dir``, and one that was open during another's ingest sees those chunks in BM25 only after
-it reopens the store.
+metadata and vector and is the source of truth; every ingest or removal that changes it moves
+the collection's change marker (retrieval.chroma). The lexical index is a local SQLite file
+under ``data_dir/lexical``, derived from the collection; when its chunk count differs from
+Chroma's it is resynced from Chroma when the store opens.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,16 +18,9 @@ from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 
+from retrieval.chroma import Collection, open_collection
 from retrieval.chunking import chunk_id, split_chunks
-from retrieval.documents import (
-    Document,
-    EmbedderMismatchError,
-    Hit,
-    IngestStats,
-    SourceInfo,
-    StoreStats,
-    StoreUnavailableError,
-)
+from retrieval.documents import Document, Hit, IngestStats, SourceInfo, StoreStats
 from retrieval.lexical import ChunkRecord, LexicalIndex
 from retrieval.search import CANDIDATES, DENSE_WEIGHT, fuse
 
@@ -40,7 +30,6 @@ Mode = Literal["hybrid", "dense", "lexical"]
 _BATCH_CHUNKS = 256  # chunks embedded and written together during ingest
 _PAGE = 2000  # rows per Chroma read while resyncing
 _MAX_WRITE = 4000  # records per Chroma add; below its max_batch_size (5461 in chromadb 1.5)
-_VALID_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")  # Chroma's rule
 
 
 class Embedder(Protocol):
@@ -90,58 +79,11 @@ def _chunks_of(document: Document) -> list[_Chunk]:
     ]
 
 
-def _client(data_dir: Path, host: str | None, port: int) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if host:
-            return chromadb.HttpClient(host=host, port=port, settings=settings)
-        (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
-    except Exception as exc:
-        where = f"the Chroma server at {host}:{port}" if host else f"{data_dir / 'chroma'}"
-        hint = "start it with `chroma run` or unset CHROMA_HOST" if host else "check the path"
-        raise StoreUnavailableError(f"cannot open {where}: {exc}; {hint}") from exc
-
-
-def _collection(client: Any, name: str, embedder: Embedder) -> Any:
-    from chromadb.errors import NotFoundError
-
-    if not _VALID_NAME.fullmatch(name):
-        raise ValueError(
-            f"invalid collection name {name!r}: use 3-512 letters, digits, '.', "
-            "'_' or '-', starting and ending with a letter or digit"
-        )
-
-    try:
-        collection = client.get_collection(name, embedding_function=None)
-    except NotFoundError:
-        # No embedding function: Chroma's default one would download a model. Vectors are
-        # always passed in explicitly.
-        collection = client.get_or_create_collection(
-            name,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": embedder.name},
-        )
-    built_with = (collection.metadata or {}).get("embedder")
-    if built_with is None and collection.count() == 0:
-        collection.modify(metadata={**(collection.metadata or {}), "embedder": embedder.name})
-    elif built_with != embedder.name:
-        raise EmbedderMismatchError(
-            f"collection {name!r} holds vectors of {built_with or 'an unknown embedder'}, not "
-            f"{embedder.name}: use the same embedder, or another collection name"
-        )
-    return collection
-
-
 class SourceStore:
     """Trusted sources, chunked and searchable by meaning (Chroma) and by words (BM25)."""
 
-    def __init__(self, collection: Any, embedder: Embedder, index: LexicalIndex) -> None:
-        self._collection = collection
+    def __init__(self, collection: Collection, embedder: Embedder, index: LexicalIndex) -> None:
+        self._chroma = collection
         self._embedder = embedder
         self._index = index
         self.dense_weight = DENSE_WEIGHT
@@ -157,13 +99,7 @@ class SourceStore:
     ) -> SourceStore:
         """Open (creating if needed) a collection, embedded under data_dir or on a server."""
         data_dir = Path(data_dir)
-        client = _client(data_dir, chroma_host, chroma_port)
-        try:
-            chroma = _collection(client, collection, embedder)
-        except (EmbedderMismatchError, ValueError):
-            raise
-        except Exception as exc:
-            raise StoreUnavailableError(f"cannot open collection {collection!r}: {exc}") from exc
+        chroma = open_collection(data_dir, collection, embedder.name, chroma_host, chroma_port)
         place = f"{collection}@{chroma_host}_{chroma_port}" if chroma_host else collection
         store = cls(chroma, embedder, LexicalIndex(data_dir / "lexical" / f"{place}.sqlite"))
         store._sync()
@@ -225,14 +161,14 @@ class SourceStore:
         unique = list({c.id: c for c in chunks}.values())
         if not unique:
             return 0, len(chunks)
-        stored = set(self._collection.get(ids=[c.id for c in unique], include=[])["ids"])
+        stored = set(self._chroma.get(ids=[c.id for c in unique], include=[])["ids"])
         new = [c for c in unique if c.id not in stored]
         now = datetime.now(UTC).isoformat(timespec="seconds")
         if new:
             vectors = self._embedder.embed([c.embed_text() for c in new])
             for start in range(0, len(new), _MAX_WRITE):  # one huge document can exceed it
                 part = new[start : start + _MAX_WRITE]
-                self._collection.add(
+                self._chroma.add(
                     ids=[c.id for c in part],
                     embeddings=vectors[start : start + _MAX_WRITE],
                     documents=[c.text for c in part],
@@ -240,11 +176,16 @@ class SourceStore:
                 )
         # Chunks in Chroma but not in the lexical index (an interrupted ingest) are indexed too.
         indexed = self._index.known([c.id for c in unique])
-        self._index.add([c.record(now) for c in unique if c.id not in indexed])
-        self._drop_stale(unique)
+        unindexed = [c.record(now) for c in unique if c.id not in indexed]
+        self._index.add(unindexed)
+        dropped = self._drop_stale(unique)
+        if new or dropped or unindexed:
+            # After the writes: a machine that sees the new marker finds the chunks there. An
+            # interrupted ingest's chunks (unindexed here) were never announced: now they are.
+            self._chroma.mark_changed()
         return len(new), len(chunks) - len(new)
 
-    def _drop_stale(self, chunks: list[_Chunk]) -> None:
+    def _drop_stale(self, chunks: list[_Chunk]) -> int:
         # A document ingested again with new text replaces its source's old chunks, so that a
         # corrected article does not leave its old wording searchable.
         keep = {c.id for c in chunks}
@@ -255,9 +196,10 @@ class SourceStore:
             if cid not in keep
         ]
         if stale:
-            self._collection.delete(ids=stale)
+            self._chroma.delete(stale)
             self._index.remove(stale)
             logger.info("replaced %d outdated chunks", len(stale))
+        return len(stale)
 
     # --- search ---------------------------------------------------------------------------
 
@@ -287,7 +229,7 @@ class SourceStore:
         )
 
     def _dense(self, vectors: np.ndarray, pool: int) -> list[dict[str, float]]:
-        result = self._collection.query(
+        result = self._chroma.query(
             query_embeddings=vectors, n_results=pool, include=["distances"]
         )
         return [
@@ -311,7 +253,7 @@ class SourceStore:
         wanted = {cid for d, lex in zip(dense, lexical) for cid in lex if cid not in d}
         if not wanted:
             return
-        got = self._collection.get(ids=sorted(wanted), include=["embeddings"])
+        got = self._chroma.get(ids=sorted(wanted), include=["embeddings"])
         stored = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
         for vector, d, lex in zip(vectors, dense, lexical):
             for cid in lex:
@@ -323,7 +265,7 @@ class SourceStore:
         wanted = sorted({cid for r in ranked for cid, _ in r})
         if not wanted:
             return [[] for _ in ranked]
-        got = self._collection.get(ids=wanted, include=["documents", "metadatas"])
+        got = self._chroma.get(ids=wanted, include=["documents", "metadatas"])
         rows = {
             cid: (text, meta or {})
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
@@ -342,18 +284,25 @@ class SourceStore:
     def remove(self, source_id: str) -> int:
         """Delete every chunk of a source; returns how many were deleted."""
         local = self._index.source_chunks(source_id)
-        remote = self._collection.get(where={"source_id": source_id}, include=[])["ids"]
+        remote = self._chroma.get(where={"source_id": source_id}, include=[])["ids"]
         ids = sorted(set(local) | set(remote))
         if remote:
-            self._collection.delete(ids=remote)
+            self._chroma.delete(remote)
+            self._chroma.mark_changed()
         self._index.remove(ids)
         logger.info("removed source %s (%d chunks)", source_id, len(ids))
         return len(ids)
 
     def changed_at(self) -> datetime | None:
-        """When sources were last added or removed (UTC) as this machine saw it; None if never."""
-        value = self._index.changed_at()
-        return _utc(datetime.fromisoformat(value)) if value else None
+        """When sources were last added or removed (UTC), by any machine; None if never.
+
+        The later of the collection's change marker (read now from Chroma, as its writer dated
+        it) and this machine's last change to its lexical index: a result made before this
+        machine's index caught up with a change is as stale as one made before the change.
+        """
+        local = self._index.changed_at()
+        times = [self._chroma.marker().at, _utc(datetime.fromisoformat(local)) if local else None]
+        return max((t for t in times if t is not None), default=None)
 
     def stats(self) -> StoreStats:
         """Number of sources and chunks, and when the last ingest happened."""
@@ -366,7 +315,7 @@ class SourceStore:
     # --- keeping the lexical index in step with Chroma ---------------------------------------
 
     def _sync(self) -> None:
-        remote_count, local_count = self._collection.count(), self._index.count()
+        remote_count, local_count = self._chroma.count(), self._index.count()
         if remote_count == local_count:
             return
         logger.info("lexical index has %d chunks, Chroma %d: resyncing", local_count, remote_count)
@@ -375,7 +324,7 @@ class SourceStore:
         self._index.remove(sorted(local - remote))
         missing = sorted(remote - local)
         for start in range(0, len(missing), _PAGE):
-            got = self._collection.get(
+            got = self._chroma.get(
                 ids=missing[start : start + _PAGE], include=["documents", "metadatas"]
             )
             self._index.add(
@@ -388,7 +337,7 @@ class SourceStore:
     def _remote_ids(self) -> set[str]:
         ids: set[str] = set()
         while True:
-            page = self._collection.get(include=[], limit=_PAGE, offset=len(ids))["ids"]
+            page = self._chroma.get(include=[], limit=_PAGE, offset=len(ids))["ids"]
             ids.update(page)
             if len(page) < _PAGE:
                 return ids
