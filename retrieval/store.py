@@ -5,11 +5,19 @@ metadata and vector and is the source of truth; every ingest or removal that cha
 the collection's change marker (retrieval.chroma). The lexical index is a local SQLite file
 under ``data_dir/lexical``, derived from the collection; when its chunk count differs from
 Chroma's it is resynced from Chroma when the store opens.
+
+The lexical index follows the collection by chunk ids: when the marker moved (or the counts
+differ), the store reads the collection's id set (paged) and adds or drops the difference. It
+looks when it opens, before a search at most every `sync_interval` seconds (so a long-lived
+process such as the bot follows another machine's ingest within that time), and before every
+`changed_at()`, `sources()` and `stats()`.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +26,7 @@ from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 
-from retrieval.chroma import Collection, open_collection
+from retrieval.chroma import ChangeMarker, Collection, open_collection
 from retrieval.chunking import chunk_id, split_chunks
 from retrieval.documents import Document, Hit, IngestStats, SourceInfo, StoreStats
 from retrieval.lexical import ChunkRecord, LexicalIndex
@@ -29,6 +37,8 @@ logger = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "lexical"]
 _BATCH_CHUNKS = 256  # chunks embedded and written together during ingest
 _PAGE = 2000  # rows per Chroma read while resyncing
+SYNC_INTERVAL = 2.0  # seconds a store may search before looking at the collection's marker again
+_SYNCED = "synced_marker"  # lexical index meta: the marker its chunk ids last matched
 _MAX_WRITE = 4000  # records per Chroma add; below its max_batch_size (5461 in chromadb 1.5)
 
 
@@ -82,11 +92,15 @@ def _chunks_of(document: Document) -> list[_Chunk]:
 class SourceStore:
     """Trusted sources, chunked and searchable by meaning (Chroma) and by words (BM25)."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, index: LexicalIndex) -> None:
+    def __init__(self, collection: Collection, embedder: Embedder, index: LexicalIndex,
+                 sync_interval: float = SYNC_INTERVAL) -> None:
         self._chroma = collection
         self._embedder = embedder
         self._index = index
         self.dense_weight = DENSE_WEIGHT
+        self.sync_interval = sync_interval
+        self._next_look = 0.0  # time.monotonic() from which a search looks at the marker
+        self._follow_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -96,13 +110,15 @@ class SourceStore:
         embedder: Embedder,
         chroma_host: str | None = None,
         chroma_port: int = 8000,
+        sync_interval: float = SYNC_INTERVAL,
     ) -> SourceStore:
         """Open (creating if needed) a collection, embedded under data_dir or on a server."""
         data_dir = Path(data_dir)
         chroma = open_collection(data_dir, collection, embedder.name, chroma_host, chroma_port)
         place = f"{collection}@{chroma_host}_{chroma_port}" if chroma_host else collection
-        store = cls(chroma, embedder, LexicalIndex(data_dir / "lexical" / f"{place}.sqlite"))
-        store._sync()
+        index = LexicalIndex(data_dir / "lexical" / f"{place}.sqlite")
+        store = cls(chroma, embedder, index, sync_interval)
+        store._follow(force=True)
         return store
 
     def close(self) -> None:
@@ -213,6 +229,7 @@ class SourceStore:
         """Search several queries at once (their embeddings are computed in one batch)."""
         if not queries:
             return []
+        self._follow()
         if k <= 0 or self._index.count() == 0:
             return [[] for _ in queries]
         pool = max(CANDIDATES, 2 * k)
@@ -279,6 +296,7 @@ class SourceStore:
 
     def sources(self) -> list[SourceInfo]:
         """Every ingested source with its chunk count, most recently ingested first."""
+        self._follow(force=True)
         return [SourceInfo(*row) for row in self._index.sources()]
 
     def remove(self, source_id: str) -> int:
@@ -300,12 +318,14 @@ class SourceStore:
         it) and this machine's last change to its lexical index: a result made before this
         machine's index caught up with a change is as stale as one made before the change.
         """
+        marker = self._follow(force=True)
         local = self._index.changed_at()
-        times = [self._chroma.marker().at, _utc(datetime.fromisoformat(local)) if local else None]
+        times = [marker.at if marker else None, _utc(datetime.fromisoformat(local)) if local else None]
         return max((t for t in times if t is not None), default=None)
 
     def stats(self) -> StoreStats:
         """Number of sources and chunks, and when the last ingest happened."""
+        self._follow(force=True)
         return StoreStats(
             sources=self._index.source_count(),
             chunks=self._index.count(),
@@ -314,13 +334,28 @@ class SourceStore:
 
     # --- keeping the lexical index in step with Chroma ---------------------------------------
 
-    def _sync(self) -> None:
-        remote_count, local_count = self._chroma.count(), self._index.count()
-        if remote_count == local_count:
-            return
-        logger.info("lexical index has %d chunks, Chroma %d: resyncing", local_count, remote_count)
+    def _follow(self, force: bool = False) -> ChangeMarker | None:
+        """Resync the lexical index if the collection changed since it last matched; returns
+        the marker read (None when the last look is less than `sync_interval` ago)."""
+        if not force and time.monotonic() < self._next_look:
+            return None
+        with self._follow_lock:
+            # The marker is read before the ids: a change made while they are read moves it
+            # again, and the next look resyncs again.
+            marker = self._chroma.marker()
+            self._next_look = time.monotonic() + self.sync_interval
+            synced = self._index.get_meta(_SYNCED) == marker.token
+            if not synced or self._chroma.count() != self._index.count():
+                self._resync()
+                self._index.set_meta(_SYNCED, marker.token)
+            return marker
+
+    def _resync(self) -> None:
         remote = self._remote_ids()
         local = self._index.all_ids()
+        if remote != local:
+            logger.info("lexical index behind the collection: %d chunks to add, %d to drop",
+                        len(remote - local), len(local - remote))
         self._index.remove(sorted(local - remote))
         missing = sorted(remote - local)
         for start in range(0, len(missing), _PAGE):

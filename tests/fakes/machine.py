@@ -82,7 +82,8 @@ def _serve(data_dir: str, host: str, port: str, collection: str, interval: str) 
     from retrieval.embedder import local_embedder
     from retrieval.store import SourceStore
 
-    store = SourceStore.open(Path(data_dir), collection, local_embedder(), host, int(port))
+    store = SourceStore.open(Path(data_dir), collection, local_embedder(), host, int(port),
+                             sync_interval=float(interval))
     ops = {
         "ping": lambda: "pong",
         "ingest": lambda docs: dataclasses.asdict(store.ingest([Document(**d) for d in docs])),
