@@ -16,6 +16,7 @@ process such as the bot follows another machine's ingest within that time), and 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sized
@@ -116,7 +117,7 @@ class SourceStore:
         data_dir = Path(data_dir)
         chroma = open_collection(data_dir, collection, embedder.name, chroma_host, chroma_port)
         place = f"{collection}@{chroma_host}_{chroma_port}" if chroma_host else collection
-        index = LexicalIndex(data_dir / "lexical" / f"{place}.sqlite")
+        index = _open_index(data_dir / "lexical" / f"{place}.sqlite")
         store = cls(chroma, embedder, index, sync_interval)
         store._follow(force=True)
         return store
@@ -376,6 +377,28 @@ class SourceStore:
             ids.update(page)
             if len(page) < _PAGE:
                 return ids
+
+
+def _open_index(path: Path) -> LexicalIndex:
+    """The lexical index at `path`; a damaged one is deleted, and _follow rebuilds it."""
+    try:
+        index = LexicalIndex(path)
+    except sqlite3.DatabaseError as exc:
+        return _rebuilt(path, exc)
+    try:
+        index.check()
+    except sqlite3.DatabaseError as exc:
+        index.close()
+        return _rebuilt(path, exc)
+    return index
+
+
+def _rebuilt(path: Path, exc: sqlite3.DatabaseError) -> LexicalIndex:
+    # Everything in it derives from the Chroma collection, so nothing is lost.
+    logger.warning("the lexical index %s is damaged (%s): rebuilding it from the Chroma "
+                   "collection", path, exc)
+    LexicalIndex.discard(path)
+    return LexicalIndex(path)
 
 
 def _rank(
