@@ -63,12 +63,13 @@ class _Chunk:
         title = self.document.title
         return f"{title}\n{self.text}" if title else self.text
 
-    def metadata(self, ingested_at: str) -> dict[str, Any]:
+    def metadata(self, ingested_at: str, written: float) -> dict[str, Any]:
         doc = self.document
         meta = {
             "source_id": doc.id,
             "chunk_index": self.index,
             "ingested_at": ingested_at,
+            "written": written,  # seconds since the epoch: which of two writers came last
             "title": doc.title,
             "url": doc.url,
             "date": doc.date,
@@ -180,7 +181,8 @@ class SourceStore:
             return 0, len(chunks)
         stored = set(self._chroma.get(ids=[c.id for c in unique], include=[])["ids"])
         new = [c for c in unique if c.id not in stored]
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        moment = datetime.now(UTC)
+        now, written = moment.isoformat(timespec="seconds"), moment.timestamp()
         if new:
             vectors = self._embedder.embed([c.embed_text() for c in new])
             for start in range(0, len(new), _MAX_WRITE):  # one huge document can exceed it
@@ -189,28 +191,34 @@ class SourceStore:
                     ids=[c.id for c in part],
                     embeddings=vectors[start : start + _MAX_WRITE],
                     documents=[c.text for c in part],
-                    metadatas=[c.metadata(now) for c in part],
+                    metadatas=[c.metadata(now, written) for c in part],
                 )
         # Chunks in Chroma but not in the lexical index (an interrupted ingest) are indexed too.
         indexed = self._index.known([c.id for c in unique])
         unindexed = [c.record(now) for c in unique if c.id not in indexed]
         self._index.add(unindexed)
-        dropped = self._drop_stale(unique)
+        dropped = self._drop_stale(unique, written)
         if new or dropped or unindexed:
             # After the writes: a machine that sees the new marker finds the chunks there. An
             # interrupted ingest's chunks (unindexed here) were never announced: now they are.
             self._chroma.mark_changed()
         return len(new), len(chunks) - len(new)
 
-    def _drop_stale(self, chunks: list[_Chunk]) -> int:
-        # A document ingested again with new text replaces its source's old chunks, so that a
-        # corrected article does not leave its old wording searchable.
+    def _drop_stale(self, chunks: list[_Chunk], written: float) -> int:
+        """Delete the other chunks these documents' sources have in Chroma (not in the local
+        index, which may be behind another machine's edit), except those written after ours.
+
+        A document ingested again with new text replaces its source's old chunks, so that a
+        corrected article does not leave its old wording searchable. When two machines replace
+        one source at once, the later writer's text stays and the other's goes: each spares only
+        chunks newer than its own.
+        """
         keep = {c.id for c in chunks}
+        sources = sorted({c.document.id for c in chunks})
+        got = self._chroma.get(where={"source_id": {"$in": sources}}, include=["metadatas"])
         stale = [
-            cid
-            for source in {c.document.id for c in chunks}
-            for cid in self._index.source_chunks(source)
-            if cid not in keep
+            cid for cid, meta in zip(got["ids"], got["metadatas"])
+            if cid not in keep and float((meta or {}).get("written", 0.0)) < written
         ]
         if stale:
             self._chroma.delete(stale)

@@ -134,3 +134,17 @@ def test_a_search_looks_at_the_marker_at_most_every_sync_interval(machine_a, ope
     assert quick.search("quokka", k=1, mode="lexical")[0].source_id == "quokka"
     assert slow.changed_at() is not None  # changed_at() always looks, and resyncs
     assert slow.search("quokka", k=1, mode="lexical")[0].source_id == "quokka"
+
+
+def _texts_of(store: SourceStore, source_id: str) -> list[str]:
+    return store._chroma.get(where={"source_id": source_id}, include=["documents"])["documents"]
+
+
+def test_replacing_a_source_asks_the_server_so_it_never_holds_two_texts(machine_a, open_b):
+    machine_a.ingest([Document("tower", "The Eiffel Tower is 330 metres tall.")])
+    b = open_b(sync_interval=3600)  # B's copy of the collection is not refreshed below
+    machine_a.ingest([Document("tower", "The Eiffel Tower is 330 metres tall, antennas included.")])
+    b.ingest([Document("tower", "The Eiffel Tower was finished in 1889.")])
+    assert _texts_of(b, "tower") == ["The Eiffel Tower was finished in 1889."]
+    assert machine_a.search("antennas", mode="lexical") == []
+
