@@ -171,6 +171,22 @@ def open_history(settings: Settings) -> SQLiteHistory:
     return SQLiteHistory(history_path(settings))
 
 
+def is_damage(exc: BaseException) -> bool:
+    """Whether an SQLite error means a damaged file (truncated, overwritten), not a busy or
+    missing one (those are OperationalError)."""
+    return type(exc) is sqlite3.DatabaseError
+
+
+def damaged_database(path: Path, exc: BaseException) -> StoreError:
+    """The error for a damaged file of users' data: never rebuilt, so the user is told how."""
+    return StoreError(
+        f"the history database {path} is damaged ({exc}) and was left as it is: its checks, "
+        "feedback and chat settings are users' data, so it is never rebuilt silently. Restore "
+        f"it from a backup, or save what can be read with `sqlite3 {path} .recover | sqlite3 "
+        "recovered.sqlite` and point HISTORY_DB at that; moving it aside starts an empty history."
+    )
+
+
 def article_hash(text: str) -> str:
     """SHA-256 of an article's text with whitespace normalised, to find repeated articles."""
     # A forwarded post or a copy-paste often differs from the original only in spacing.
@@ -190,6 +206,8 @@ class SQLiteHistory:
             self._db.executescript(_SCHEMA)
             _migrate(self._db)
         except (OSError, sqlite3.Error) as exc:
+            if is_damage(exc):
+                raise damaged_database(path, exc) from exc
             raise StoreError(
                 f"cannot open the history database {path}: {exc}. Check HISTORY_DB and its folder."
             ) from exc
@@ -203,7 +221,7 @@ class SQLiteHistory:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._damage_named():
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
@@ -213,10 +231,21 @@ class SQLiteHistory:
                 raise
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._damage_named():
             cursor = self._db.execute(sql, params)
             cursor.row_factory = sqlite3.Row
             return cursor.fetchall()
+
+    @contextmanager
+    def _damage_named(self) -> Iterator[None]:
+        # Damage found after opening (a page past a truncation) is reported like damage found
+        # on opening, not as a bare sqlite3 error.
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise damaged_database(self.path, exc) from exc
+            raise
 
     # --- checks ------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.errors import StoreError
-from factcheck.history import History, history_path, open_history
+from factcheck.history import History, damaged_database, history_path, is_damage, open_history
 from factcheck.models import ClaimCheck, PriorCheck, Provenance, Report, as_utc
 from factcheck.numbers import APPROX_TOLERANCE, Quantity, quantities
 from factcheck.settings import Settings
@@ -296,6 +296,8 @@ class ClaimMemory:
             with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
                 yield db
         except sqlite3.Error as exc:
+            if is_damage(exc):
+                raise damaged_database(self.path, exc) from exc
             raise StoreError(f"the claim memory in {self.path} failed: {exc}. Check HISTORY_DB, "
                              "its folder and the free disk space.") from exc
 

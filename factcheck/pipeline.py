@@ -46,6 +46,7 @@ def open_store(settings: Settings) -> SourceStore:
         embedder_for(settings),
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
+        sync_interval=settings.sync_interval,
     )
 
 

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     collection: str = Field("sources", description="Name of the Chroma collection of trusted sources.")
     chroma_host: str | None = Field(None, description="Use a Chroma server (`chroma run`) at this host instead of the embedded store.")
     chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    sync_interval: float = Field(2.0, ge=0.0, description="Seconds a long-lived process (the bot) searches before looking again whether another machine changed the collection; 0 = before every search.")
     embeddings: Literal["local", "openai"] = Field("local", description="'local' runs all-MiniLM-L6-v2 on this machine.")
     openai_embedding_model: str = Field("text-embedding-3-small", description="Used when EMBEDDINGS=openai.")
     top_k: int = Field(5, description="Passages judged per claim.")

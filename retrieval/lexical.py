@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import threading
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -330,6 +331,20 @@ class LexicalIndex:
         """Close the SQLite file."""
         self._db.close()
 
+    def check(self) -> None:
+        """Raise sqlite3.DatabaseError if the file is damaged (truncated, overwritten)."""
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            found = " ".join(" ".join(problems).split())  # one line for the warning
+            raise sqlite3.DatabaseError(found if len(found) < 160 else found[:157] + "...")
+
+    @staticmethod
+    def discard(path: Path) -> None:
+        """Delete an index's files: the SQLite file, its journal and the saved postings."""
+        for name in (path.name, f"{path.name}-wal", f"{path.name}-shm",
+                     path.with_suffix(".postings.npz").name):
+            (path.parent / name).unlink(missing_ok=True)
+
     def count(self) -> int:
         """Number of chunks indexed."""
         return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
@@ -452,12 +467,17 @@ class LexicalIndex:
 
     def _load(self, generation: int) -> _Postings | None:
         cache = self.path.with_suffix(".postings.npz")
+        if not cache.exists():
+            return None
         try:
             with np.load(cache) as saved:
                 if int(saved["generation"]) != generation:
                     return None
                 return _Postings.from_arrays(dict(saved))
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            # Derived from the SQLite file: building it again loses nothing.
+            logger.warning("the BM25 postings file %s is damaged (%s): rebuilding it", cache,
+                           exc or type(exc).__name__)
             return None
 
     def _save(self, postings: _Postings) -> None:

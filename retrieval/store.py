@@ -1,18 +1,24 @@
 """The store of trusted sources: chunks with their vectors in Chroma, and a BM25 index beside it.
 
 Chroma (embedded under ``data_dir/chroma``, or a ``chroma run`` server) holds each chunk's text,
-metadata and vector and is the source of truth. The lexical index is a local SQLite file under
-``data_dir/lexical``; when its chunk count differs from Chroma's (another client ingested into a
-shared server, or a crash between the two writes) it is resynced from Chroma when the store
-opens. With a server shared by several machines, each keeps its own lexical copy in its
-``data_dir``, and one that was open during another's ingest sees those chunks in BM25 only after
-it reopens the store.
+metadata and vector and is the source of truth; every ingest or removal that changes it moves
+the collection's change marker (retrieval.chroma). The lexical index is a local SQLite file
+under ``data_dir/lexical``, derived from the collection; when its chunk count differs from
+Chroma's it is resynced from Chroma when the store opens.
+
+The lexical index follows the collection by chunk ids: when the marker moved (or the counts
+differ), the store reads the collection's id set (paged) and adds or drops the difference. It
+looks when it opens, before a search at most every `sync_interval` seconds (so a long-lived
+process such as the bot follows another machine's ingest within that time), and before every
+`changed_at()`, `sources()` and `stats()`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,16 +27,9 @@ from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 
+from retrieval.chroma import ChangeMarker, Collection, open_collection
 from retrieval.chunking import chunk_id, split_chunks
-from retrieval.documents import (
-    Document,
-    EmbedderMismatchError,
-    Hit,
-    IngestStats,
-    SourceInfo,
-    StoreStats,
-    StoreUnavailableError,
-)
+from retrieval.documents import Document, Hit, IngestStats, SourceInfo, StoreStats
 from retrieval.lexical import ChunkRecord, LexicalIndex
 from retrieval.search import CANDIDATES, DENSE_WEIGHT, fuse
 
@@ -39,8 +38,9 @@ logger = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "lexical"]
 _BATCH_CHUNKS = 256  # chunks embedded and written together during ingest
 _PAGE = 2000  # rows per Chroma read while resyncing
+SYNC_INTERVAL = 2.0  # seconds a store may search before looking at the collection's marker again
+_SYNCED = "synced_marker"  # lexical index meta: the marker its chunk ids last matched
 _MAX_WRITE = 4000  # records per Chroma add; below its max_batch_size (5461 in chromadb 1.5)
-_VALID_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")  # Chroma's rule
 
 
 class Embedder(Protocol):
@@ -63,12 +63,13 @@ class _Chunk:
         title = self.document.title
         return f"{title}\n{self.text}" if title else self.text
 
-    def metadata(self, ingested_at: str) -> dict[str, Any]:
+    def metadata(self, ingested_at: str, written: float) -> dict[str, Any]:
         doc = self.document
         meta = {
             "source_id": doc.id,
             "chunk_index": self.index,
             "ingested_at": ingested_at,
+            "written": written,  # seconds since the epoch: which of two writers came last
             "title": doc.title,
             "url": doc.url,
             "date": doc.date,
@@ -90,61 +91,18 @@ def _chunks_of(document: Document) -> list[_Chunk]:
     ]
 
 
-def _client(data_dir: Path, host: str | None, port: int) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if host:
-            return chromadb.HttpClient(host=host, port=port, settings=settings)
-        (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
-    except Exception as exc:
-        where = f"the Chroma server at {host}:{port}" if host else f"{data_dir / 'chroma'}"
-        hint = "start it with `chroma run` or unset CHROMA_HOST" if host else "check the path"
-        raise StoreUnavailableError(f"cannot open {where}: {exc}; {hint}") from exc
-
-
-def _collection(client: Any, name: str, embedder: Embedder) -> Any:
-    from chromadb.errors import NotFoundError
-
-    if not _VALID_NAME.fullmatch(name):
-        raise ValueError(
-            f"invalid collection name {name!r}: use 3-512 letters, digits, '.', "
-            "'_' or '-', starting and ending with a letter or digit"
-        )
-
-    try:
-        collection = client.get_collection(name, embedding_function=None)
-    except NotFoundError:
-        # No embedding function: Chroma's default one would download a model. Vectors are
-        # always passed in explicitly.
-        collection = client.get_or_create_collection(
-            name,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": embedder.name},
-        )
-    built_with = (collection.metadata or {}).get("embedder")
-    if built_with is None and collection.count() == 0:
-        collection.modify(metadata={**(collection.metadata or {}), "embedder": embedder.name})
-    elif built_with != embedder.name:
-        raise EmbedderMismatchError(
-            f"collection {name!r} holds vectors of {built_with or 'an unknown embedder'}, not "
-            f"{embedder.name}: use the same embedder, or another collection name"
-        )
-    return collection
-
-
 class SourceStore:
     """Trusted sources, chunked and searchable by meaning (Chroma) and by words (BM25)."""
 
-    def __init__(self, collection: Any, embedder: Embedder, index: LexicalIndex) -> None:
-        self._collection = collection
+    def __init__(self, collection: Collection, embedder: Embedder, index: LexicalIndex,
+                 sync_interval: float = SYNC_INTERVAL) -> None:
+        self._chroma = collection
         self._embedder = embedder
         self._index = index
         self.dense_weight = DENSE_WEIGHT
+        self.sync_interval = sync_interval
+        self._next_look = 0.0  # time.monotonic() from which a search looks at the marker
+        self._follow_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -154,19 +112,15 @@ class SourceStore:
         embedder: Embedder,
         chroma_host: str | None = None,
         chroma_port: int = 8000,
+        sync_interval: float = SYNC_INTERVAL,
     ) -> SourceStore:
         """Open (creating if needed) a collection, embedded under data_dir or on a server."""
         data_dir = Path(data_dir)
-        client = _client(data_dir, chroma_host, chroma_port)
-        try:
-            chroma = _collection(client, collection, embedder)
-        except (EmbedderMismatchError, ValueError):
-            raise
-        except Exception as exc:
-            raise StoreUnavailableError(f"cannot open collection {collection!r}: {exc}") from exc
+        chroma = open_collection(data_dir, collection, embedder.name, chroma_host, chroma_port)
         place = f"{collection}@{chroma_host}_{chroma_port}" if chroma_host else collection
-        store = cls(chroma, embedder, LexicalIndex(data_dir / "lexical" / f"{place}.sqlite"))
-        store._sync()
+        index = _open_index(data_dir / "lexical" / f"{place}.sqlite")
+        store = cls(chroma, embedder, index, sync_interval)
+        store._follow(force=True)
         return store
 
     def close(self) -> None:
@@ -225,39 +179,52 @@ class SourceStore:
         unique = list({c.id: c for c in chunks}.values())
         if not unique:
             return 0, len(chunks)
-        stored = set(self._collection.get(ids=[c.id for c in unique], include=[])["ids"])
+        stored = set(self._chroma.get(ids=[c.id for c in unique], include=[])["ids"])
         new = [c for c in unique if c.id not in stored]
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        moment = datetime.now(UTC)
+        now, written = moment.isoformat(timespec="seconds"), moment.timestamp()
         if new:
             vectors = self._embedder.embed([c.embed_text() for c in new])
             for start in range(0, len(new), _MAX_WRITE):  # one huge document can exceed it
                 part = new[start : start + _MAX_WRITE]
-                self._collection.add(
+                self._chroma.add(
                     ids=[c.id for c in part],
                     embeddings=vectors[start : start + _MAX_WRITE],
                     documents=[c.text for c in part],
-                    metadatas=[c.metadata(now) for c in part],
+                    metadatas=[c.metadata(now, written) for c in part],
                 )
         # Chunks in Chroma but not in the lexical index (an interrupted ingest) are indexed too.
         indexed = self._index.known([c.id for c in unique])
-        self._index.add([c.record(now) for c in unique if c.id not in indexed])
-        self._drop_stale(unique)
+        unindexed = [c.record(now) for c in unique if c.id not in indexed]
+        self._index.add(unindexed)
+        dropped = self._drop_stale(unique, written)
+        if new or dropped or unindexed:
+            # After the writes: a machine that sees the new marker finds the chunks there. An
+            # interrupted ingest's chunks (unindexed here) were never announced: now they are.
+            self._chroma.mark_changed()
         return len(new), len(chunks) - len(new)
 
-    def _drop_stale(self, chunks: list[_Chunk]) -> None:
-        # A document ingested again with new text replaces its source's old chunks, so that a
-        # corrected article does not leave its old wording searchable.
+    def _drop_stale(self, chunks: list[_Chunk], written: float) -> int:
+        """Delete the other chunks these documents' sources have in Chroma (not in the local
+        index, which may be behind another machine's edit), except those written after ours.
+
+        A document ingested again with new text replaces its source's old chunks, so that a
+        corrected article does not leave its old wording searchable. When two machines replace
+        one source at once, the later writer's text stays and the other's goes: each spares only
+        chunks newer than its own.
+        """
         keep = {c.id for c in chunks}
+        sources = sorted({c.document.id for c in chunks})
+        got = self._chroma.get(where={"source_id": {"$in": sources}}, include=["metadatas"])
         stale = [
-            cid
-            for source in {c.document.id for c in chunks}
-            for cid in self._index.source_chunks(source)
-            if cid not in keep
+            cid for cid, meta in zip(got["ids"], got["metadatas"])
+            if cid not in keep and float((meta or {}).get("written", 0.0)) < written
         ]
         if stale:
-            self._collection.delete(ids=stale)
+            self._chroma.delete(stale)
             self._index.remove(stale)
             logger.info("replaced %d outdated chunks", len(stale))
+        return len(stale)
 
     # --- search ---------------------------------------------------------------------------
 
@@ -271,6 +238,7 @@ class SourceStore:
         """Search several queries at once (their embeddings are computed in one batch)."""
         if not queries:
             return []
+        self._follow()
         if k <= 0 or self._index.count() == 0:
             return [[] for _ in queries]
         pool = max(CANDIDATES, 2 * k)
@@ -287,7 +255,7 @@ class SourceStore:
         )
 
     def _dense(self, vectors: np.ndarray, pool: int) -> list[dict[str, float]]:
-        result = self._collection.query(
+        result = self._chroma.query(
             query_embeddings=vectors, n_results=pool, include=["distances"]
         )
         return [
@@ -311,7 +279,7 @@ class SourceStore:
         wanted = {cid for d, lex in zip(dense, lexical) for cid in lex if cid not in d}
         if not wanted:
             return
-        got = self._collection.get(ids=sorted(wanted), include=["embeddings"])
+        got = self._chroma.get(ids=sorted(wanted), include=["embeddings"])
         stored = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
         for vector, d, lex in zip(vectors, dense, lexical):
             for cid in lex:
@@ -323,7 +291,7 @@ class SourceStore:
         wanted = sorted({cid for r in ranked for cid, _ in r})
         if not wanted:
             return [[] for _ in ranked]
-        got = self._collection.get(ids=wanted, include=["documents", "metadatas"])
+        got = self._chroma.get(ids=wanted, include=["documents", "metadatas"])
         rows = {
             cid: (text, meta or {})
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
@@ -337,26 +305,36 @@ class SourceStore:
 
     def sources(self) -> list[SourceInfo]:
         """Every ingested source with its chunk count, most recently ingested first."""
+        self._follow(force=True)
         return [SourceInfo(*row) for row in self._index.sources()]
 
     def remove(self, source_id: str) -> int:
         """Delete every chunk of a source; returns how many were deleted."""
         local = self._index.source_chunks(source_id)
-        remote = self._collection.get(where={"source_id": source_id}, include=[])["ids"]
+        remote = self._chroma.get(where={"source_id": source_id}, include=[])["ids"]
         ids = sorted(set(local) | set(remote))
         if remote:
-            self._collection.delete(ids=remote)
+            self._chroma.delete(remote)
+            self._chroma.mark_changed()
         self._index.remove(ids)
         logger.info("removed source %s (%d chunks)", source_id, len(ids))
         return len(ids)
 
     def changed_at(self) -> datetime | None:
-        """When sources were last added or removed (UTC) as this machine saw it; None if never."""
-        value = self._index.changed_at()
-        return _utc(datetime.fromisoformat(value)) if value else None
+        """When sources were last added or removed (UTC), by any machine; None if never.
+
+        The later of the collection's change marker (read now from Chroma, as its writer dated
+        it) and this machine's last change to its lexical index: a result made before this
+        machine's index caught up with a change is as stale as one made before the change.
+        """
+        marker = self._follow(force=True)
+        local = self._index.changed_at()
+        times = [marker.at if marker else None, _utc(datetime.fromisoformat(local)) if local else None]
+        return max((t for t in times if t is not None), default=None)
 
     def stats(self) -> StoreStats:
         """Number of sources and chunks, and when the last ingest happened."""
+        self._follow(force=True)
         return StoreStats(
             sources=self._index.source_count(),
             chunks=self._index.count(),
@@ -365,17 +343,32 @@ class SourceStore:
 
     # --- keeping the lexical index in step with Chroma ---------------------------------------
 
-    def _sync(self) -> None:
-        remote_count, local_count = self._collection.count(), self._index.count()
-        if remote_count == local_count:
-            return
-        logger.info("lexical index has %d chunks, Chroma %d: resyncing", local_count, remote_count)
+    def _follow(self, force: bool = False) -> ChangeMarker | None:
+        """Resync the lexical index if the collection changed since it last matched; returns
+        the marker read (None when the last look is less than `sync_interval` ago)."""
+        if not force and time.monotonic() < self._next_look:
+            return None
+        with self._follow_lock:
+            # The marker is read before the ids: a change made while they are read moves it
+            # again, and the next look resyncs again.
+            marker = self._chroma.marker()
+            self._next_look = time.monotonic() + self.sync_interval
+            synced = self._index.get_meta(_SYNCED) == marker.token
+            if not synced or self._chroma.count() != self._index.count():
+                self._resync()
+                self._index.set_meta(_SYNCED, marker.token)
+            return marker
+
+    def _resync(self) -> None:
         remote = self._remote_ids()
         local = self._index.all_ids()
+        if remote != local:
+            logger.info("lexical index behind the collection: %d chunks to add, %d to drop",
+                        len(remote - local), len(local - remote))
         self._index.remove(sorted(local - remote))
         missing = sorted(remote - local)
         for start in range(0, len(missing), _PAGE):
-            got = self._collection.get(
+            got = self._chroma.get(
                 ids=missing[start : start + _PAGE], include=["documents", "metadatas"]
             )
             self._index.add(
@@ -388,10 +381,32 @@ class SourceStore:
     def _remote_ids(self) -> set[str]:
         ids: set[str] = set()
         while True:
-            page = self._collection.get(include=[], limit=_PAGE, offset=len(ids))["ids"]
+            page = self._chroma.get(include=[], limit=_PAGE, offset=len(ids))["ids"]
             ids.update(page)
             if len(page) < _PAGE:
                 return ids
+
+
+def _open_index(path: Path) -> LexicalIndex:
+    """The lexical index at `path`; a damaged one is deleted, and _follow rebuilds it."""
+    try:
+        index = LexicalIndex(path)
+    except sqlite3.DatabaseError as exc:
+        return _rebuilt(path, exc)
+    try:
+        index.check()
+    except sqlite3.DatabaseError as exc:
+        index.close()
+        return _rebuilt(path, exc)
+    return index
+
+
+def _rebuilt(path: Path, exc: sqlite3.DatabaseError) -> LexicalIndex:
+    # Everything in it derives from the Chroma collection, so nothing is lost.
+    logger.warning("the lexical index %s is damaged (%s): rebuilding it from the Chroma "
+                   "collection", path, exc)
+    LexicalIndex.discard(path)
+    return LexicalIndex(path)
 
 
 def _rank(

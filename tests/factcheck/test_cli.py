@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,50 @@ def test_example_article_shows_supported_and_contradicted_claims_with_quotes(cap
             quote = checked["evidence"][0]["quote"]
             assert quote and quote in checked["evidence"][0]["passage"]["text"]
     assert labels[-1] == "NOT_ENOUGH_EVIDENCE"  # its cited abstract is not in the collection
+
+
+def _command(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The console script in its own process (its log lines reach stderr, as a user sees them)."""
+    return subprocess.run([sys.executable, "-m", "factcheck.cli", *argv], capture_output=True,
+                          text=True)
+
+
+def _truncate(path: Path) -> None:
+    if path.suffix == ".sqlite":  # what the WAL holds goes into the file first
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def test_damaged_lexical_files_are_rebuilt_with_one_warning_line(capsys, ingested, tmp_path):
+    lexical = tmp_path / "data" / "lexical"
+    _truncate(lexical / "sources.sqlite")
+    listed = _command("sources")
+    assert listed.returncode == 0 and "20 source(s)" in listed.stdout
+    [warning] = [line for line in listed.stderr.splitlines() if "WARNING" in line]
+    assert warning.startswith(f"WARNING retrieval.store: the lexical index "
+                              f"{lexical / 'sources.sqlite'} is damaged (")
+    assert warning.endswith("): rebuilding it from the Chroma collection")
+    claim = json.loads((DATA / "claims.jsonl").read_text().splitlines()[0])
+    assert _command("check", claim["claim"]).returncode == 0  # saves the postings again
+    _truncate(lexical / "sources.postings.npz")
+    checked = _command("check", claim["claim"], "--format", "json")
+    assert checked.returncode == 0
+    assert json.loads(checked.stdout)["claims"][0]["evidence"][0]["passage"]["source_id"] == (
+        claim["gold_ids"][0])
+    [warning] = [line for line in checked.stderr.splitlines() if "WARNING" in line]
+    assert str(lexical / "sources.postings.npz") in warning and "rebuilding it" in warning
+
+
+def test_a_damaged_history_is_an_error_naming_the_file_and_never_rebuilt(capsys, tmp_path):
+    from factcheck.history import open_history
+    from factcheck.settings import get_settings
+
+    open_history(get_settings()).close()
+    history = tmp_path / "data" / "history.sqlite"
+    _truncate(history)
+    damaged = history.read_bytes()
+    code, out, err = run(capsys, "summary")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert str(history) in err and "damaged" in err and "backup" in err and ".recover" in err
+    assert history.read_bytes() == damaged  # left as it was

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -226,3 +227,43 @@ def test_short_text_is_one_chunk_and_long_text_overlaps():
 def test_chunk_id_ignores_case_and_spacing_but_not_the_source():
     assert chunk_id("a", "Some  Text\n") == chunk_id("a", "some text")
     assert chunk_id("a", "some text") != chunk_id("b", "some text")
+
+
+def _damage(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # a stray write over its start
+        path.write_bytes(b"\xde\xad" * 512 + data[1024:])
+
+
+@pytest.mark.parametrize("how", ["truncated", "overwritten"])
+def test_a_damaged_lexical_index_is_rebuilt_from_chroma_with_one_warning(
+    open_store, tmp_path, caplog, how
+):
+    first = open_store()
+    first.ingest(DOCS)
+    first.close()
+    [index_file] = (tmp_path / "data" / "lexical").glob("*.sqlite")
+    _damage(index_file, how)
+    with caplog.at_level(logging.WARNING):
+        store = open_store()
+        assert store.search("pancreas glucose", k=1, mode="lexical")[0].source_id == "insulin"
+    assert store.stats().chunks == 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and str(index_file) in warnings[0] and "rebuilding" in warnings[0]
+
+
+def test_a_damaged_postings_file_is_rebuilt_with_one_warning(open_store, tmp_path, caplog):
+    first = open_store()
+    first.ingest(DOCS)
+    first.search("pancreas", mode="lexical")  # saves the postings
+    first.close()
+    [postings] = (tmp_path / "data" / "lexical").glob("*.postings.npz")
+    _damage(postings, "truncated")
+    with caplog.at_level(logging.WARNING):
+        store = open_store()
+        assert store.search("pancreas glucose", k=1, mode="lexical")[0].source_id == "insulin"
+        assert store.search("Eiffel", k=1, mode="lexical")[0].source_id == "tower"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and str(postings) in warnings[0]

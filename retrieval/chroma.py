@@ -1,0 +1,160 @@
+"""The Chroma collection as the store uses it: opened embedded or on a server, and its change
+marker.
+
+The marker is two keys of the collection's metadata, a random token and a time (UTC), written
+after every ingest or removal that changed the collection. Every machine sharing a server reads
+it (one `get_collection`, under a millisecond on loopback) to tell whether its own lexical index
+is behind and whether an earlier result may still stand. A token, not a counter: two writers
+never race to the same value. `modify` replaces the whole metadata dict, so other keys are
+carried over, and the write is read back and tried again if another writer's modify crossed it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from retrieval.documents import EmbedderMismatchError, StoreUnavailableError
+
+logger = logging.getLogger(__name__)
+
+MARKER_TOKEN, MARKER_AT = "change", "changed_at"  # keys of the collection's metadata
+EMBEDDER = "embedder"
+_VALID_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")  # Chroma's rule
+_WRITE_TRIES = 5
+
+
+@dataclass(frozen=True)
+class ChangeMarker:
+    """The collection's last change as its writer recorded it; token '' if never recorded."""
+
+    token: str
+    at: datetime | None
+
+
+class Collection:
+    """One Chroma collection and the client it came from."""
+
+    def __init__(self, client: Any, collection: Any, where: str) -> None:
+        self._client = client
+        self.raw = collection
+        self.where = where  # "the Chroma server at host:port" or the embedded folder
+
+    # The data calls the store makes, in one place (so that an outage is handled in one place).
+
+    def get(self, **query: Any) -> dict[str, Any]:
+        return self.raw.get(**query)
+
+    def add(self, **records: Any) -> None:
+        self.raw.add(**records)
+
+    def delete(self, ids: list[str]) -> None:
+        self.raw.delete(ids=ids)
+
+    def query(self, **query: Any) -> dict[str, Any]:
+        return self.raw.query(**query)
+
+    def count(self) -> int:
+        return self.raw.count()
+
+    @property
+    def name(self) -> str:
+        """The collection's name."""
+        return self.raw.name
+
+    def metadata(self) -> dict[str, Any]:
+        """The collection's metadata as the server has it now (not as it was when opened)."""
+        return dict(self._client.get_collection(self.name, embedding_function=None).metadata or {})
+
+    def marker(self) -> ChangeMarker:
+        """The change marker as the server has it now."""
+        return _marker_of(self.metadata())
+
+    def mark_changed(self) -> ChangeMarker:
+        """Record a change with a new token and the time now; returns the marker written."""
+        token = secrets.token_hex(8)
+        for _ in range(_WRITE_TRIES):
+            at = datetime.now(UTC)
+            self.update_metadata({MARKER_TOKEN: token, MARKER_AT: at.isoformat()})
+            if self.marker().token == token:
+                return ChangeMarker(token, at)
+        # Others kept writing: each of them moved the marker too, which is what matters.
+        return self.marker()
+
+    def update_metadata(self, changes: Mapping[str, Any]) -> None:
+        """Set keys of the collection's metadata (None removes one), keeping the other keys."""
+        merged = {**self.metadata(), **changes}
+        self.raw.modify(metadata={k: v for k, v in merged.items() if v is not None})
+
+
+def _marker_of(metadata: Mapping[str, Any]) -> ChangeMarker:
+    at = metadata.get(MARKER_AT)
+    return ChangeMarker(str(metadata.get(MARKER_TOKEN) or ""),
+                        datetime.fromisoformat(at) if isinstance(at, str) else None)
+
+
+def open_collection(
+    data_dir: Path, name: str, embedder_name: str, host: str | None, port: int
+) -> Collection:
+    """The collection `name`, created if missing, refusing one built with another embedder."""
+    if not _VALID_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid collection name {name!r}: use 3-512 letters, digits, '.', "
+            "'_' or '-', starting and ending with a letter or digit"
+        )
+    client = _client(data_dir, host, port)
+    where = f"the Chroma server at {host}:{port}" if host else str(data_dir / "chroma")
+    try:
+        collection = _get_or_create(client, name, embedder_name)
+    except (EmbedderMismatchError, ValueError):
+        raise
+    except Exception as exc:
+        raise StoreUnavailableError(f"cannot open collection {name!r}: {exc}") from exc
+    return Collection(client, collection, where)
+
+
+def _client(data_dir: Path, host: str | None, port: int) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if host:
+            return chromadb.HttpClient(host=host, port=port, settings=settings)
+        (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
+    except Exception as exc:
+        where = f"the Chroma server at {host}:{port}" if host else f"{data_dir / 'chroma'}"
+        hint = "start it with `chroma run` or unset CHROMA_HOST" if host else "check the path"
+        raise StoreUnavailableError(f"cannot open {where}: {exc}; {hint}") from exc
+
+
+def _get_or_create(client: Any, name: str, embedder_name: str) -> Any:
+    from chromadb.errors import NotFoundError
+
+    try:
+        collection = client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        # No embedding function: Chroma's default one would download a model. Vectors are
+        # always passed in explicitly.
+        collection = client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={EMBEDDER: embedder_name},
+        )
+    built_with = (collection.metadata or {}).get(EMBEDDER)
+    if built_with is None and collection.count() == 0:
+        collection.modify(metadata={**(collection.metadata or {}), EMBEDDER: embedder_name})
+    elif built_with != embedder_name:
+        raise EmbedderMismatchError(
+            f"collection {name!r} holds vectors of {built_with or 'an unknown embedder'}, not "
+            f"{embedder_name}: use the same embedder, or another collection name"
+        )
+    return collection

@@ -1,0 +1,105 @@
+"""Another machine sharing a `chroma run` server: a SourceStore in its own process and data dir.
+
+    with Machine(tmp_path / "a", chroma_server, "coll") as a:
+        a.ingest([Document("s1", "text")])       # -> IngestStats as a dict
+        a.search("query", mode="lexical")        # -> [source_id, ...]
+
+The test process drives it over stdin/stdout, one JSON line per call, so that nothing of the
+test's own store (its lexical index, its caches) is shared with it: only the server is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Machine:
+    """A long-lived store process (a bot, say) on its own data dir, against the test server."""
+
+    def __init__(self, data_dir: Path, server: Any, collection: str, sync_interval: float = 0.0
+                 ) -> None:
+        args = [sys.executable, str(Path(__file__)), str(data_dir), server.host, str(server.port),
+                collection, str(sync_interval)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False"}
+        self._process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True, env=env, cwd=ROOT)
+        self.call("ping")  # the store is open (and the embedder loaded) when this returns
+
+    def call(self, op: str, *args: Any) -> Any:
+        """Run one store operation in the other process and return its JSON result."""
+        assert self._process.stdin and self._process.stdout
+        self._process.stdin.write(json.dumps([op, *args]) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"machine process exited with {self._process.wait()}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer["result"]
+
+    def ingest(self, documents: list[Any]) -> dict[str, Any]:
+        return self.call("ingest", [dataclasses.asdict(d) for d in documents])
+
+    def remove(self, source_id: str) -> int:
+        return self.call("remove", source_id)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[str]:
+        """Source ids of the hits, best first."""
+        return self.call("search", query, k, mode)
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id of this machine's lexical index, sorted."""
+        return self.call("chunk_ids")
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind."""
+        self._process.kill()
+        self._process.wait()
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.stdin.close()  # type: ignore[union-attr]
+            self._process.wait(timeout=30)
+
+    def __enter__(self) -> Machine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _serve(data_dir: str, host: str, port: str, collection: str, interval: str) -> None:
+    from retrieval.documents import Document
+    from retrieval.embedder import local_embedder
+    from retrieval.store import SourceStore
+
+    store = SourceStore.open(Path(data_dir), collection, local_embedder(), host, int(port),
+                             sync_interval=float(interval))
+    ops = {
+        "ping": lambda: "pong",
+        "ingest": lambda docs: dataclasses.asdict(store.ingest([Document(**d) for d in docs])),
+        "remove": store.remove,
+        "search": lambda q, k, mode: [h.source_id for h in store.search(q, k, mode)],
+        "chunk_ids": lambda: sorted(store._index.all_ids()),
+    }
+    for line in sys.stdin:
+        op, *args = json.loads(line)
+        try:
+            answer = {"result": ops[op](*args)}
+        except Exception as exc:  # noqa: BLE001 - the test reads it
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(answer), flush=True)
+    store.close()
+
+
+if __name__ == "__main__":
+    _serve(*sys.argv[1:])
