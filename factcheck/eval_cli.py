@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from factcheck import evaluation, runs
+from factcheck import claim_eval, evaluation, runs
 from factcheck.settings import Settings
 
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    """Add `eval retrieval|stance|checkworthiness|verdicts|scifact` to the CLI."""
+    """Add `eval retrieval|stance|checkworthiness|verdicts|scifact|claims` to the CLI."""
     parser = commands.add_parser("eval", help="measure quality on labelled JSONL files")
     kinds = parser.add_subparsers(required=True, metavar="KIND")
     specs = {
@@ -28,6 +28,8 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
         "verdicts": (["--corpus", "--claims"], "verdict macro-F1 of the whole pipeline"),
         "scifact": (["--corpus", "--claims"],
                     "SciFact's abstract-level P/R/F1, label only and label + rationale"),
+        "claims": (["--labels"], "claim extraction: precision/recall of 'is a claim', "
+                                 "self-contained and atomic shares (tests/data/claim_set)"),
     }
     for kind, (files, help_text) in specs.items():
         sub = kinds.add_parser(kind, help=help_text)
@@ -86,6 +88,8 @@ def _measure(
         return evaluation.eval_stance(args.pairs, settings, recorder, progress)
     if args.kind == "checkworthiness":
         return evaluation.eval_checkworthiness(args.sentences, settings, recorder, progress)
+    if args.kind == "claims":
+        return claim_eval.eval_claims(args.labels, settings, recorder, progress)
     if args.kind == "scifact":
         return evaluation.eval_scifact(args.corpus, args.claims, settings, args.rationales,
                                        recorder, progress)

@@ -230,8 +230,7 @@ def scifact_scores(rows: list[dict], predicted: list[dict[str, dict]],
 
 
 def _prf(name: str, right: int, made: int, gold: int) -> dict[str, float]:
-    precision, recall = right / made if made else 0.0, right / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1 = metrics.precision_recall_f1(right, made, gold)
     return {f"{name}_precision": round(precision, 4), f"{name}_recall": round(recall, 4),
             f"{name}_f1": round(f1, 4)}
 

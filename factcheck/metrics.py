@@ -44,6 +44,13 @@ def precision_at_k(scores: Sequence[float], labels: Sequence[int], k: int) -> fl
     return sum(labels[i] for i in order) / k
 
 
+def precision_recall_f1(right: int, made: int, gold: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 from counts: right answers, answers made, gold answers."""
+    precision, recall = right / made if made else 0.0, right / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
 def classification_report(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
     """Accuracy, macro-F1, per-label precision/recall/F1 and the confusion table (gold -> pred)."""
     confusion = {g: {p: 0 for p in labels} for g in labels}
