@@ -32,8 +32,13 @@ STANCE_EVIDENCE_ALPHAS, STANCE_DIRECTION_ALPHAS = (0.01, 0.03, 0.1, 0.3), (0.01,
 def fit_logreg(
     x: np.ndarray, y: np.ndarray, n_classes: int, alpha: float,
     sample_weight: np.ndarray | None = None, iterations: int = 150,
+    signs: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Multinomial L2 logistic regression on standardised x, by accelerated gradient descent."""
+    """Multinomial L2 logistic regression on standardised x, by accelerated gradient descent.
+
+    signs (two classes only): per column +1 / -1 where the column may only push towards class 1
+    / class 0, 0 where it is free; enforced by projecting after every step.
+    """
     mean, scale = x.mean(0), x.std(0) + 1e-6
     n = len(x)
     xa = np.hstack([(x - mean) / scale, np.ones((n, 1))]).astype(np.float32)
@@ -48,11 +53,21 @@ def fit_logreg(
     ahead, t = theta.copy(), 1.0
     for _ in range(iterations):  # FISTA: Nesterov momentum with a fixed 1/L step
         grad = xt @ ((_softmax(xa @ ahead) - target) * w[:, None]) / n + alpha * penalty * ahead
-        new = ahead - step * grad
+        new = _signed(ahead - step * grad, signs)
         t_next = (1.0 + np.sqrt(1.0 + 4.0 * t * t)) / 2.0
         ahead, theta, t = new + (t - 1.0) / t_next * (new - theta), new, t_next
     return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32),
             "coef": theta[:-1].astype(np.float32), "intercept": theta[-1].astype(np.float32)}
+
+
+def _signed(theta: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
+    """theta with each signed column's class-1-minus-class-0 weight of the allowed sign (a
+    wrong-signed pair is set to its mean: the nearest point where the column has no weight)."""
+    if signs is None:
+        return theta
+    wrong = np.append(signs, 0) * (theta[:, 1] - theta[:, 0]) < 0
+    theta[wrong] = theta[wrong].mean(axis=1, keepdims=True)
+    return theta
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -288,11 +303,33 @@ def fit_stance(x: np.ndarray, y: np.ndarray, evidence: dict | None, direction_al
     rationale = y < 2
     refutes = (y[rationale] == 1).astype(int)
     direction = _binary(fit_logreg(x[rationale][:, direction_columns], refutes, 2,
-                                   direction_alpha, balanced_weights(refutes), iterations=300))
+                                   direction_alpha, balanced_weights(refutes), iterations=300,
+                                   signs=direction_signs(direction_columns)))
     model = {f"evidence_{key}": value for key, value in evidence.items()}
     model.update({f"direction_{key}": value for key, value in direction.items()})
     model.update(evidence_columns=evidence_columns, direction_columns=direction_columns)
     return model
+
+
+# The direction model may read these only one way (towards REFUTES: +1, SUPPORTS: -1): on SciFact
+# "numbers agree" and "same direction of change" had learnt to push towards REFUTES, which no
+# other domain bears out. The pairs whose meaning depends on each other (a negation with an
+# opposite verb) stay free; their combination, polarity_flip, is signed.
+DIRECTION_SIGNS = {
+    "null_result": 1, "numbers_differ": 1, "risk_protect_mismatch": 1, "null_result_x_cos": 1,
+    "polarity_flip": 1, "polarity_flip_x_cos": 1, "antonym_flip": 1, "target_mismatch": 1,
+    "target_mismatch_only": 1, "judge_refutes": 1,
+    "numbers_agree": -1, "direction_match": -1, "antonym_match": -1, "target_match": -1,
+    "target_match_only": -1,
+}
+
+
+def direction_signs(direction_columns: np.ndarray) -> np.ndarray:
+    """DIRECTION_SIGNS for the direction model's columns (0: free)."""
+    from factcheck.offline_stance import FEATURE_NAMES
+
+    return np.array([DIRECTION_SIGNS.get(FEATURE_NAMES[i], 0) for i in direction_columns],
+                    dtype=np.float32)
 
 
 def _evidence_part(model: dict) -> dict:
