@@ -195,6 +195,7 @@ def judge_sentences(
     the rules; a rule does not overrule the judge where it is confident.
     """
     model = model if model is not None else _model()
+    reading = guarded(claim, sentences, reading)
     cos = sentence_vecs @ claim_vec
     rule = rule_override(claim, sentences, cos) if overrides(model) else None
     if rule is not None and not judge_disagrees(rule, reading):
@@ -206,6 +207,27 @@ def judge_sentences(
         return found
     reason = _reason(model, x[found.sentence], found.stance, float(cos[found.sentence]))
     return Judgement(found.stance, found.confidence, found.sentence, reason)
+
+
+def guarded(claim: str, sentences: list[str], reading: np.ndarray | None) -> np.ndarray | None:
+    """The cross-encoder's reading without the sentences that never speak of what the claim
+    negates (NaN rows, as if unread).
+
+    The cross-encoder reads "the five killed were not soldiers" against "five were killed" as a
+    refutation (trained on toggled negations, where the negated words are on both sides); a
+    sentence that names nothing the claim negates can neither support nor refute that part.
+    """
+    if reading is None:
+        return None
+    scopes = _negation_scopes(claim)
+    if not scopes:
+        return reading
+    reading = reading.copy()
+    for i, sentence in enumerate(sentences):
+        words = _plain_words(sentence)
+        if not _negation_scopes(sentence) and not any(scope.keys() & words for scope in scopes):
+            reading[i] = np.nan
+    return reading
 
 
 def sentence_probs(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -275,6 +297,7 @@ def pair_features(
     """Rows of model input for each sentence, columns as FEATURE_NAMES: |u-v|, u*v, the
     RULE_NAMES features, then the judge's reading (NaN where there is none)."""
     u, v = np.asarray(claim_vec, np.float32)[None, :], np.asarray(sentence_vecs, np.float32)
+    reading = guarded(claim, sentences, reading)
     cos = v @ u[0]
     claim_facts = _facts(claim)
     rules = np.array(
