@@ -10,10 +10,7 @@ Hard cases are built from the data itself, with wording rules that are not fitte
   for its everyday opposite (higher/lower, won/lost ...);
 - supports: an evidence sentence as its own claim, the same with a modifier dropped ("not
   Russian military personnel" -> "not military personnel"), or with both sides negated alike;
-- neither: a claim against another claim's evidence about the same subject (FEVER pages), and a
-  supported claim joined with a clause (plain or negated) that its evidence never speaks of:
-  evidence silent on part of a claim neither supports nor refutes that part ("the five killed
-  were not soldiers" against "five were killed").
+- neither: a claim against another claim's evidence about the same subject (FEVER pages).
 """
 
 from __future__ import annotations
@@ -198,51 +195,7 @@ def hard_cases(pairs: list[Pair], rng: random.Random, per_rule: int) -> list[Pai
     add(sentences, "self_modifier_dropped", 0, lambda p: (drop_modifier(p.evidence, rng),
                                                           p.evidence))
     add(sentences, "both_negated_modifier_dropped", 0, lambda p: _both_negated(p.evidence, rng))
-    same_subject = _by_subject(supported)  # true statements: an unaddressed one is never refuted
-    add(supported, "claim_unaddressed_clause", 2,
-        lambda p: (_join(p, _other_claim(p, same_subject, supported, rng)), p.evidence))
-    add(supported, "claim_unaddressed_negated_clause", 2, lambda p: (
-        _join(p, toggle_negation(_other_claim(p, same_subject, supported, rng) or "")),
-        p.evidence))
     return [Pair(p.claim, p.evidence.strip(), p.label, p.origin, p.held_out) for p in made]
-
-
-def _by_subject(pairs: list[Pair]) -> dict[str, list[str]]:
-    """Claims by their first two words (a FEVER page, roughly): clauses on the same subject."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for p in pairs:
-        found[" ".join(p.claim.split()[:2]).lower()].append(p.claim)
-    return found
-
-
-def _other_claim(pair: Pair, same_subject: dict[str, list[str]], pool: list[Pair],
-                 rng: random.Random) -> str:
-    """Another claim on the pair's subject where there is one, else any other claim."""
-    others = [c for c in same_subject[" ".join(pair.claim.split()[:2]).lower()] if c != pair.claim]
-    return rng.choice(others) if others else rng.choice(pool).claim
-
-
-_LOWER_FIRST = {"the", "a", "an", "in", "on", "at", "it", "this", "there", "some", "many", "one"}
-
-
-def _join(pair: Pair, clause: str | None) -> str | None:
-    """The pair's claim and another claim's clause, where the evidence shares no content word
-    of that clause beyond the claim's own (else None)."""
-    if not clause:
-        return None
-    if (_content(clause) - _content(pair.claim)) & _content(pair.evidence):
-        return None
-    if not _content(clause) - _content(pair.claim):
-        return None
-    clause = clause.strip().rstrip(".")
-    first = clause.split()[0]
-    if first.lower() in _LOWER_FIRST:
-        clause = first.lower() + clause[len(first):]
-    return f"{pair.claim.strip().rstrip('.')}, and {clause}."
-
-
-def _content(text: str) -> set[str]:
-    return {w.lower() for w in _CONTENT.findall(text)}
 
 
 def _both_negated(text: str, rng: random.Random) -> tuple[str, str] | None:
