@@ -39,7 +39,8 @@ def fit_logreg(
     signs (two classes only): per column +1 / -1 where the column may only push towards class 1
     / class 0, 0 where it is free; enforced by projecting after every step.
     """
-    mean, scale = x.mean(0), x.std(0) + 1e-6
+    mean, scale = np.nanmean(x, 0), np.nanstd(x, 0) + 1e-6
+    x = np.where(np.isnan(x), mean, x)  # a missing value counts as the average, as at run time
     n = len(x)
     xa = np.hstack([(x - mean) / scale, np.ones((n, 1))]).astype(np.float32)
     xt = np.ascontiguousarray(xa.T)
