@@ -2,8 +2,8 @@
 
 `score` is a logistic regression on all-MiniLM-L6-v2 sentence embeddings plus a few cheap
 surface features, trained on CLEF CheckThat! 2019 debate transcripts (training/train_offline.py;
-factcheck/weights/MODEL_CARD.md has its data, numbers and limits). `is_checkable` is a handful of
-plain rules that drop sentences nobody could check, whatever their score.
+factcheck/weights/MODEL_CARD.md has its data, numbers and limits). Which sentences are claims
+at all is not its business: `factcheck.claim_rules` decides that, with plain rules.
 """
 
 from __future__ import annotations
@@ -30,18 +30,6 @@ _OPINION = re.compile(
     r"beautiful|horrible|disgrace|amazing|incredible|frankly|honestly|opinion)\b",
     re.IGNORECASE,
 )
-_GREETING = re.compile(
-    r"^\W*(good (morning|afternoon|evening|night)|thank you|thanks|hello|hi|hey|welcome|"
-    r"ladies and gentlemen|goodbye|bye|congratulations)\b",
-    re.IGNORECASE,
-)
-_OPINION_START = re.compile(
-    r"^\W*((so|well|and|but|now|look|frankly|honestly|yes|no),?\s+)?"  # "So, I think ..."
-    r"(i (think|believe|feel|hope|guess|suppose)|in my (view|opinion)|"
-    r"(we|you|they|he|she|i|everyone|somebody) (should|must|ought to|need to))\b",
-    re.IGNORECASE,
-)
-MIN_WORDS = 5  # shorter fragments ("Absolutely.", "That's right, Bill.") state nothing checkable
 
 
 def score(sentences: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -57,26 +45,6 @@ def features(sentences: list[str], embeddings: np.ndarray) -> np.ndarray:
     """The model's input rows: the embedding followed by the cheap features of FEATURE_NAMES."""
     cheap = np.array([_cheap_features(s) for s in sentences], dtype=np.float32)
     return np.hstack([np.asarray(embeddings, dtype=np.float32), cheap])
-
-
-def is_checkable(sentence: str) -> bool:
-    """False for questions, greetings, pure opinions and fragments; True otherwise."""
-    text = sentence.strip()
-    if not text or text.endswith("?") or _GREETING.match(text):
-        return False
-    if len(text.split()) < MIN_WORDS:
-        return False
-    if _OPINION_START.match(text) and not quantities(text):
-        return False  # "I think we should..." is an opinion unless it carries a figure
-    return not _is_heading(text)
-
-
-def _is_heading(text: str) -> bool:
-    # Title Case Lines Without A Full Stop are headings; "USA airstrike destroys tank" is kept.
-    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", text) if len(w) > 3]
-    if text[-1] in ".!\"”'’" or not words:
-        return False
-    return sum(w[0].isupper() for w in words) / len(words) >= 0.8
 
 
 def _cheap_features(sentence: str) -> list[float]:

@@ -9,6 +9,8 @@ extracted claim outside all of them counts against precision.
   span overlaps it (most of it, when a claim overlaps several);
 - self_contained: the share of extracted claims (of claim sentences) that read alone: their
   sentence does, or their wording names what the sentence leans on (one of its `refers_to`);
+- leaning_marked: of the extracted claims that do not read alone, the share marked as such
+  (`Claim.self_contained` False, shown with their context);
 - atomic: of the sentences that state `parts` >= 2 claims, the share extracted as 2+ claims.
 """
 
@@ -50,6 +52,8 @@ class _Tally:
     stray_claims: int = 0  # claims overlapping no labelled sentence
     claims_on_claim_sentences: int = 0
     reading_alone: int = 0
+    leaning: int = 0  # claims that do not read alone
+    leaning_marked: int = 0  # ... and say so (self_contained False, with their context)
     multipart: int = 0
     split: int = 0
     claims: int = 0
@@ -138,7 +142,10 @@ def _count(tally: _Tally, name: str, gold: list[GoldSentence], claims: list[Clai
         right += bool(mine) and g.claim
         if g.claim and mine:
             tally.claims_on_claim_sentences += len(mine)
-            tally.reading_alone += sum(reads_alone(c, g) for c in mine)
+            alone = [reads_alone(c, g) for c in mine]
+            tally.reading_alone += sum(alone)
+            tally.leaning += alone.count(False)
+            tally.leaning_marked += sum(not a and not c.self_contained for a, c in zip(alone, mine))
         if g.claim and g.parts > 1 and mine:
             tally.multipart += 1
             tally.split += len(mine) > 1
@@ -159,6 +166,7 @@ def _result(tally: _Tally, articles: int, sentences: int) -> dict:
         "claims": tally.claims,
         "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
         "self_contained": _share(tally.reading_alone, tally.claims_on_claim_sentences),
+        "leaning_marked": _share(tally.leaning_marked, tally.leaning),
         "atomic": _share(tally.split, tally.multipart),
         "per_article": tally.per_article,
     }

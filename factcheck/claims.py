@@ -1,11 +1,32 @@
-"""Claim extraction: the LLM when configured, else sentence segmentation plus a trained scorer."""
+"""Claim extraction: the LLM when configured, else rules on the article's sentences plus a
+trained scorer.
+
+Offline, the article is read as Markdown (headings, tables and code are structure, not claims),
+each sentence or list item that is a claim (`claim_rules`) is cut into its statements
+(`atomic`), each statement is worded to read alone (`decontext`), and the best-scored ones are
+kept, up to the cap.
+"""
 
 from __future__ import annotations
 
-from factcheck import checkworthiness, contradictions
+from dataclasses import dataclass
+
+from factcheck import atomic, checkworthiness, claim_rules, contradictions
+from factcheck.blocks import Unit, plain, units
+from factcheck.decontext import Resolver
 from factcheck.models import Article, Claim
-from factcheck.sentences import split_sentences
 from factcheck.settings import Settings
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One statement of the article, before scoring and the cap."""
+
+    start: int
+    end: int
+    text: str
+    self_contained: bool
+    context: str | None
 
 
 def extract_claims(article: Article, settings: Settings, engine: str) -> list[Claim]:
@@ -18,30 +39,57 @@ def extract_claims(article: Article, settings: Settings, engine: str) -> list[Cl
 
 
 def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
-    """Each checkable sentence is a claim; the best-scored ones are kept, up to `max_claims`.
+    """Each statement of a claim sentence is a claim; the best-scored ones are kept, up to
+    `max_claims`.
 
-    The score only ranks: its model learnt from political debates, where a scientific finding
-    scores low, so no threshold drops a checkable sentence of a short article.
+    The score only ranks: no threshold drops a checkable sentence of a short article.
     """
-    spans = [
-        (s, e) for s, e in split_sentences(article.text)
-        if checkworthiness.is_checkable(article.text[s:e])
-    ]
-    if not spans:
+    found = candidates(article.text)
+    if not found:
         return []
-    texts = [article.text[s:e] for s, e in spans]
+    texts = [c.text for c in found]
     scores = checkworthiness.score(texts)
     # A figure that disagrees with another figure of the same article is always worth a check.
     conflicted = contradictions.conflicting(texts)
-    ranked = sorted(range(len(spans)), key=lambda i: (i not in conflicted, -scores[i]))
+    ranked = sorted(range(len(found)), key=lambda i: (i not in conflicted, -scores[i]))
     kept = sorted(ranked[:max_claims])
     return [
-        Claim(
-            id=n,
-            text=article.text[spans[i][0] : spans[i][1]],
-            start=spans[i][0],
-            end=spans[i][1],
-            checkworthiness=round(float(scores[i]), 3),
-        )
+        Claim(id=n, text=found[i].text, start=found[i].start, end=found[i].end,
+              checkworthiness=round(float(scores[i]), 3),
+              self_contained=found[i].self_contained, context=found[i].context)
         for n, i in enumerate(kept, start=1)
     ]
+
+
+def candidates(text: str) -> list[Candidate]:
+    """Every statement of the article that is a claim, worded to read alone, in order."""
+    resolver = Resolver()
+    found: list[Candidate] = []
+    for unit in units(text):
+        if not unit.checked:
+            continue
+        raw = text[unit.start : unit.end]
+        wording = _unit_wording(unit, raw)
+        if not _is_claim(unit, raw, wording):
+            resolver.add(wording)
+            continue
+        parts = [(0, len(raw), wording)] if unit.kind == "item" else atomic.split(raw)
+        resolved = []
+        for start, end, part in parts:
+            words = resolver.resolve(plain(part) if unit.kind != "item" else part)
+            resolved.append(words.text)
+            found.append(Candidate(unit.start + start, unit.start + end, words.text,
+                                   words.self_contained, words.context))
+        resolver.add(" ".join(resolved))
+    return found
+
+
+def _unit_wording(unit: Unit, raw: str) -> str:
+    wording = plain(raw)
+    return f"{unit.lead_in} {wording}" if unit.lead_in else wording
+
+
+def _is_claim(unit: Unit, raw: str, wording: str) -> bool:
+    if unit.kind == "item" and len(plain(raw).split()) < claim_rules.MIN_WORDS:
+        return False  # "- more staff" states nothing checkable, whatever its lead-in
+    return claim_rules.is_checkable(wording)

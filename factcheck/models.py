@@ -47,9 +47,18 @@ class Claim(BaseModel):
 
     id: int = Field(description="Position of the claim in the article, from 1.")
     text: str = Field(description="Self-contained wording of the claim.")
-    start: int = Field(description="Character offset where the claim's source sentence starts.")
+    start: int = Field(description="Character offset where the claim's source sentence (or, for "
+                       "one of several claims of a sentence, its clause) starts.")
     end: int = Field(description="Character offset just past its end.")
     checkworthiness: float = Field(ge=0.0, le=1.0, description="How much it deserves a check.")
+    self_contained: bool = Field(
+        default=True,
+        description="False when the wording still leans on the article (a pronoun or a "
+        "description no rule could resolve): read it with `context`.",
+    )
+    context: str | None = Field(
+        default=None, description="The sentence before it in the article, when it is not "
+        "self-contained.")
 
 
 class Passage(BaseModel):

@@ -358,7 +358,7 @@ def _noun_and_event(tokens: list[_Token], i: int) -> tuple[str | None, str | Non
             break
         phrase.append(word)
         j += 1
-    noun = _singular(phrase[-1]) if phrase else None
+    noun = singular(phrase[-1]) if phrase else None
     event = _verb_after(tokens, j, has_noun=bool(phrase))
     if noun in _EVENTS:  # "100 dead": the noun is the event
         event, noun = event or _EVENTS[noun], None
@@ -397,7 +397,8 @@ def _event_before(tokens: list[_Token], i: int) -> str | None:
 _IRREGULAR = {"women": "woman", "men": "man", "children": "child", "people": "people"}
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
+    """A lower-case noun's singular: 'casualties' -> 'casualty', 'women' -> 'woman'."""
     if word in _IRREGULAR:
         return _IRREGULAR[word]
     if word.endswith("ies") and len(word) > 4:

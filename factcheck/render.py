@@ -104,8 +104,10 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
     for check in report.claims:
         v = check.verdict
         word = verdict_word(v).capitalize()
-        lines += [f"## {verdict_mark(v)} {check.claim.text}", "",
-                  f"**{word}** (confidence {v.confidence:.2f}). {v.summary}", ""]
+        lines += [f"## {verdict_mark(v)} {check.claim.text}", ""]
+        if note := context_note(check):
+            lines += [f"_{note}_", ""]
+        lines += [f"**{word}** (confidence {v.confidence:.2f}). {v.summary}", ""]
         if check.prior:
             line = prior_line(check.prior, timezone)
             lines += [f"🔁 _{line}_ (check `{check.prior.check_id}`)", ""]
@@ -133,7 +135,10 @@ def print_report(report: Report, console: Console | None = None, timezone: str =
 def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
     v = check.verdict
     summary = Text(f"{v.summary} (confidence {v.confidence:.2f})", style="italic")
-    body = [Text(check.claim.text), summary]
+    body = [Text(check.claim.text)]
+    if note := context_note(check):
+        body.append(Text(note, style="yellow"))
+    body.append(summary)
     if check.prior:
         body.append(Text(f"🔁 {prior_line(check.prior, timezone)}", style="cyan"))
     for e in _decisive(check):
@@ -141,6 +146,16 @@ def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
         body.append(Text(f"   {_source_text(e)} — {e.rationale}", style="dim"))
     title = f"{verdict_mark(v)} claim {check.claim.id}: {verdict_word(v)}"
     return Panel(Group(*body), title=title, title_align="left", border_style=STYLES[v.label])
+
+
+def context_note(check: ClaimCheck) -> str | None:
+    """For a claim that still leans on the article: the sentence it leans on."""
+    claim = check.claim
+    if claim.self_contained:
+        return None
+    if claim.context:
+        return f"⚠ Leans on the article; the sentence before it: “{claim.context}”"
+    return "⚠ Leans on the article"
 
 
 def _decisive(check: ClaimCheck) -> list[Evidence]:

@@ -20,7 +20,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if _ends_with_abbreviation(text[start : match.start() + 1]) or _next_is_lower(text, end):
+        after_abbreviation = _ends_with_abbreviation(text[start : match.start() + 1])
+        if (after_abbreviation and not _opens_quote(text, end)) or _next_is_lower(text, end):
             continue
         spans.append((start, end))
         start = end
@@ -39,6 +40,11 @@ def _ends_with_abbreviation(chunk: str) -> bool:
         return False
     word = match.group(1).lower()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _opens_quote(text: str, index: int) -> bool:
+    # "…killed U.S. “The purposes…": a quotation opening after "U.S." starts a sentence.
+    return text[index : index + 1] == "“" and text[index + 1 : index + 2].isupper()
 
 
 def _next_is_lower(text: str, index: int) -> bool:

@@ -29,6 +29,8 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | {CORPUS_SUFF
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 _PDF_TYPES = {"application/pdf", "application/x-pdf"}
+# A line at least this share of the page's full width that ends mid-sentence was wrapped.
+_WRAPPED_SHARE = 0.7
 # Share of control characters above which decoded bytes are taken for a binary file.
 _MAX_CONTROL_SHARE = 0.02
 # Byte-order marks and their encodings; UTF-32 first, since its LE mark begins with UTF-16's.
@@ -235,7 +237,29 @@ def _pdf_text(data: bytes) -> tuple[str | None, str]:
         title = reader.metadata.title if reader.metadata else None
     except Exception as exc:  # pypdf raises many kinds of error on damaged files
         raise UnreadableFileError(f"it is not a readable PDF ({exc})") from exc
-    return (title.strip() or None) if isinstance(title, str) else None, "\n\n".join(pages)
+    text = "\n\n".join(join_wrapped_lines(page) for page in pages)
+    return (title.strip() or None) if isinstance(title, str) else None, text
+
+
+def join_wrapped_lines(text: str) -> str:
+    """Lines a PDF broke inside a sentence joined again; short lines (headings, a paragraph's
+    last line) and lines that end a sentence keep their break."""
+    lines = text.split("\n")
+    widths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if len(widths) < 3:
+        return text
+    full = widths[int(0.9 * (len(widths) - 1))]  # the width of a full line of this page
+    joined = [lines[0]]
+    for line in lines[1:]:
+        previous = joined[-1].rstrip()
+        wrapped = (len(previous) >= _WRAPPED_SHARE * full and line.strip()
+                   and not previous.endswith((".", "!", "?", ":", ";", "”", '"')))
+        if not wrapped:
+            joined.append(line)
+        else:  # "long-" + "term" keeps its hyphen; other words get a space between
+            glue = "" if previous.endswith("-") else " "
+            joined[-1] = previous + glue + line.lstrip()
+    return "\n".join(joined)
 
 
 def _html_text(data: bytes) -> tuple[str | None, str]:

@@ -36,27 +36,6 @@ def test_given_embeddings_are_used_instead_of_recomputed():
     assert swapped[0] != pytest.approx(checkworthiness.score(sentences)[0], abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("sentence", "checkable"),
-    [
-        (FACT, True),
-        ("Five Russians were killed in the February 7 clash in Deir el-Zour.", True),
-        ("USA airstrike destroys Russian-made tank in Syria", True),  # a headline with a verb
-        ("Why did the unemployment rate fall in March?", False),  # question
-        (GREETING, False),
-        ("Thank you all for being here tonight with us.", False),
-        ("I think we should be much more careful with our allies.", False),  # pure opinion
-        ("We should invest in our roads and bridges again.", False),
-        ("So, I think both sides will be more careful.", False),
-        ("I think unemployment fell to 4.1% in March.", True),  # opinion carrying a figure
-        ("Absolutely, that's right.", False),  # fragment
-        ("Russian Mercenaries In Syria", False),  # title-case heading
-    ],
-)
-def test_is_checkable(sentence, checkable):
-    assert checkworthiness.is_checkable(sentence) is checkable
-
-
 def test_weights_ship_as_package_data():
     path = resources.files("factcheck.weights").joinpath(checkworthiness.WEIGHTS_FILE)
     assert path.is_file()

@@ -106,6 +106,26 @@ def test_pdf_gives_the_text_of_every_page_and_its_title() -> None:
     assert "The toll rose to 120." in text and "Officials confirmed." in text
 
 
+def test_pdf_lines_broken_inside_a_sentence_are_joined() -> None:
+    lines = [
+        "Reservoirs fall to lowest level in 30 years",
+        "Reservoirs in the Salden region held 31 percent of their capacity at the end of July, the",
+        "lowest level recorded since 1994, the Salden Water Authority said in its monthly report",
+        "on Friday. A year ago they were 58 percent full. Rainfall was 40 percent below the long-",
+        "term average.",
+        "Figure 2: Reservoir levels in the Salden region.",
+    ]
+    _, text = extract_text(make_pdf(lines), "a.pdf")
+    assert text.strip().split("\n") == [
+        "Reservoirs fall to lowest level in 30 years",  # a short line keeps its break
+        "Reservoirs in the Salden region held 31 percent of their capacity at the end of July, the "
+        "lowest level recorded since 1994, the Salden Water Authority said in its monthly report "
+        "on Friday. A year ago they were 58 percent full. Rainfall was 40 percent below the long-"
+        "term average.",
+        "Figure 2: Reservoir levels in the Salden region.",
+    ]
+
+
 def test_damaged_pdf_is_refused() -> None:
     with pytest.raises(UnreadableFileError, match="PDF"):
         extract_text(b"%PDF-1.4\nthis is not really a pdf", "application/pdf")
