@@ -42,9 +42,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str = "") -> int:
+    from rich.markup import escape
+
+    from factcheck.render import terminal_safe
+
     if args.debug:
         err.print_exception()
-    err.print(f"[bold red]error:[/] {prefix}{exc}", highlight=False)
+    # The message may quote a URL or a file's text: nothing in it is markup or a terminal command.
+    err.print(f"[bold red]error:[/] {escape(terminal_safe(f'{prefix}{exc}'))}", highlight=False)
     return code
 
 

@@ -228,20 +228,43 @@ def _ask(
     check: Callable[[Answer], str | None] | None = None,
     prompt: str = "",
 ) -> Answer:
-    """Ask for JSON that fits `schema`; re-ask with the problem up to llm_max_retries times."""
+    """A cached answer that still validates, else the model's; only a validated one is cached."""
+    cache = llm_cache.cache_for(settings)
+    name = str(getattr(model, "model_name", settings.llm_model))
+    if cache is not None and (hit := cache.get(name, prompt, messages)) is not None:
+        answer, problem = _validated(hit, schema, check)
+        if answer is not None:
+            return answer
+        if settings.llm_replay_only:
+            raise llm_cache.unusable(name, prompt, problem)
+        # Written before only validated answers were kept, or the schema has changed since.
+        logger.warning("dropped a cached %s that is not usable (%s); asking the LLM",
+                       schema.__name__, problem)
+        cache.drop(name, prompt, messages)
+    elif settings.llm_replay_only:
+        raise llm_cache.miss(name, prompt, messages)
+    reply, answer = _ask_model(model, messages, schema, settings, check)
+    if cache is not None:
+        cache.put(name, prompt, messages, reply)
+    return answer
+
+
+def _ask_model(
+    model: BaseChatModel,
+    messages: Sequence[tuple[str, str]],
+    schema: type[Answer],
+    settings: Settings,
+    check: Callable[[Answer], str | None] | None,
+) -> tuple[str, Answer]:
+    """(reply, answer) that fits `schema`; re-ask with the problem up to llm_max_retries times."""
     conversation = list(messages)
     attempts = settings.llm_max_retries + 1
     problem = ""
     for attempt in range(1, attempts + 1):
-        reply = _cached_invoke(model, conversation, settings, prompt)
-        try:
-            answer = schema.model_validate_json(_strip_code_fence(reply))
-        except ValidationError as exc:
-            problem = _describe_validation(exc)
-        else:
-            problem = check(answer) if check else None
-            if problem is None:
-                return answer
+        reply = _invoke(model, conversation, settings)
+        answer, problem = _validated(reply, schema, check)
+        if answer is not None:
+            return reply, answer
         logger.warning(
             "unusable %s from the LLM (attempt %d/%d): %s",
             schema.__name__,
@@ -263,20 +286,16 @@ def _ask(
     )
 
 
-def _cached_invoke(
-    model: BaseChatModel, messages: list[tuple[str, str]], settings: Settings, prompt: str
-) -> str:
-    """The cached answer to these messages, else the model's (then cached)."""
-    cache = llm_cache.cache_for(settings)
-    name = str(getattr(model, "model_name", settings.llm_model))
-    if cache is not None and (hit := cache.get(name, prompt, messages)) is not None:
-        return hit
-    if settings.llm_replay_only:
-        raise llm_cache.miss(name, prompt, messages)
-    reply = _invoke(model, messages, settings)
-    if cache is not None:
-        cache.put(name, prompt, messages, reply)
-    return reply
+def _validated(
+    reply: str, schema: type[Answer], check: Callable[[Answer], str | None] | None
+) -> tuple[Answer | None, str]:
+    """(answer, "") when `reply` fits `schema` and passes `check`, else (None, the problem)."""
+    try:
+        answer = schema.model_validate_json(_strip_code_fence(reply))
+    except ValidationError as exc:
+        return None, _describe_validation(exc)
+    problem = check(answer) if check else None
+    return (None, problem) if problem else (answer, "")
 
 
 def _invoke(model: BaseChatModel, messages: list[tuple[str, str]], settings: Settings) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -41,6 +42,25 @@ WORDS = {
     Label.MIXED: "mixed",
     Label.NOT_ENOUGH_EVIDENCE: "not enough evidence",
 }
+
+
+# Terminal escape sequences whole (CSI; OSC, DCS, PM and APC strings to BEL or ST; two-byte ESC
+# x), so that no "[31m" is left over; then every other control character but newline and tab.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]P^_X]|[\x90\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` without escape sequences or control characters (newlines and tabs stay).
+
+    Articles, sources and model answers are other people's text: printed as they are, they
+    could retitle the terminal, recolour or hide lines, or rewrite what was printed before.
+    """
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def verdict_mark(verdict: Verdict) -> str:
@@ -117,33 +137,38 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
         lines.append("")
     lines += _contradictions_lines(report, bullet="- ")
     lines += ["", _footer(report)]
-    return "\n".join(lines).rstrip() + "\n"
+    return terminal_safe("\n".join(lines).rstrip() + "\n")
 
 
 def print_report(report: Report, console: Console | None = None, timezone: str = "UTC") -> None:
     """Print the report to the terminal with colours; dates in `timezone`."""
     console = console or Console()
-    console.print(Text(headline(report), style="bold"))
+    console.print(_safe_text(headline(report), "bold"))
     for check in report.claims:
         console.print(_claim_panel(check, timezone))
     if report.internal_contradictions:
         lines = _contradictions_lines(report, bullet="• ")
-        console.print(Text("\n".join(lines), style="magenta"))
-    console.print(Text(_footer(report), style="dim"))
+        console.print(_safe_text("\n".join(lines), "magenta"))
+    console.print(_safe_text(_footer(report), "dim"))
+
+
+def _safe_text(text: str, style: str = "") -> Text:
+    # Text never reads markup; terminal_safe removes what the terminal would act on.
+    return Text(terminal_safe(text), style=style)
 
 
 def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
     v = check.verdict
-    summary = Text(f"{v.summary} (confidence {v.confidence:.2f})", style="italic")
-    body = [Text(check.claim.text)]
+    summary = _safe_text(f"{v.summary} (confidence {v.confidence:.2f})", "italic")
+    body = [_safe_text(check.claim.text)]
     if note := context_note(check):
-        body.append(Text(note, style="yellow"))
+        body.append(_safe_text(note, "yellow"))
     body.append(summary)
     if check.prior:
-        body.append(Text(f"🔁 {prior_line(check.prior, timezone)}", style="cyan"))
+        body.append(_safe_text(f"🔁 {prior_line(check.prior, timezone)}", "cyan"))
     for e in _decisive(check):
-        body.append(Text(f"{_stance_word(e)}: “{e.quote}”", style=_evidence_style(e)))
-        body.append(Text(f"   {_source_text(e)} — {e.rationale}", style="dim"))
+        body.append(_safe_text(f"{_stance_word(e)}: “{e.quote}”", _evidence_style(e)))
+        body.append(_safe_text(f"   {_source_text(e)} — {e.rationale}", "dim"))
     title = f"{verdict_mark(v)} claim {check.claim.id}: {verdict_word(v)}"
     return Panel(Group(*body), title=title, title_align="left", border_style=STYLES[v.label])
 

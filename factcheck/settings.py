@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     prompts_dir: Path | None = Field(None, description="Folder of prompt YAML files to use instead of the shipped ones.")
     llm_cache: bool = Field(True, description="Keep LLM answers on disk by (model, prompt, input) and reuse them.")
     llm_cache_db: Path | None = Field(None, description="SQLite file of cached LLM answers; default DATA_DIR/llm_cache.sqlite.")
+    llm_cache_max_mb: float = Field(200.0, gt=0, description="Most megabytes of answers the LLM cache keeps; past it the oldest answers are dropped.")
     llm_replay_only: bool = Field(False, description="Answer only from the LLM cache; a miss is an error (tests, CI).")
     llm_price_in: float | None = Field(None, description="USD per million input tokens, for run records' cost (known OpenAI models are built in).")
     llm_price_out: float | None = Field(None, description="USD per million output tokens, for run records' cost.")

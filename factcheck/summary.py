@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import History, StoredCheck
 from factcheck.models import ClaimCheck, Evidence, Label, Stance, as_utc
-from factcheck.render import MARKS, WORDS, best_evidence, user_date
+from factcheck.render import MARKS, WORDS, best_evidence, terminal_safe, user_date
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -350,7 +350,7 @@ def to_markdown(summary: Summary, lede: str | None = None) -> str:
     for title, items in sections:
         if items:
             lines += [f"## {title}", "", *items, ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return terminal_safe("\n".join(lines).rstrip() + "\n")
 
 
 def _contradicted_md(c: ContradictedClaim) -> str:

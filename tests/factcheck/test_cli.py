@@ -204,3 +204,31 @@ def test_a_damaged_history_is_an_error_naming_the_file_and_never_rebuilt(capsys,
     assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
     assert str(history) in err and "damaged" in err and "backup" in err and ".recover" in err
     assert history.read_bytes() == damaged  # left as it was
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[31m\x1b[2J\x9b1A\r\x08"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_terminal_escapes_in_articles_and_sources_are_never_printed(capsys, tmp_path, fmt):
+    """An OSC title change, colours, a screen clear and a cursor move reach neither stream."""
+    source = {"id": "s1", "title": f"Ministry{ESCAPES} bulletin",
+              "text": f"The ministry said 120 people{ESCAPES} died in the quake on Monday."}
+    (tmp_path / "evil.jsonl").write_text(json.dumps(source) + "\n")
+    assert run(capsys, "ingest", str(tmp_path / "evil.jsonl"))[0] == 0
+    article = tmp_path / "article.txt"
+    # Enough plain text around the escapes that the file is not taken for a binary one.
+    filler = "Rescue teams searched the northern districts through the night. " * 6
+    article.write_text(f"The ministry said 120 people{ESCAPES} died in the quake on Monday. "
+                       f"{filler}\n")
+    code, out, err = run(capsys, "check", str(article), "--format", fmt)
+    assert code == 0
+    assert "120 people" in out and "died in the quake" in out
+    assert not [c for c in out + err if ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) < 0xa0]
+    assert "[31m" not in out and "pwned" not in out
+
+
+def test_error_lines_print_no_escapes_and_no_markup(capsys):
+    code, _, err = run(capsys, "check", "http://127.0.0.1:9/\x1b]0;pwned\x07[bold]x[/bold]")
+    assert code == 2
+    assert "\x1b" not in err and "\x07" not in err and "[bold]x[/bold]" in err

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from factcheck import llm_cache
 from factcheck.cli import main
+from factcheck.errors import LLMError
 from factcheck.llm import judge_llm
 from factcheck.models import Claim, Passage
 
@@ -93,13 +95,71 @@ def test_cache_off_asks_every_time(openai_server):
     assert not llm_cache.cache_path(settings).exists()
 
 
-def test_unusable_answer_and_its_retry_replay_in_order(openai_server):
+def test_only_the_answer_that_validated_is_cached_for_the_request(openai_server):
     server, settings = openai_server
     server.answer("not json")
     server.answer(SUPPORTS)
     first = judge_llm(CLAIM, [PASSAGE], settings)
     replayed = judge_llm(CLAIM, [PASSAGE], settings.model_copy(update={"llm_replay_only": True}))
     assert first == replayed and len(server.chat_requests) == 2
+    assert len(llm_cache.cache_for(settings)) == 1
+
+
+def test_a_failed_run_is_not_replayed_the_next_run_asks_the_healthy_server(openai_server):
+    server, settings = openai_server
+    for _ in range(settings.llm_max_retries + 1):
+        server.answer({"verdicts": "the wrong schema"})
+    with pytest.raises(LLMError, match="no usable answer in 3 attempts"):
+        judge_llm(CLAIM, [PASSAGE], settings)
+    assert len(llm_cache.cache_for(settings)) == 0
+    server.answer(SUPPORTS)
+    assert judge_llm(CLAIM, [PASSAGE], settings)[0].stance.value == "SUPPORTS"
+    assert len(server.chat_requests) == 4  # the second run reached the server
+
+
+def test_a_cached_answer_that_does_not_validate_is_dropped_and_asked_again(openai_server):
+    """A cache written before this rule (or before a schema change) heals itself."""
+    server, settings = openai_server
+    server.answer(SUPPORTS)
+    judge_llm(CLAIM, [PASSAGE], settings)
+    with sqlite3.connect(llm_cache.cache_path(settings)) as db:
+        db.execute("""UPDATE answers SET answer = '{"judgements": "poisoned"}'""")
+    replay = settings.model_copy(update={"llm_replay_only": True})
+    with pytest.raises(llm_cache.CacheMissError, match="cached LLM answer .* is not usable"):
+        judge_llm(CLAIM, [PASSAGE], replay)
+    server.answer(SUPPORTS)
+    assert judge_llm(CLAIM, [PASSAGE], settings)[0].stance.value == "SUPPORTS"
+    assert len(server.chat_requests) == 2
+    assert judge_llm(CLAIM, [PASSAGE], replay)[0].stance.value == "SUPPORTS"
+
+
+def test_the_cache_keeps_at_most_llm_cache_max_mb_dropping_the_oldest(openai_server):
+    server, settings = openai_server
+    settings = settings.model_copy(update={"llm_cache_max_mb": 0.002})  # 2,000 bytes
+    claims = [CLAIM.model_copy(update={"text": f"Cats sleep {n} hours."}) for n in range(12)]
+    for claim in claims:
+        server.answer(SUPPORTS | {"filler": "x" * 200})
+        judge_llm(claim, [PASSAGE], settings)
+    cache = llm_cache.cache_for(settings)
+    assert 0 < cache.stored_bytes() <= 2000 and 0 < len(cache) < len(claims)
+    replay = settings.model_copy(update={"llm_replay_only": True})
+    judge_llm(claims[-1], [PASSAGE], replay)  # the newest is kept
+    with pytest.raises(llm_cache.CacheMissError):
+        judge_llm(claims[0], [PASSAGE], replay)  # the oldest went
+    assert len(server.chat_requests) == len(claims)
+
+
+def test_a_cache_file_without_sizes_gets_them(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE answers (key TEXT PRIMARY KEY, model TEXT NOT NULL, "
+                   "prompt TEXT NOT NULL, answer TEXT NOT NULL, "
+                   "created TEXT NOT NULL DEFAULT (datetime('now')))")
+        key = llm_cache.request_key("m", "1:a", [("user", "x")])
+        db.execute("INSERT INTO answers (key, model, prompt, answer) VALUES (?, 'm', '1:a', 'ok')",
+                   (key,))
+    cache = llm_cache.LLMCache(path)
+    assert cache.get("m", "1:a", [("user", "x")]) == "ok" and cache.stored_bytes() > 0
 
 
 @pytest.mark.parametrize(("other", "same"), [
