@@ -36,14 +36,16 @@ def main() -> None:
         subprocess.run([*FACTCHECK, "ingest", str(args.collection)],
                        env=env, check=True, capture_output=True)
         os.environ.update(env)
-        print(f"warm pipeline: median {warm_seconds():.3f} s over 5 runs (targets: < 1 s on the corpus, <= 3 s on news)")
+        print(f"warm pipeline: median {warm_seconds():.3f} s over 5 runs "
+              "(targets: < 1 s on the corpus, <= 3 s on news)")
         cold = []
         for _ in range(3):
             started = time.perf_counter()
             subprocess.run([*FACTCHECK, "check", str(ARTICLE), "--format", "json"],
                            env=env, check=True, capture_output=True)
             cold.append(time.perf_counter() - started)
-        print(f"cold command:  median {statistics.median(cold):.3f} s over 3 runs (targets: < 5 s on the corpus, <= 8 s on news)")
+        print(f"cold command:  median {statistics.median(cold):.3f} s over 3 runs "
+              "(targets: < 5 s on the corpus, <= 8 s on news)")
 
 
 def warm_seconds() -> float:

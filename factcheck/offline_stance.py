@@ -295,9 +295,8 @@ def pair_features(
     reading: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows of model input for each sentence, columns as FEATURE_NAMES: |u-v|, u*v, the
-    RULE_NAMES features, then the judge's reading (NaN where there is none)."""
+    RULE_NAMES features, then the judge's reading (NaN where there is none; pass it guarded())."""
     u, v = np.asarray(claim_vec, np.float32)[None, :], np.asarray(sentence_vecs, np.float32)
-    reading = guarded(claim, sentences, reading)
     cos = v @ u[0]
     claim_facts = _facts(claim)
     rules = np.array(

@@ -228,7 +228,7 @@ def load_split_passages(data: Path) -> list[ClaimPassage]:
 def stance_features(passages: list[ClaimPassage], cache: DiskCache[str],
                     judges: DiskCache[tuple[str, str]]) -> list[np.ndarray]:
     """Per passage, the pair-feature rows of its sentences, each read by the cross-encoder."""
-    from factcheck.offline_stance import pair_features
+    from factcheck.offline_stance import guarded, pair_features
 
     claims = cache.rows([p.claim for p in passages])
     vectors = cache.rows([s for p in passages for s in p.sentences])
@@ -236,8 +236,9 @@ def stance_features(passages: list[ClaimPassage], cache: DiskCache[str],
     rows, offset = [], 0
     for passage, claim_vec in zip(passages, claims):
         end = offset + len(passage.sentences)
+        reading = guarded(passage.claim, passage.sentences, readings[offset:end])
         rows.append(pair_features(passage.claim, claim_vec, passage.sentences,
-                                  vectors[offset:end], readings[offset:end]))
+                                  vectors[offset:end], reading))
         offset = end
     return rows
 

@@ -149,3 +149,15 @@ def test_opposite_and_matching_wording_features(claim, sentence, fired):
 def test_negation_rule_reads_the_negated_phrase(claim, sentence, refutes):
     found = offline_stance.negation_rule(claim, [sentence], np.array([0.9]))
     assert (found is not None and found.stance is Stance.REFUTES) == refutes
+
+
+def test_a_reading_of_a_sentence_silent_on_what_the_claim_negates_is_dropped():
+    claim = "The five Russians killed in the clash were not military personnel."
+    sentences = ["Five Russian citizens may have been killed in the clash.",
+                 "She said the five Russians killed were not Russian military personnel.",
+                 "The dead included military personnel, officials said."]
+    reading = np.full((3, 3), 1 / 3, dtype=np.float32)
+    kept = offline_stance.guarded(claim, sentences, reading)
+    assert np.isnan(kept[0]).all()  # names nothing the claim negates: cannot refute that part
+    assert np.isfinite(kept[1:]).all()  # negates alike / speaks of it: read as it is
+    assert offline_stance.guarded("Five Russians were killed.", sentences, reading) is reading
