@@ -14,6 +14,7 @@ from bot.handlers import settings_allowed, source_of
 from bot.messages import edit_quietly
 from bot.render import esc, link
 from bot.services import Services, services
+from bot.uploads import download_upload
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.intake import fetch_url
 from factcheck.settings import Settings
@@ -54,8 +55,7 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     status = await message.reply_text("📥 Reading the new sources…")
     try:
         if upload:
-            file = await context.bot.get_file(upload.file_id)
-            data = bytes(await file.download_as_bytearray())
+            data = await download_upload(context.bot, upload, s.settings)
             documents = [upload_document(data, upload.name)]
         else:
             documents = await asyncio.to_thread(url_documents, context.args, s.settings)

@@ -20,28 +20,19 @@ from bot.limits import CheckCancelledError, Job, QueueFullError
 from bot.messages import StatusMessage, edit_html, resume_html, send_html
 from bot.render import esc, progress_text, queue_text, report_pages
 from bot.services import Services
+from bot.uploads import Upload, download_upload
 from factcheck import pipeline
-from factcheck.errors import BadInputError, FactcheckError
+from factcheck.errors import FactcheckError
 from factcheck.history import StoredCheck
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
 from factcheck.render import user_date
-from factcheck.settings import Settings
 from retrieval.loaders import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = sorted(SUPPORTED_SUFFIXES - {".jsonl"})
 GROUP_EDIT_INTERVAL = 3.0  # Telegram allows about 20 messages a minute in a group
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A document sent to the bot, not yet downloaded."""
-
-    file_id: str
-    name: str
-    size: int | None
 
 
 @dataclass(frozen=True)
@@ -171,7 +162,8 @@ async def _queued_check(
         job.raise_if_cancelled()
         if queued:
             await status.show(progress_text("reading", 0, 1))
-        data = await _download(bot, request.upload, services.settings) if request.upload else None
+        data = (await download_upload(bot, request.upload, services.settings)
+                if request.upload else None)
         progress = _Progress()
         work = asyncio.ensure_future(
             asyncio.to_thread(_read_and_check, request, data, services, job, progress)
@@ -225,16 +217,6 @@ def _read_and_check(
         memory=services.memory, chat_id=request.chat_id, fresh=request.fresh,
     )
     return _Outcome(report)
-
-
-async def _download(bot: Bot, upload: Upload, settings: Settings) -> bytes:
-    if upload.size and upload.size > settings.fetch_max_bytes:
-        raise BadInputError(
-            f"{upload.name} is {upload.size:,} bytes, more than the limit of "
-            f"{settings.fetch_max_bytes:,}. Send the article alone, or as a link."
-        )
-    file = await bot.get_file(upload.file_id)
-    return bytes(await file.download_as_bytearray())
 
 
 async def send_report(

@@ -93,6 +93,12 @@ class _StoredFile:
     file_name: str
     data: bytes
     mime_type: str
+    declared_size: int | None = -1  # the file_size Telegram states; -1: the real one
+
+    @property
+    def size(self) -> int | None:
+        """The file_size the message and getFile carry."""
+        return len(self.data) if self.declared_size == -1 else self.declared_size
 
 
 def now() -> datetime:
@@ -210,11 +216,13 @@ class BotApiMethods:
         self._updates.append(plain(update))
         self._cond.notify_all()
 
-    def _store_file(self, kind: str, file_name: str, data: bytes, mime_type: str) -> _StoredFile:
+    def _store_file(self, kind: str, file_name: str, data: bytes, mime_type: str,
+                    declared_size: int | None = -1) -> _StoredFile:
         number = self._next_id("file")
         suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
         stored = _StoredFile(f"F{number:05d}-{kind}", f"U{number:05d}",
-                             f"{kind}s/file_{number}{suffix}", file_name, data, mime_type)
+                             f"{kind}s/file_{number}{suffix}", file_name, data, mime_type,
+                             declared_size)
         self._files[stored.file_id] = stored
         self._paths[stored.path] = stored.file_id
         return stored
@@ -402,7 +410,7 @@ class BotApiMethods:
             raise BotApiError(400, "Bad Request: invalid file_id")
         if len(stored.data) > MAX_DOWNLOAD:
             raise BotApiError(400, "Bad Request: file is too big")
-        return plain(File(stored.file_id, stored.unique_id, file_size=len(stored.data),
+        return plain(File(stored.file_id, stored.unique_id, file_size=stored.size,
                           file_path=stored.path))
 
     def _send_chat_action(self, params: Params, files: dict) -> bool:

@@ -22,6 +22,7 @@ _STRING_PARAMS = {
     "action", "language_code", "description", "short_description", "name", "title", "query",
     "inline_message_id", "document", "photo", "emoji", "business_connection_id",
 }
+_CHUNK = 64 * 1024  # downloads go out in pieces, so that `sent` says where the bot stopped
 _API_PATH = re.compile(r"/bot([^/]+)/([A-Za-z]+)/?")
 
 
@@ -39,7 +40,9 @@ class Served(Protocol):
 
     def dispatch(self, token: str, method: str, params: dict, files: dict) -> dict | None: ...
 
-    def download(self, token: str, file_path: str) -> bytes | None: ...
+    def download(self, token: str, file_path: str) -> tuple[bytes, bool] | None: ...
+
+    def downloaded(self, file_path: str, status: int, sent: int) -> None: ...
 
     def outage_answer(self, method: str, params: dict) -> tuple[int, bytes] | str | None: ...
 
@@ -61,11 +64,7 @@ def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if url.path.startswith("/file/bot"):
                 token, _, file_path = url.path.removeprefix("/file/bot").partition("/")
-                data = server.download(unquote(token), unquote(file_path))
-                if data is None:
-                    self._send(404, json.dumps(_not_found()).encode())
-                else:
-                    self._send(200, data, "application/octet-stream")
+                self._download(unquote(token), unquote(file_path))
                 return
             match = _API_PATH.fullmatch(url.path)
             if match is None:
@@ -85,15 +84,36 @@ def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
                 status = 200 if payload["ok"] else payload["error_code"]
                 self._send(status, json.dumps(payload).encode())
 
-        def _send(self, status: int, data: bytes, ctype: str = "application/json") -> None:
+        def _download(self, token: str, file_path: str) -> None:
+            found = server.download(token, file_path)
+            if found is None:
+                self._send(404, json.dumps(_not_found()).encode())
+                server.downloaded(file_path, 404, 0)
+                return
+            data, sized = found
+            sent = self._send(200, data, "application/octet-stream", sized)
+            server.downloaded(file_path, 200, sent)
+
+        def _send(self, status: int, data: bytes, ctype: str = "application/json",
+                  sized: bool = True) -> int:
+            """Answer; the bytes of `data` sent before the client went away. Unsized: no
+            Content-Length, the connection's end ends the body."""
+            sent = 0
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
+                if sized:
+                    self.send_header("Content-Length", str(len(data)))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
-                self.wfile.write(data)
+                for start in range(0, len(data), _CHUNK):
+                    self.wfile.write(data[start:start + _CHUNK])
+                    sent = min(len(data), start + _CHUNK)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a cancelled long poll): nothing to tell it
+            return sent
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output clean

@@ -20,7 +20,11 @@ Inject what users do (each returns what Telegram would deliver, as a dict):
     send_command(chat_id, user_id, command, args="", **send_text_kwargs) -> message   "/command args"
     send_mention(chat_id, user_id, text, chat_type="group", **kwargs) -> message  "@<bot> text"
     send_document(chat_id, user_id, filename, data, mime_type="application/octet-stream",
-                  caption=None, reply_to_message_id=None, chat_type="private") -> message
+                  caption=None, reply_to_message_id=None, chat_type="private",
+                  declared_size=-1) -> message
+        declared_size: the file_size the message and getFile state (-1: the real one; None:
+        none; or a wrong number); a file whose size is not the real one is downloaded
+        without Content-Length, streamed until the bot stops reading
     press_button(chat_id, user_id, message_id, callback_data=None, *, text=None) -> callback id
     forge_callback(chat_id, user_id, message_id, data) -> callback id   any data, any message
     post_in_channel(chat_id, text, title=None) -> message                  (a channel_post)
@@ -33,6 +37,8 @@ Inject what users do (each returns what Telegram would deliver, as a dict):
 Read what the bot did (all thread-safe; dicts are Bot API JSON):
 
     calls -> list[Call]          every request: method, params, time, status, result, description
+        (a file download is method "download", params file_path and the bytes `sent` before
+        the bot stopped reading or the file ended)
     sent_messages(chat_id) -> list[dict]    the bot's messages as they are now (after edits)
     edits(chat_id, message_id) -> list[dict]     the message after each successful edit
     documents(chat_id) / photos(chat_id) -> list[SentFile]   uploads: file_name, data, mime_type
@@ -194,13 +200,14 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         caption: str | None = None,
         reply_to_message_id: int | None = None,
         chat_type: str = "private",
+        declared_size: int | None = -1,
     ) -> dict:
         """A user uploads a file; the bot can fetch it with getFile and download it."""
         with self._cond:
-            stored = self._store_file("document", filename, data, mime_type)
+            stored = self._store_file("document", filename, data, mime_type, declared_size)
         document = Document(
             stored.file_id, stored.unique_id, file_name=filename, mime_type=mime_type,
-            file_size=len(data),
+            file_size=stored.size,
         )
         fields = {"document": document, "caption": caption}
         return self._user_message(chat_id, user_id, chat_type, reply_to_message_id, fields)
@@ -432,14 +439,18 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         self._record(Call(name, logged, arrived, 200, result))
         return {"ok": True, "result": result}
 
-    def download(self, token: str, file_path: str) -> bytes | None:
-        """The bytes behind a getFile file_path, or None."""
+    def download(self, token: str, file_path: str) -> tuple[bytes, bool] | None:
+        """The bytes behind a getFile file_path and whether to send their length, or None."""
         with self._cond:
             file_id = self._paths.get(file_path) if token == self.token else None
-            data = self._files[file_id].data if file_id else None
-        self._record(Call("download", {"file_path": file_path}, time.time(),
-                          200 if data is not None else 404))
-        return data
+            stored = self._files[file_id] if file_id else None
+        if stored is None:
+            return None
+        return stored.data, stored.size == len(stored.data)
+
+    def downloaded(self, file_path: str, status: int, sent: int) -> None:
+        """Record a download once it ended: `sent` bytes went out before the bot stopped."""
+        self._record(Call("download", {"file_path": file_path, "sent": sent}, time.time(), status))
 
     def closing(self) -> bool:
         """Whether close() was called (long polls stop waiting)."""
