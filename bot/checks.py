@@ -200,7 +200,9 @@ def _read_and_check(
     elif data is not None and request.upload:
         article = article_from_bytes(data, request.upload.name, settings)
     else:
-        article = read_article(request.text or "", settings, local_files=False)
+        # /cancel stops a fetch in progress too, so that the check's slot is freed at once.
+        article = read_article(request.text or "", settings, local_files=False,
+                               interrupt=job.raise_if_cancelled)
     if not request.fresh:
         earlier = pipeline.already_checked(services.history, request.chat_id, article, settings,
                                            services.store)

@@ -1,19 +1,20 @@
 """Reading the article to check: standard input, a file, a URL, or the text itself.
 
 URLs are fetched with the address guard of `factcheck.netguard` on every hop, a size cap and a
-time limit. Whatever the source, the text is normalised once here, before any claim's span
-indexes it.
+deadline for the whole download; a caller can stop a fetch in progress (the bot's /cancel).
+Whatever the source, the text is normalised once here, before any claim's span indexes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
+import os
 import re
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -34,17 +35,19 @@ _HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5",
 }
 _FORMATS = "Give a .txt, .md, .html or .pdf file"
+INTERRUPT_POLL = 0.1  # seconds between asking a fetch's caller whether to stop
 
 
-def read_article(source: str, settings: Settings, local_files: bool = True) -> Article:
+def read_article(source: str, settings: Settings, local_files: bool = True,
+                 interrupt: Callable[[], None] | None = None) -> Article:
     """The Article behind `source`: '-' (stdin), a file path, an http(s) URL, or the text itself.
 
     With `local_files=False` (the bot: its users must not read the server's files) anything
-    that is not a URL is taken as the article's text.
+    that is not a URL is taken as the article's text. `interrupt` is fetch_url's.
     """
     if _is_url(source):
         url = source.strip()
-        data, content_type, final_url = fetch_url(url, settings)
+        data, content_type, final_url = fetch_url(url, settings, interrupt)
         title, text = _extract(data, content_type or httpx.URL(final_url).path, final_url)
         return _article(text, title, url, final_url, settings)
     if local_files and source == "-":
@@ -64,11 +67,19 @@ def article_from_bytes(data: bytes, name: str, settings: Settings) -> Article:
     return _article(text, title, name, None, settings)
 
 
-def fetch_url(url: str, settings: Settings) -> tuple[bytes, str, str]:
-    """Download `url`, guarded on every hop and capped: (body, content type, final URL)."""
+def fetch_url(
+    url: str, settings: Settings, interrupt: Callable[[], None] | None = None
+) -> tuple[bytes, str, str]:
+    """Download `url`, guarded on every hop and capped: (body, content type, final URL).
+
+    FETCH_TIMEOUT is a deadline for the whole download, every hop's connection, headers and body
+    together: a server may drip bytes or header lines, each read well within any read timeout.
+    `interrupt` is called every INTERRUPT_POLL seconds while the download runs; what it raises
+    stops the download and is raised. Call from a thread without a running event loop.
+    """
     try:
-        return _fetch(url, settings)
-    except httpx.TimeoutException as exc:
+        return asyncio.run(_fetch_by_deadline(url, settings, interrupt))
+    except (TimeoutError, httpx.TimeoutException) as exc:
         raise _timed_out(url, settings) from exc
     except httpx.ConnectError as exc:
         raise FetchError(
@@ -78,20 +89,33 @@ def fetch_url(url: str, settings: Settings) -> tuple[bytes, str, str]:
         raise FetchError(f"could not fetch {url}: {_reason(exc)}. Try again later.") from exc
 
 
-def _fetch(url: str, settings: Settings) -> tuple[bytes, str, str]:
-    # The time limit covers the whole download, not only each read (a server may drip bytes).
-    deadline = time.monotonic() + settings.fetch_timeout
+async def _fetch_by_deadline(
+    url: str, settings: Settings, interrupt: Callable[[], None] | None
+) -> tuple[bytes, str, str]:
+    fetch = asyncio.ensure_future(_fetch(url, settings))
+    try:
+        async with asyncio.timeout(settings.fetch_timeout):
+            while not (await asyncio.wait({fetch}, timeout=INTERRUPT_POLL))[0]:
+                if interrupt is not None:
+                    interrupt()
+        return fetch.result()
+    finally:
+        fetch.cancel()  # past the deadline, or interrupted: it closes its connection
+        await asyncio.gather(fetch, return_exceptions=True)
+
+
+async def _fetch(url: str, settings: Settings) -> tuple[bytes, str, str]:
     current = url
-    client = httpx.Client(
+    client = httpx.AsyncClient(
         timeout=settings.fetch_timeout,
         headers=_HEADERS,
         trust_env=False,  # a proxy from the environment would fetch any address, past the guard
         # Connections are keyed by address: no reuse, so each hop's TLS is checked for its name.
         limits=httpx.Limits(max_keepalive_connections=0),
     )
-    with client:
+    async with client:
         for _ in range(MAX_REDIRECTS + 1):
-            with _open(client, current, settings.allow_private_urls) as response:
+            async with _open(client, current, settings.allow_private_urls) as response:
                 if response.status_code in _REDIRECT_CODES:
                     current = _redirect_target(current, response)
                     continue
@@ -100,7 +124,7 @@ def _fetch(url: str, settings: Settings) -> tuple[bytes, str, str]:
                         f"{current} answered {response.status_code} {response.reason_phrase}. "
                         "Check the address or try again later."
                     )
-                body = _read_capped(response, current, settings, deadline)
+                body = await _read_capped(response, current, settings)
                 return body, response.headers.get("content-type", ""), current
     raise FetchError(
         f"{url} redirects more than {MAX_REDIRECTS} times. "
@@ -108,31 +132,33 @@ def _fetch(url: str, settings: Settings) -> tuple[bytes, str, str]:
     )
 
 
-@contextmanager
-def _open(client: httpx.Client, url: str, allow_private: bool) -> Iterator[httpx.Response]:
+@asynccontextmanager
+async def _open(
+    client: httpx.AsyncClient, url: str, allow_private: bool
+) -> AsyncIterator[httpx.Response]:
     parsed = netguard.parse_url(url)
     addresses = netguard.resolve_url(parsed, allow_private)
-    response = _send_pinned(client, parsed, addresses)
+    response = await _send_pinned(client, parsed, addresses)
     try:
         yield response
     finally:
-        response.close()
+        await response.aclose()
 
 
-def _send_pinned(
-    client: httpx.Client, url: httpx.URL, addresses: list[netguard.IPAddress]
+async def _send_pinned(
+    client: httpx.AsyncClient, url: httpx.URL, addresses: list[netguard.IPAddress]
 ) -> httpx.Response:
     """Connect to the addresses the guard checked, so that the name cannot resolve anew."""
     for address in addresses[:-1]:
         try:
-            return client.send(_pinned_request(client, url, address), stream=True)
+            return await client.send(_pinned_request(client, url, address), stream=True)
         except httpx.ConnectError:
             logger.debug("could not connect to %s at %s, trying its next address", url, address)
-    return client.send(_pinned_request(client, url, addresses[-1]), stream=True)
+    return await client.send(_pinned_request(client, url, addresses[-1]), stream=True)
 
 
 def _pinned_request(
-    client: httpx.Client, url: httpx.URL, address: netguard.IPAddress
+    client: httpx.AsyncClient, url: httpx.URL, address: netguard.IPAddress
 ) -> httpx.Request:
     # ::ffff:a.b.c.d is the IPv4 address a.b.c.d; connecting over IPv4 needs no IPv6 stack.
     mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
@@ -154,18 +180,16 @@ def _redirect_target(current: str, response: httpx.Response) -> str:
     return target
 
 
-def _read_capped(response: httpx.Response, url: str, settings: Settings, deadline: float) -> bytes:
+async def _read_capped(response: httpx.Response, url: str, settings: Settings) -> bytes:
     limit = settings.fetch_max_bytes
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(url, limit)
     body = bytearray()
-    for chunk in response.iter_bytes():
+    async for chunk in response.aiter_bytes():
         body += chunk
         if len(body) > limit:
             raise _too_large(url, limit)
-        if time.monotonic() > deadline:
-            raise _timed_out(url, settings)
     return bytes(body)
 
 
@@ -186,7 +210,17 @@ def _timed_out(url: str, settings: Settings) -> FetchError:
 def _reason(exc: Exception) -> str:
     # "[Errno 111] Connection refused" -> "connection refused"
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc)).strip()
+    refused = _connection_error(exc)
+    if refused is not None:  # under anyio's "All connection attempts failed"
+        text = os.strerror(refused.errno)
     return (text[:1].lower() + text[1:]) if text else exc.__class__.__name__
+
+
+def _connection_error(exc: BaseException) -> ConnectionError | None:
+    """The refused, reset or aborted connection at the root of `exc`, if that is its cause."""
+    while exc.__cause__ or exc.__context__:
+        exc = exc.__cause__ or exc.__context__
+    return exc if isinstance(exc, ConnectionError) and exc.errno else None
 
 
 def _extract(data: bytes, hint: str, label: str) -> tuple[str | None, str]:
