@@ -66,3 +66,13 @@ def test_an_admins_add_of_a_file_over_the_limit_is_refused_and_adds_nothing(
     _stopped_early(telegram_server)
     telegram_server.send_command(ADMIN, ADMIN, "sources")
     assert "20 source(s)" in telegram_server.wait_for_text(ADMIN, "The collection holds")["text"]
+
+
+def test_a_file_telegram_will_not_serve_to_bots_is_refused_with_a_line_that_says_so(
+    start_bot, telegram_server, checks_run
+):
+    start_bot(fetch_max_bytes=30_000_000)
+    huge = b"x" * (21 * 1024 * 1024)  # over the 20 MB Telegram lets bots download
+    telegram_server.send_document(ALICE, ALICE, "huge.txt", huge, declared_size=None)
+    assert "20 MB" in telegram_server.wait_for_text(ALICE, "larger than Telegram lets")["text"]
+    assert checks_run == []
