@@ -71,6 +71,9 @@ class Passage(BaseModel):
     date: str | None = Field(default=None, description="Publication date as the source gave it.")
     source_id: str | None = Field(default=None, description="Id of the document it came from.")
     score: float = Field(default=0.0, description="Fused search score; higher is closer.")
+    similarity: float | None = Field(
+        default=None, description="Cosine similarity of the passage to the claim (none in "
+        "lexical search): an absolute closeness, where score only ranks one search's hits.")
 
 
 class Evidence(BaseModel):

@@ -236,6 +236,7 @@ def _passage(hit: Hit) -> Passage:
     return Passage(
         id=hit.chunk_id, text=hit.text, title=hit.title, url=hit.url, date=hit.date,
         source_id=hit.source_id, score=round(float(hit.score), 4),
+        similarity=None if hit.similarity is None else round(float(hit.similarity), 4),
     )
 
 

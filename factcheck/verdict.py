@@ -1,7 +1,9 @@
 """Turn the judged evidence of one claim into a verdict, without guessing.
 
 The rule is learnt: a three-class logistic regression on the claim's strongest supporting and
-strongest refuting judgement gives P(supported), P(contradicted) and P(not enough evidence).
+strongest refuting judgement, and on how close its closest related passage is, gives
+P(supported), P(contradicted) and P(not enough evidence). Closeness carries across domains where
+the judge's confidence does not: a passage that restates the claim is close whatever its topic.
 training/train_offline.py fits it on SciFact training claims run through the whole pipeline
 (each judged by a stance model that never saw it) and saves it in factcheck/weights/verdict.json.
 A verdict that rests on a judgement below CREDIBLE is a lean: it says "related evidence found,
@@ -30,22 +32,43 @@ LABELS = (Label.SUPPORTED, Label.CONTRADICTED, Label.NOT_ENOUGH_EVIDENCE)  # the
 
 
 @dataclass(frozen=True)
-class VerdictModel:
-    """Logistic regression of the label on (strongest support, strongest refutation)."""
+class VerdictInputs:
+    """What the verdict model reads of one claim's judged evidence."""
 
-    mean: tuple[float, float] = (0.0, 0.0)
-    scale: tuple[float, float] = (1.0, 1.0)
+    support: float  # the strongest SUPPORTS confidence
+    refute: float  # the strongest REFUTES confidence
+    # The highest cosine similarity of a related passage to the claim; None where search gave
+    # none (lexical mode): the model then reads it as the training average.
+    closest: float | None = 0.0
+
+    @classmethod
+    def of(cls, evidence: list[Evidence]) -> VerdictInputs:
+        similarities = [e.passage.similarity for e in evidence if e.passage.similarity is not None]
+        closest = max(similarities) if similarities else (None if evidence else 0.0)
+        return cls(_strongest(evidence, Stance.SUPPORTS), _strongest(evidence, Stance.REFUTES),
+                   closest)
+
+
+@dataclass(frozen=True)
+class VerdictModel:
+    """Logistic regression of the label on VerdictInputs (support, refute, closest)."""
+
+    mean: tuple[float, ...] = (0.0, 0.0)
+    scale: tuple[float, ...] = (1.0, 1.0)
     # One row per input, one column per label in LABELS order. The default: each side's score
-    # counts for its label against a fixed CREDIBLE for "not enough evidence".
+    # counts for its label against a fixed CREDIBLE for "not enough evidence"; a model with two
+    # rows (older weights, tests) reads support and refute only.
     coef: tuple[tuple[float, ...], ...] = ((10.0, 0.0, 0.0), (0.0, 10.0, 0.0))
     intercept: tuple[float, ...] = (0.0, 0.0, 10.0 * CREDIBLE)
     # Confidence given to a lean: the share of leaning verdicts that were right in training.
     lean_cap: float = field(default=CREDIBLE / 2)
 
-    def probabilities(self, support: float, refute: float) -> np.ndarray:
+    def probabilities(self, inputs: VerdictInputs) -> np.ndarray:
         """P(label) for each of LABELS."""
-        x = (np.array([support, refute]) - np.array(self.mean)) / np.array(self.scale)
-        logits = x @ np.array(self.coef) + np.array(self.intercept)
+        mean = np.array(self.mean)
+        closest = mean[2] if len(mean) > 2 and inputs.closest is None else inputs.closest or 0.0
+        row = np.array([inputs.support, inputs.refute, closest])[: len(mean)]
+        logits = (row - mean) / np.array(self.scale) @ np.array(self.coef) + np.array(self.intercept)
         exp = np.exp(logits - logits.max())
         return exp / exp.sum()
 
@@ -68,26 +91,26 @@ def trained_model() -> VerdictModel:
 def decide(evidence: list[Evidence], model: VerdictModel | None = None) -> Verdict:
     """SUPPORTED, CONTRADICTED, MIXED or NOT_ENOUGH_EVIDENCE from one claim's evidence."""
     model = model or trained_model()
-    support = _strongest(evidence, Stance.SUPPORTS)
-    refute = _strongest(evidence, Stance.REFUTES)
-    label = label_for(support, refute, model)
+    inputs = VerdictInputs.of(evidence)
+    support, refute = inputs.support, inputs.refute
+    label = label_for(inputs, model)
     if label is Label.MIXED:
         return Verdict(
             label=label, confidence=round(min(support, refute), 3),
             summary="Trusted sources disagree: some support this claim and some contradict it.",
         )
-    probability = float(model.probabilities(support, refute)[LABELS.index(label)])
+    probability = float(model.probabilities(inputs)[LABELS.index(label)])
     if label is Label.NOT_ENOUGH_EVIDENCE:
         return _not_enough(evidence, max(support, refute), probability)
     strength = support if label is Label.SUPPORTED else refute
     return _directed(label, strength, probability, model.lean_cap)
 
 
-def label_for(support: float, refute: float, model: VerdictModel) -> Label:
-    """The label from the strongest support and refutation (also used by training)."""
-    if min(support, refute) >= CREDIBLE:  # both sides clear: say that the sources disagree
+def label_for(inputs: VerdictInputs, model: VerdictModel) -> Label:
+    """The label from one claim's inputs (also used by training)."""
+    if min(inputs.support, inputs.refute) >= CREDIBLE:  # both sides clear: the sources disagree
         return Label.MIXED
-    return LABELS[int(np.argmax(model.probabilities(support, refute)))]
+    return LABELS[int(np.argmax(model.probabilities(inputs)))]
 
 
 def _directed(label: Label, strength: float, probability: float, lean_cap: float) -> Verdict:

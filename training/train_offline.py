@@ -12,12 +12,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from disk_cache import DiskCache, embedding_cache, judge_cache
+
+if TYPE_CHECKING:
+    from factcheck.verdict import VerdictInputs
 
 logger = logging.getLogger("train_offline")
 
@@ -566,8 +570,7 @@ class ClaimCalls:
 
     gold: int
     fold: int
-    support: float  # the strongest SUPPORTS confidence among its related passages
-    refute: float
+    inputs: VerdictInputs  # what factcheck.verdict reads of its judged related passages
 
 
 def retrieved_claims(data: Path, cache: DiskCache[str]) -> tuple[list[dict], list[tuple]]:
@@ -599,12 +602,13 @@ def claim_calls(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, 
     """Each claim's strongest support and refutation, judged by a model that never saw it."""
     from factcheck.offline_stance import judge_readings, judge_sentences
     from factcheck.sentences import sentences
+    from factcheck.verdict import VerdictInputs
 
     rows, claims = retrieved_claims(data, cache)
     split = [[sentences(h.text) or [h.text] for h in hits] for _, hits in claims]
     cache.rows([t for t, _ in claims if t] + [s for per in split for p in per for s in p])
     found = []
-    for row, (text, _), per in zip(rows, claims, split):
+    for row, (text, hits), per in zip(rows, claims, split):
         fold = folds.fold_of[row["claim"]]
         best = {"SUPPORTS": 0.0, "REFUTES": 0.0, "NOT_ENOUGH_INFO": 0.0}
         for passage in per:
@@ -613,8 +617,9 @@ def claim_calls(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, 
             judged = judge_sentences(text, vectors[0], passage, vectors[1:], folds.models[fold],
                                      reading)
             best[judged.stance.value] = max(best[judged.stance.value], judged.confidence)
-        found.append(ClaimCalls(LABELS.index(row["label"]), fold, best["SUPPORTS"],
-                                best["REFUTES"]))
+        closest = max((h.similarity for h in hits if h.similarity is not None), default=0.0)
+        found.append(ClaimCalls(LABELS.index(row["label"]), fold,
+                                VerdictInputs(best["SUPPORTS"], best["REFUTES"], closest)))
     return found
 
 
@@ -624,14 +629,15 @@ def _verdict_labels(calls: list[ClaimCalls], model) -> np.ndarray:
     from factcheck.verdict import label_for
 
     return np.array([VERDICT_LABELS.index(label) if label in VERDICT_LABELS else 2
-                     for label in (label_for(c.support, c.refute, model) for c in calls)])
+                     for label in (label_for(c.inputs, model) for c in calls)])
 
 
 def fit_verdict(calls: list[ClaimCalls], alpha: float, balance: float, lean_cap: float = 0.25):
-    """The verdict model: 3-class logistic regression on (strongest support, refutation)."""
+    """The verdict model: 3-class logistic regression on (support, refute, closest)."""
     from factcheck.verdict import VerdictModel
 
-    x = np.array([[c.support, c.refute] for c in calls], dtype=np.float32)
+    x = np.array([[c.inputs.support, c.inputs.refute, c.inputs.closest] for c in calls],
+                 dtype=np.float32)
     y = np.array([c.gold for c in calls])  # SciFact's label order is the verdict's
     fitted = fit_logreg(x, y, 3, alpha, balanced_weights(y, balance), iterations=300)
     return VerdictModel(
@@ -660,7 +666,7 @@ def train_verdict(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str
              for a in VERDICT_ALPHAS for b in VERDICT_BALANCE}
     alpha, balance = max(preds, key=lambda key: macro_f1(gold, preds[key]))
     pred = preds[(alpha, balance)]
-    strength = np.array([max(c.support, c.refute) for c in calls])
+    strength = np.array([max(c.inputs.support, c.inputs.refute) for c in calls])
     lean = (pred < 2) & (strength < CREDIBLE)
     # A lean's confidence: how often leans were right, never as high as a clear verdict's cut.
     lean_cap = min(round(float(np.mean(pred[lean] == gold[lean])), 2), CREDIBLE) if lean.any() \

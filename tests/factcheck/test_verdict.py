@@ -1,7 +1,7 @@
 import pytest
 
 from factcheck.models import Evidence, Label, Passage, Stance
-from factcheck.verdict import CREDIBLE, VerdictModel, decide, trained_model
+from factcheck.verdict import CREDIBLE, VerdictInputs, VerdictModel, decide, trained_model
 
 
 def threshold_model(support: float, refute: float) -> VerdictModel:
@@ -14,8 +14,8 @@ STRICT = threshold_model(0.5, 0.5)
 LOW = threshold_model(0.2, 0.1)
 
 
-def evidence(stance: Stance, confidence: float) -> Evidence:
-    passage = Passage(id="p", text="Some text.")
+def evidence(stance: Stance, confidence: float, similarity: float | None = None) -> Evidence:
+    passage = Passage(id="p", text="Some text.", similarity=similarity)
     return Evidence(passage=passage, stance=stance, confidence=confidence, quote="Some text.",
                     rationale="test")
 
@@ -81,7 +81,7 @@ def test_the_shipped_model_is_the_trained_one():
 
 def test_confidence_is_the_models_probability_of_the_label():
     verdict = decide(judged((Stance.SUPPORTS, 0.9)), STRICT)
-    assert verdict.confidence == round(float(STRICT.probabilities(0.9, 0.0)[0]), 3)
+    assert verdict.confidence == round(float(STRICT.probabilities(VerdictInputs(0.9, 0.0))[0]), 3)
 
 
 def test_not_enough_evidence_says_whether_anything_related_was_found():
@@ -89,4 +89,28 @@ def test_not_enough_evidence_says_whether_anything_related_was_found():
     unrelated = decide(judged((Stance.NOT_ENOUGH_INFO, 0.9)), STRICT)
     assert nothing.confidence == 1.0 and "holds no evidence" in nothing.summary
     assert "none reads as supporting or contradicting" in unrelated.summary
-    assert unrelated.confidence == round(float(STRICT.probabilities(0.0, 0.0)[2]), 3)
+    assert unrelated.confidence == round(float(STRICT.probabilities(VerdictInputs(0.0, 0.0))[2]), 3)
+
+
+# A model where closeness alone moves a claim from "not enough evidence" to the side it leans.
+CLOSENESS = VerdictModel(mean=(0.0, 0.0, 0.5), scale=(1.0, 1.0, 0.1),
+                         coef=((4.0, 0.0, 0.0), (0.0, 4.0, 0.0), (0.5, 0.5, -1.0)),
+                         intercept=(0.0, 0.0, 1.0), lean_cap=0.3)
+
+
+def test_a_close_passage_weighs_for_a_side_and_a_distant_one_against():
+    close = decide([evidence(Stance.SUPPORTS, 0.4, similarity=0.8)], CLOSENESS)
+    distant = decide([evidence(Stance.SUPPORTS, 0.4, similarity=0.3)], CLOSENESS)
+    assert close.label == Label.SUPPORTED and close.lean
+    assert distant.label == Label.NOT_ENOUGH_EVIDENCE
+
+
+def test_closeness_is_the_best_related_passage_and_neutral_where_search_gives_none():
+    inputs = VerdictInputs.of([evidence(Stance.REFUTES, 0.3, 0.42),
+                               evidence(Stance.NOT_ENOUGH_INFO, 0.9, 0.61)])
+    assert inputs == VerdictInputs(support=0.0, refute=0.3, closest=0.61)
+    assert VerdictInputs.of([]).closest == 0.0
+    lexical = VerdictInputs.of([evidence(Stance.SUPPORTS, 0.4)])  # lexical search: no cosine
+    assert lexical.closest is None
+    at_mean = VerdictInputs(0.4, 0.0, CLOSENESS.mean[2])
+    assert (CLOSENESS.probabilities(lexical) == CLOSENESS.probabilities(at_mean)).all()
