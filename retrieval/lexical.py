@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import Stemmer
 
 logger = logging.getLogger(__name__)
 
@@ -67,150 +68,8 @@ def _token(word: str) -> str:
     return stem(word)
 
 
-# --- Porter stemmer (M. F. Porter, 1980), the original algorithm ---------------------------
-
-_VOWELS = frozenset("aeiou")
-
-
-def _is_consonant(word: str, i: int) -> bool:
-    if word[i] in _VOWELS:
-        return False
-    if word[i] == "y":
-        return i == 0 or not _is_consonant(word, i - 1)
-    return True
-
-
-def _measure(stem_: str) -> int:
-    """Number of vowel-consonant sequences (Porter's m)."""
-    m, previous_vowel = 0, False
-    for i in range(len(stem_)):
-        vowel = not _is_consonant(stem_, i)
-        if previous_vowel and not vowel:
-            m += 1
-        previous_vowel = vowel
-    return m
-
-
-def _has_vowel(stem_: str) -> bool:
-    return any(not _is_consonant(stem_, i) for i in range(len(stem_)))
-
-
-def _ends_double_consonant(word: str) -> bool:
-    return len(word) > 1 and word[-1] == word[-2] and _is_consonant(word, len(word) - 1)
-
-
-def _ends_cvc(word: str) -> bool:
-    if len(word) < 3 or word[-1] in "wxy":
-        return False
-    n = len(word)
-    return (
-        _is_consonant(word, n - 3)
-        and not _is_consonant(word, n - 2)
-        and _is_consonant(word, n - 1)
-    )
-
-
-_STEP2 = [
-    ("ational", "ate"),
-    ("tional", "tion"),
-    ("enci", "ence"),
-    ("anci", "ance"),
-    ("izer", "ize"),
-    ("abli", "able"),
-    ("alli", "al"),
-    ("entli", "ent"),
-    ("eli", "e"),
-    ("ousli", "ous"),
-    ("ization", "ize"),
-    ("ation", "ate"),
-    ("ator", "ate"),
-    ("alism", "al"),
-    ("iveness", "ive"),
-    ("fulness", "ful"),
-    ("ousness", "ous"),
-    ("aliti", "al"),
-    ("iviti", "ive"),
-    ("biliti", "ble"),
-]
-_STEP3 = [
-    ("icate", "ic"),
-    ("ative", ""),
-    ("alize", "al"),
-    ("iciti", "ic"),
-    ("ical", "ic"),
-    ("ful", ""),
-    ("ness", ""),
-]
-_STEP4 = [
-    "al",
-    "ance",
-    "ence",
-    "er",
-    "ic",
-    "able",
-    "ible",
-    "ant",
-    "ement",
-    "ment",
-    "ent",
-    "ion",
-    "ou",
-    "ism",
-    "ate",
-    "iti",
-    "ous",
-    "ive",
-    "ize",
-]
-
-
-def _replace(word: str, rules: list[tuple[str, str]], min_measure: int) -> str:
-    for suffix, replacement in rules:
-        if word.endswith(suffix):
-            base = word[: -len(suffix)]
-            return base + replacement if _measure(base) > min_measure else word
-    return word
-
-
-def _step1(word: str) -> str:
-    if word.endswith(("sses", "ies")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    if word.endswith("eed"):
-        return word[:-1] if _measure(word[:-3]) > 0 else word
-    for suffix in ("ed", "ing"):
-        if word.endswith(suffix) and _has_vowel(word[: -len(suffix)]):
-            word = word[: -len(suffix)]
-            if word.endswith(("at", "bl", "iz")):
-                return word + "e"
-            if _ends_double_consonant(word) and word[-1] not in "lsz":
-                return word[:-1]
-            if _measure(word) == 1 and _ends_cvc(word):
-                return word + "e"
-            return word
-    return word
-
-
-def _step4(word: str) -> str:
-    for suffix in _STEP4:
-        if word.endswith(suffix):
-            base = word[: -len(suffix)]
-            if _measure(base) > 1 and (suffix != "ion" or base.endswith(("s", "t"))):
-                return base
-            return word
-    return word
-
-
-def _step5(word: str) -> str:
-    if word.endswith("e"):
-        base = word[:-1]
-        m = _measure(base)
-        if m > 1 or (m == 1 and not _ends_cvc(base)):
-            word = base
-    if word.endswith("ll") and _measure(word) > 1:
-        word = word[:-1]
-    return word
+# PyStemmer's "porter" is the original Porter (1980) algorithm, the one the index was built with.
+_PORTER = Stemmer.Stemmer("porter")
 
 
 @lru_cache(maxsize=100_000)
@@ -218,12 +77,7 @@ def stem(word: str) -> str:
     """Porter stem of a lower-case word (words of two letters or fewer are kept)."""
     if len(word) <= 2 or not word.isalpha():
         return word
-    word = _step1(word)
-    if word.endswith("y") and _has_vowel(word[:-1]):
-        word = word[:-1] + "i"
-    word = _replace(word, _STEP2, 0)
-    word = _replace(word, _STEP3, 0)
-    return _step5(_step4(word))
+    return _PORTER.stemWord(word)
 
 
 # --- The index ----------------------------------------------------------------------------
