@@ -13,7 +13,6 @@ from factcheck.render import WORDS
 # One letter per verdict keeps callback data short.
 LABEL_CODES = {"S": Label.SUPPORTED, "C": Label.CONTRADICTED, "M": Label.MIXED,
                "N": Label.NOT_ENOUGH_EVIDENCE}
-_CODE_OF = {label: code for code, label in LABEL_CODES.items()}
 ACTIONS = {"s": "sources", "y": "correct", "n": "wrong", "l": "label", "r": "report",
            "a": "again"}
 
@@ -83,8 +82,3 @@ def private_link_keyboard(
 def again_button(check_id: str) -> InlineKeyboardButton:
     """"Check again": a fresh check of the stored check's article, nothing reused."""
     return InlineKeyboardButton("🔄 Check again", callback_data=f"a:{check_id}:0")
-
-
-def label_code(label: Label) -> str:
-    """The one-letter code of a verdict in callback data."""
-    return _CODE_OF[label]

@@ -1,9 +1,8 @@
-"""Splitting documents into chunks, chunks into sentences, and the content-hash chunk ids."""
+"""Splitting documents into chunks, and the content-hash chunk ids."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -17,8 +16,6 @@ CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 150
 # Break at paragraphs first, then at sentence ends, then at words.
 _SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", r"(?<=[;:])\s+", " ", ""]
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n")
-_MIN_SENTENCE = 25  # shorter pieces ("Methods.", "(n = 12).") are merged into a neighbour
 
 
 @lru_cache(maxsize=4)
@@ -43,20 +40,6 @@ def split_chunks(text: str, size: int = CHUNK_SIZE, overlap: int = CHUNK_OVERLAP
     if len(text) <= size:
         return [text]
     return [c for c in _splitter(size, overlap).split_text(text) if c.strip()]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Rough sentence split of a chunk; tiny fragments are glued to the previous sentence."""
-    out: list[str] = []
-    for piece in _SENTENCE_END.split(text):
-        piece = piece.strip()
-        if not piece:
-            continue
-        if out and (len(piece) < _MIN_SENTENCE or len(out[-1]) < _MIN_SENTENCE):
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
 
 
 def normalise(text: str) -> str:
