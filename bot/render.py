@@ -11,6 +11,7 @@ from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
 from factcheck.render import (
     WORDS,
     best_evidence,
+    contradiction_lines,
     headline,
     prior_line,
     to_markdown,
@@ -23,6 +24,7 @@ MAX_MESSAGE = 4096  # Telegram's limit on a message's text
 # Field caps keep every claim block far below MAX_MESSAGE, so a block never needs cutting.
 _CLAIM_CHARS, _SUMMARY_CHARS, _QUOTE_CHARS, _TITLE_CHARS, _URL_CHARS = 600, 300, 350, 120, 500
 _BAR_CELLS = 10
+_MOST_CONFLICTS = 5  # lines of conflicting figures in a message's header
 _STANCE_MARKS = {Stance.SUPPORTS: "➕", Stance.REFUTES: "➖", Stance.NOT_ENOUGH_INFO: "·"}
 _STANCE_WORDS = {Stance.SUPPORTS: "supports", Stance.REFUTES: "contradicts",
                  Stance.NOT_ENOUGH_INFO: "related, takes no side"}
@@ -168,11 +170,11 @@ def _header(report: Report) -> str:
     if report.article.url:
         lines.append(link(report.article.url, report.article.url))
     lines.append(esc(headline(report)))
-    for c in report.internal_contradictions[:10]:
-        reason = esc(c.reason, 300)
-        lines.append(f"⚠️ Claims {c.first} and {c.second} contradict each other: {reason}")
-    if len(report.internal_contradictions) > 10:
-        lines.append(f"⚠️ … and {len(report.internal_contradictions) - 10} more such pairs.")
+    if conflicts := contradiction_lines(report):
+        lines.append("⚠️ <b>Figures of the article that contradict each other</b>")
+        lines += [f"• {esc(line, 600)}" for line in conflicts[:_MOST_CONFLICTS]]
+    if len(conflicts) > _MOST_CONFLICTS:
+        lines.append(f"• … and {len(conflicts) - _MOST_CONFLICTS} more: see the full report.")
     return "\n".join(lines)
 
 
@@ -243,10 +245,9 @@ def _html_document(report: Report) -> str:
     head = (f"<!doctype html><html><head><meta charset='utf-8'><title>Fact-check: "
             f"{e(_title(report))}</title><style>{_CSS}</style></head><body>")
     parts = [head, f"<h1>Fact-check: {e(_title(report))}</h1><p><b>{e(headline(report))}</b></p>"]
-    if report.internal_contradictions:
-        items = "".join(f"<li>Claims {c.first} and {c.second}: {e(c.reason)}</li>"
-                        for c in report.internal_contradictions)
-        parts.append(f"<h2>Claims of this article that contradict each other</h2><ul>{items}</ul>")
+    if conflicts := contradiction_lines(report):
+        items = "".join(f"<li>{e(line)}</li>" for line in conflicts)
+        parts.append(f"<h2>Figures of this article that contradict each other</h2><ul>{items}</ul>")
     parts += [_html_claim(check) for check in report.claims]
     prompts = ", ".join(f"{k} {v}" for k, v in report.provenance.prompts.items()) or "-"
     parts.append(f"<hr><small>{e(_footer(report))} Prompts: {e(prompts)}.</small></body></html>")

@@ -49,8 +49,9 @@ def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
         return []
     texts = [c.text for c in found]
     scores = checkworthiness.score(texts)
-    # A figure that disagrees with another figure of the same article is always worth a check.
-    conflicted = contradictions.conflicting(texts)
+    # A figure that disagrees with another figure of the same article is always worth a check
+    # (read as written: a rewording may put words between a toll and its number).
+    conflicted = contradictions.conflicting([article.text[c.start : c.end] for c in found])
     ranked = sorted(range(len(found)), key=lambda i: (i not in conflicted, -scores[i]))
     kept = sorted(ranked[:max_claims])
     return [

@@ -140,6 +140,30 @@ class Contradiction(BaseModel):
     first: int = Field(description="Claim id.")
     second: int = Field(description="Claim id.")
     reason: str
+    measure: str | None = Field(
+        default=None, description="What the two figures count, e.g. 'death toll': the "
+        "`measure` of the group in `internal_contradiction_groups` the pair belongs to.")
+
+
+class Figure(BaseModel):
+    """One figure the article gives for a measure, and who gives it."""
+
+    figure: str = Field(description="The figure in numerals with what it counts, e.g. 'about "
+                        "100' or '15 Russians of 23 people'.")
+    low: float = Field(description="Smallest value the wording allows (of its first number).")
+    high: float | None = Field(description="Largest value the wording allows; null for 'at "
+                               "least'.")
+    claims: list[int] = Field(description="Ids of the claims that give it.")
+    sources: list[str] = Field(
+        default_factory=list, description="Who gives it, where the sentence says so ('Maria "
+        "Zakharova, the ministry'; 'unnamed source' for 'it said'); empty when it names no one.")
+
+
+class ContradictionGroup(BaseModel):
+    """Every figure the article gives for one measure, when some of them cannot all be true."""
+
+    measure: str = Field(description="What is counted, e.g. 'death toll', 'number of homes'.")
+    figures: list[Figure] = Field(description="In increasing order.")
 
 
 class Provenance(BaseModel):
@@ -159,7 +183,11 @@ class Report(BaseModel):
     schema_version: int = 1
     article: Article
     claims: list[ClaimCheck]
-    internal_contradictions: list[Contradiction] = Field(default_factory=list)
+    internal_contradictions: list[Contradiction] = Field(
+        default_factory=list, description="Pairs of claims whose figures conflict.")
+    internal_contradiction_groups: list[ContradictionGroup] = Field(
+        default_factory=list, description="The same conflicts, one entry per measure with every "
+        "figure the article gives for it: what a reader is shown.")
     provenance: Provenance
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
     created_at: datetime = Field(

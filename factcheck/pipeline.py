@@ -91,10 +91,11 @@ def check(
     checks = check_claims(claims) if memory is None else _check_remembered(
         claims, check_claims, memory, chat_id, fresh, provenance, store)
     timings["evidence"] = _lap(clock) - timings["intake"] - timings["claims"]
-    found = contradictions.find(claims)
+    pairs = contradictions.find(claims, article.text)
+    grouped = contradictions.groups(claims, article.text) if pairs else []
     timings["total"] = _lap(clock)
-    return Report(article=article, claims=checks, internal_contradictions=found,
-                  provenance=provenance, created_at=started,
+    return Report(article=article, claims=checks, internal_contradictions=pairs,
+                  internal_contradiction_groups=grouped, provenance=provenance, created_at=started,
                   timings={k: round(v, 4) for k, v in timings.items()})
 
 

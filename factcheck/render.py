@@ -13,7 +13,9 @@ from rich.text import Text
 
 from factcheck.models import (
     ClaimCheck,
+    ContradictionGroup,
     Evidence,
+    Figure,
     Label,
     PriorCheck,
     Report,
@@ -207,13 +209,33 @@ def _source_md(e: Evidence) -> str:
     return f"[{title}]({e.passage.url})" if e.passage.url else f"*{title}*"
 
 
+def contradiction_lines(report: Report) -> list[str]:
+    """One line per measure whose figures conflict: 'death toll: 5 Russians (Maria Zakharova,
+    the ministry; claim 5) · 13 (claim 4) · …'. A report stored before the groups existed has
+    only pairs: one line per pair."""
+    if report.internal_contradiction_groups:
+        return [group_line(g) for g in report.internal_contradiction_groups]
+    return [f"claim {c.first} vs claim {c.second}: {c.reason}"
+            for c in report.internal_contradictions]
+
+
+def group_line(group: ContradictionGroup) -> str:
+    """Every figure the article gives for one measure, with who gives it and where."""
+    return f"{group.measure}: " + " · ".join(_figure_text(f) for f in group.figures)
+
+
+def _figure_text(figure: Figure) -> str:
+    claims = ", ".join(str(n) for n in figure.claims)
+    where = f"claim{'s' * (len(figure.claims) > 1)} {claims}"
+    return f"{figure.figure} ({'; '.join([*figure.sources, where])})"
+
+
 def _contradictions_lines(report: Report, bullet: str) -> list[str]:
-    if not report.internal_contradictions:
+    lines = contradiction_lines(report)
+    if not lines:
         return []
-    lines = ["Claims of this article that contradict each other:"]
-    for c in report.internal_contradictions:
-        lines.append(f"{bullet}claim {c.first} vs claim {c.second}: {c.reason}")
-    return lines
+    return ["Figures of this article that contradict each other:",
+            *(bullet + line for line in lines)]
 
 
 def _footer(report: Report) -> str:

@@ -25,7 +25,9 @@ from factcheck.models import (
     Claim,
     ClaimCheck,
     Contradiction,
+    ContradictionGroup,
     Evidence,
+    Figure,
     Label,
     Passage,
     PriorCheck,
@@ -101,6 +103,19 @@ def test_hostile_article_and_source_text_is_escaped_everywhere():
     text = visible(pages[0].text)
     assert text.count(HOSTILE) >= 3
     assert HOSTILE in visible(evidence_pages(checks[0])[0])
+
+
+def test_conflicting_figures_head_the_report_one_line_per_measure_escaped():
+    figures = [Figure(figure="5 Russians", low=5, high=5, claims=[1], sources=[HOSTILE]),
+               Figure(figure="13", low=13, high=13, claims=[2])]
+    conflicts = report([claim_check(1, "One."), claim_check(2, "Two.")]).model_copy(update={
+        "internal_contradictions": [Contradiction(first=1, second=2, reason="differs")],
+        "internal_contradiction_groups": [ContradictionGroup(measure="death toll",
+                                                             figures=figures)]})
+    [page] = report_pages(conflicts)
+    text = visible(page.text)
+    assert f"• death toll: 5 Russians ({HOSTILE}; claim 1) · 13 (claim 2)" in text
+    assert "Claims 1 and 2" not in text and "contradict each other" in text
 
 
 def test_long_reports_split_on_claim_boundaries_under_4096():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fakes.reports import claim_check, report
 from rich.console import Console
 
+from factcheck import contradictions
 from factcheck.models import Label
 from factcheck.render import print_report, to_markdown
 
@@ -30,3 +31,29 @@ def test_a_claim_that_leans_on_the_article_is_marked_with_its_context():
     for out in (markdown, text):
         assert f"Leans on the article; the sentence before it: “{CONTEXT}”" in out
         assert out.count("Leans on the article") == 1  # the self-contained claim has no mark
+
+
+def conflicting_report():
+    first = claim_check(1, "Police said 12 people were injured.", Label.NOT_ENOUGH_EVIDENCE)
+    second = claim_check(2, "The mayor said 30 people were injured.", Label.NOT_ENOUGH_EVIDENCE)
+    checked = report(first, second)
+    text = checked.article.text
+    first.claim.start, first.claim.end = 0, len(first.claim.text)
+    second.claim.start = text.index("The mayor")
+    second.claim.end = len(text)
+    claims = [first.claim, second.claim]
+    return checked.model_copy(update={
+        "internal_contradictions": contradictions.find(claims, text),
+        "internal_contradiction_groups": contradictions.groups(claims, text)})
+
+
+def test_conflicting_figures_are_one_line_per_measure_with_their_sources():
+    line = ("number of injured: 12 people (police; claim 1) · 30 people (the mayor; claim 2)")
+    for out in (to_markdown(conflicting_report()), terminal(conflicting_report())):
+        assert "Figures of this article that contradict each other:" in out
+        assert line in out and "claim 1 vs claim 2" not in out
+
+
+def test_a_stored_report_with_pairs_only_still_lists_them():
+    old = conflicting_report().model_copy(update={"internal_contradiction_groups": []})
+    assert "claim 1 vs claim 2: number of injured differs: “12” vs “30”" in to_markdown(old)
