@@ -2,28 +2,38 @@
 
 This is the only module that imports langchain_openai or openai. Answers are asked for in JSON
 mode (which OpenAI, vLLM and Ollama all serve), parsed with `model_validate_json`, and re-asked
-with the validation error when unusable. Every vendor error leaves as a short LLMError.
+with the validation error when unusable. The client does not retry by itself: `_ask_model`
+retries what a retry can help (lost connections, 429, 5xx, a garbled or empty completion, an
+answer cut off at max_tokens), all within one deadline of LLM_TIMEOUT per question, and every
+vendor error leaves as one LLMError line that says what happened and what to do.
 """
 
 from __future__ import annotations
 
 import difflib
+import email.utils
+import json
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
 
 import numpy as np
 import openai
 from langchain_core.exceptions import LangChainException
-from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import convert_to_messages
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from factcheck import llm_cache
+from factcheck import llm_cache, llm_http
 from factcheck.errors import LLMError
+from factcheck.llm_http import Refused
 from factcheck.models import Article, Claim, Evidence, Passage, Stance
 from factcheck.prompts import load_prompt
 from factcheck.sentences import split_sentences
@@ -35,6 +45,8 @@ PROMPT_NAMES = ("claims", "stance")
 # Local servers (vLLM, Ollama) ignore the key, but the client refuses to start without one.
 _DUMMY_KEY = "not-needed"
 _JSON_MODE = {"type": "json_object"}
+# Waits between retries: doubling from the first, at most the last (unless the server says).
+_BACKOFF = (0.5, 8.0)
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -114,16 +126,30 @@ ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+_models: dict[tuple[Any, ...], ChatOpenAI] = {}
+_models_lock = threading.Lock()
+
+
 def chat_model(settings: Settings) -> ChatOpenAI:
-    """The chat model the settings describe; the client retries 429, 5xx and lost connections."""
-    return ChatOpenAI(
-        model=settings.llm_model,
-        base_url=settings.openai_base_url,
-        api_key=_api_key(settings),
-        timeout=settings.llm_timeout,
-        max_retries=settings.llm_max_retries,
-        temperature=0,
-    )
+    """The chat model the settings describe, built once per process (it holds the connections).
+
+    It never retries by itself (`_ask_model` does, under the question's deadline).
+    """
+    key = (settings.llm_model, settings.openai_base_url, _api_key(settings), settings.llm_timeout)
+    with _models_lock:
+        if key not in _models:
+            sync_client, async_client = llm_http.clients(settings.llm_timeout)
+            _models[key] = ChatOpenAI(
+                model=settings.llm_model,
+                base_url=settings.openai_base_url,
+                api_key=_api_key(settings),
+                timeout=settings.llm_timeout,
+                max_retries=0,
+                temperature=0,
+                http_client=sync_client,
+                http_async_client=async_client,
+            )
+        return _models[key]
 
 
 def prompt_fingerprints(settings: Settings) -> dict[str, str]:
@@ -131,22 +157,17 @@ def prompt_fingerprints(settings: Settings) -> dict[str, str]:
     return {name: load_prompt(name, settings.prompts_dir).fingerprint for name in PROMPT_NAMES}
 
 
-def extract_claims_llm(
-    article: Article, settings: Settings, model: BaseChatModel | None = None
-) -> list[Claim]:
+def extract_claims_llm(article: Article, settings: Settings) -> list[Claim]:
     """The article's checkable claims, each spanning the article sentence it comes from."""
     if not article.text.strip():
         return []
     prompt = load_prompt("claims", settings.prompts_dir)
     messages = prompt.render(article=article.text, max_claims=settings.max_claims)
-    answer = _ask(model or chat_model(settings), messages, ClaimsAnswer, settings,
-                  prompt=f"{prompt.name} {prompt.fingerprint}")
+    answer = _ask(messages, ClaimsAnswer, settings, prompt=f"{prompt.name} {prompt.fingerprint}")
     return _to_claims(answer, article.text, settings.max_claims)
 
 
-def judge_llm(
-    claim: Claim, passages: list[Passage], settings: Settings, model: BaseChatModel | None = None
-) -> list[Evidence]:
+def judge_llm(claim: Claim, passages: list[Passage], settings: Settings) -> list[Evidence]:
     """One judgement per passage, in the passages' order, from a single LLM call."""
     if not passages:
         return []
@@ -159,7 +180,7 @@ def judge_llm(
             return f"passages {sorted(missing)} were not judged; judge each of 1..{len(passages)}"
         return None
 
-    answer = _ask(model or chat_model(settings), messages, StanceAnswer, settings, all_judged,
+    answer = _ask(messages, StanceAnswer, settings, all_judged,
                   prompt=f"{prompt.name} {prompt.fingerprint}")
     by_number: dict[int, PassageJudgement] = {}
     for judgement in answer.judgements:
@@ -167,11 +188,11 @@ def judge_llm(
     return [_to_evidence(p, by_number[n], claim) for n, p in enumerate(passages, start=1)]
 
 
-def write_summary_lede(facts: str, settings: Settings, model: BaseChatModel | None = None) -> str:
+def write_summary_lede(facts: str, settings: Settings) -> str:
     """Two or three sentences of prose over a summary's facts (the caller checks its numbers)."""
     prompt = load_prompt("summary", settings.prompts_dir)
-    answer = _ask(model or chat_model(settings), prompt.render(facts=facts), SummaryLede,
-                  settings, lambda a: None if a.lede.strip() else "the lede is empty",
+    answer = _ask(prompt.render(facts=facts), SummaryLede, settings,
+                  lambda a: None if a.lede.strip() else "the lede is empty",
                   prompt=f"{prompt.name} {prompt.fingerprint}")
     return " ".join(answer.lede.split())
 
@@ -221,7 +242,6 @@ def _api_key(settings: Settings) -> str:
 
 
 def _ask(
-    model: BaseChatModel,
     messages: Sequence[tuple[str, str]],
     schema: type[Answer],
     settings: Settings,
@@ -230,7 +250,7 @@ def _ask(
 ) -> Answer:
     """A cached answer that still validates, else the model's; only a validated one is cached."""
     cache = llm_cache.cache_for(settings)
-    name = str(getattr(model, "model_name", settings.llm_model))
+    name = settings.llm_model
     if cache is not None and (hit := cache.get(name, prompt, messages)) is not None:
         answer, problem = _validated(hit, schema, check)
         if answer is not None:
@@ -243,47 +263,100 @@ def _ask(
         cache.drop(name, prompt, messages)
     elif settings.llm_replay_only:
         raise llm_cache.miss(name, prompt, messages)
-    reply, answer = _ask_model(model, messages, schema, settings, check)
+    reply, answer = _ask_model(messages, schema, settings, check)
     if cache is not None:
         cache.put(name, prompt, messages, reply)
     return answer
 
 
 def _ask_model(
-    model: BaseChatModel,
     messages: Sequence[tuple[str, str]],
     schema: type[Answer],
     settings: Settings,
     check: Callable[[Answer], str | None] | None,
 ) -> tuple[str, Answer]:
-    """(reply, answer) that fits `schema`; re-ask with the problem up to llm_max_retries times."""
+    """(reply, answer) that fits `schema`, within LLM_TIMEOUT and LLM_MAX_RETRIES retries."""
+    model = chat_model(settings)
+    deadline = time.monotonic() + settings.llm_timeout
     conversation = list(messages)
-    attempts = settings.llm_max_retries + 1
-    problem = ""
-    for attempt in range(1, attempts + 1):
-        reply = _invoke(model, conversation, settings)
-        answer, problem = _validated(reply, schema, check)
-        if answer is not None:
-            return reply, answer
-        logger.warning(
-            "unusable %s from the LLM (attempt %d/%d): %s",
-            schema.__name__,
-            attempt,
-            attempts,
-            problem,
-        )
-        conversation += [
-            ("assistant", reply),
-            (
-                "user",
-                f"That answer was not usable: {problem}. Answer again with the JSON "
-                "object only, following the format asked for.",
-            ),
-        ]
-    raise LLMError(
-        f"the LLM ({settings.llm_model}) gave no usable answer in {attempts} attempts "
-        f"(last problem: {problem}); try a stronger LLM_MODEL or raise LLM_MAX_RETRIES"
+    retries = settings.llm_max_retries
+    attempts = 0
+    failure: _Failure | None = None
+    while True:
+        attempts += 1
+        try:
+            reply = _invoke(model, conversation, settings, deadline - time.monotonic())
+            answer, problem = _validated(reply, schema, check)
+            if answer is not None:
+                return reply, answer
+            failure = _unusable(reply, problem, settings)
+        except _TimedOut as timed_out:
+            if failure is None:
+                raise LLMError(timed_out.line(attempts)) from None
+            # The earlier attempts' fault is the news: the deadline only ended the retries.
+            raise LLMError(failure.line(attempts, "the last did not end within the LLM_TIMEOUT "
+                                        f"of {settings.llm_timeout:g} s")) from None
+        except _Failure as caught:
+            failure = caught
+        time.sleep(_wait_for_retry(failure, attempts, retries, deadline, settings))
+        retries -= 1
+        conversation += failure.turns
+
+
+def _wait_for_retry(
+    failure: _Failure, attempts: int, retries: int, deadline: float, settings: Settings
+) -> float:
+    """Seconds to wait before the next attempt; LLMError when there is to be none."""
+    logger.info("LLM attempt %d/%d failed: %s%s", attempts, settings.llm_max_retries + 1,
+                failure.what, f" ({failure.detail})" if failure.detail else "")
+    if not failure.retry or retries == 0:
+        raise LLMError(failure.line(attempts))
+    wait = failure.wait if failure.wait is not None else _backoff(attempts)
+    if time.monotonic() + wait >= deadline:  # never wait past the deadline
+        asked = f"it asked to wait {wait:g} s, " if failure.wait else ""
+        raise LLMError(failure.line(
+            attempts, f"{asked}past the LLM_TIMEOUT of {settings.llm_timeout:g} s"))
+    return wait
+
+
+@dataclass
+class _Failure(Exception):
+    """One failed attempt: what happened, whether a retry may help, and the line for the user."""
+
+    what: str  # what happened, for the log and the user's line
+    advice: str  # what to do
+    detail: str = ""  # said after the attempts
+    retry: bool = True
+    wait: float | None = None  # seconds the server asked to wait (Retry-After)
+    turns: list[tuple[str, str]] = field(default_factory=list)  # a re-ask, for the next attempt
+
+    def line(self, attempts: int, why_stopped: str = "") -> str:
+        """One line: what happened in how many attempts (and why no more), and what to do."""
+        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        notes = "; ".join(filter(None, [self.detail, why_stopped]))
+        return f"{self.what} in {tries}{f' ({notes})' if notes else ''}; {self.advice}"
+
+
+class _TimedOut(_Failure):
+    """The question's deadline passed during a request."""
+
+
+def _unusable(reply: str, problem: str, settings: Settings) -> _Failure:
+    """An answer that did not fit: asked again at once, with the problem."""
+    return _Failure(
+        f"the LLM ({settings.llm_model}) gave no usable answer",
+        "try a stronger LLM_MODEL or raise LLM_MAX_RETRIES",
+        detail=f"last problem: {problem}",
+        wait=0.0,
+        turns=[("assistant", reply),
+               ("user", f"That answer was not usable: {problem}. Answer again with the JSON "
+                        "object only, following the format asked for.")],
     )
+
+
+def _backoff(attempts: int) -> float:
+    first, most = _BACKOFF
+    return min(first * 2 ** (attempts - 1), most) * random.uniform(0.75, 1.0)
 
 
 def _validated(
@@ -298,9 +371,20 @@ def _validated(
     return (None, problem) if problem else (answer, "")
 
 
-def _invoke(model: BaseChatModel, messages: list[tuple[str, str]], settings: Settings) -> str:
-    with _translated_errors(settings, settings.llm_model):
-        reply = model.invoke(messages, response_format=_JSON_MODE)
+def _invoke(
+    model: ChatOpenAI, messages: list[tuple[str, str]], settings: Settings, seconds: float
+) -> str:
+    """One request, on the LLM loop, stopped after `seconds`; every fault leaves as _Failure."""
+    request = model.agenerate([convert_to_messages(messages)], response_format=_JSON_MODE)
+    with _failures(settings):
+        result = llm_http.run(request, seconds)
+    if not result.generations[0]:
+        raise _Failure(f"the LLM at {_where(settings)} sent a completion without choices",
+                       "check the server's log, or try another LLM_MODEL")
+    generation = result.generations[0][0]
+    reply = generation.message
+    if (generation.generation_info or {}).get("finish_reason") == "length":
+        raise _cut_off(settings)
     counted = getattr(reply, "usage_metadata", None) or {}
     usage.add(counted.get("input_tokens", 0), counted.get("output_tokens", 0))
     logger.debug("LLM call: %s tokens in, %s out",
@@ -309,6 +393,17 @@ def _invoke(model: BaseChatModel, messages: list[tuple[str, str]], settings: Set
     if isinstance(content, str):
         return content
     return "".join(part if isinstance(part, str) else part.get("text", "") for part in content)
+
+
+def _cut_off(settings: Settings) -> _Failure:
+    """An answer stopped at max_tokens: asked again for a shorter one."""
+    return _Failure(
+        f"the answer of the LLM ({settings.llm_model}) was cut off at its token limit",
+        "raise the server's output limit, or lower MAX_CLAIMS",
+        wait=0.0,
+        turns=[("user", "Your answer was cut off at the token limit. Answer again with the "
+                        "JSON object only, shorter: fewer items, one-line rationales.")],
+    )
 
 
 def _strip_code_fence(reply: str) -> str:
@@ -328,63 +423,106 @@ def _describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-# (error type, message) in order: the first isinstance match wins (timeouts are connection errors).
-_ERROR_MESSAGES: list[tuple[type[Exception], str]] = [
-    (
-        openai.APITimeoutError,
-        "the LLM at {where} did not answer within {timeout:g} s; "
-        "check OPENAI_BASE_URL or raise LLM_TIMEOUT",
-    ),
-    (
-        openai.APIConnectionError,
-        "cannot connect to the LLM at {where}; "
-        "check OPENAI_BASE_URL and that the server is running",
-    ),
-    (
-        openai.AuthenticationError,
-        "the LLM at {where} refused the API key (HTTP 401); check OPENAI_API_KEY",
-    ),
-    (
-        openai.PermissionDeniedError,
-        "the LLM at {where} does not allow model {model!r} for this key (HTTP 403); "
-        "check OPENAI_API_KEY and LLM_MODEL",
-    ),
-    (
-        openai.NotFoundError,
-        "the LLM at {where} has no model {model!r} or no such endpoint (HTTP 404); "
-        "check LLM_MODEL, and that OPENAI_BASE_URL ends in /v1",
-    ),
-    (
-        openai.RateLimitError,
-        "the LLM at {where} still refused after {retries} retries (HTTP 429: {detail}); "
-        "wait and try again, or lower LLM_CONCURRENCY",
-    ),
-    (
-        openai.APIStatusError,
-        "the LLM at {where} answered HTTP {status} ({detail}); "
-        "try again later or check the server",
-    ),
-    (openai.OpenAIError, "the LLM call failed ({detail})"),
-    (LangChainException, "the LLM call failed ({detail})"),
+_CHECK_URL = "check that OPENAI_BASE_URL is the server's OpenAI-compatible /v1 address"
+# (error type, what happened, what to do, retry) in order: the first isinstance match wins
+# (timeouts are connection errors).
+_ERRORS: list[tuple[type[Exception] | tuple[type[Exception], ...], str, str, bool]] = [
+    (openai.APITimeoutError, "the LLM at {where} did not answer within {timeout:g} s",
+     "check OPENAI_BASE_URL or raise LLM_TIMEOUT", True),
+    (openai.APIConnectionError, "cannot connect to the LLM at {where}",
+     "check OPENAI_BASE_URL and that the server is running", True),
+    (openai.AuthenticationError, "the LLM at {where} refused the API key (HTTP 401)",
+     "check OPENAI_API_KEY", False),
+    (openai.PermissionDeniedError,
+     "the LLM at {where} does not allow model {model!r} for this key (HTTP 403)",
+     "check OPENAI_API_KEY and LLM_MODEL", False),
+    (openai.NotFoundError,
+     "the LLM at {where} has no model {model!r} or no such endpoint (HTTP 404)",
+     "check LLM_MODEL, and that OPENAI_BASE_URL ends in /v1", False),
+    (openai.RateLimitError, "the LLM at {where} refused with HTTP 429 ({detail})",
+     "wait and try again, or lower LLM_CONCURRENCY", True),
+    (openai.InternalServerError, "the LLM at {where} answered HTTP {status} ({detail})",
+     "try again later or check the server", True),
+    (openai.APIStatusError, "the LLM at {where} answered HTTP {status} ({detail})",
+     "check the request the server refused in its log", False),
+    (openai.ContentFilterFinishReasonError,
+     "the LLM at {where} withheld its answer (content filter)",
+     "check the article, or use the offline engine", False),
+    (openai.OpenAIError, "the LLM call failed ({detail})", "check the server", False),
+    (LangChainException, "the LLM call failed ({detail})", "check the server", False),
+    # The client could not read the completion: a broken body, a JSON that is no completion.
+    (ValueError, "the LLM at {where} sent a completion that is not JSON ({detail})",
+     _CHECK_URL, True),
+    ((KeyError, TypeError), "the LLM at {where} sent a completion this client cannot read "
+     "({detail})", _CHECK_URL, True),
 ]
+# Status codes worth another try besides 429 and 5xx: request timeout, conflict.
+_RETRY_STATUS = {408, 409}
+
+
+@contextmanager
+def _failures(settings: Settings) -> Iterator[None]:
+    """Turn a request's faults into a _Failure whose line never shows the API key."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise _TimedOut(
+            f"the LLM at {_where(settings)} did not answer within {settings.llm_timeout:g} s",
+            "check OPENAI_BASE_URL or raise LLM_TIMEOUT", retry=False,
+        ) from exc
+    except openai.LengthFinishReasonError as exc:
+        raise _cut_off(settings) from exc
+    except (openai.OpenAIError, LangChainException, llm_http.Refused, ValueError, KeyError,
+            TypeError) as exc:
+        raise _failure(exc, settings) from exc
+
+
+def _failure(exc: Exception, settings: Settings, model: str | None = None) -> _Failure:
+    if refused := _in_chain(exc, llm_http.Refused):  # older clients wrap it
+        return _Failure(f"the LLM at {_where(settings)} {refused.what}", _CHECK_URL,
+                        retry=refused.retry)
+    _, what, advice, retry = next(entry for entry in _ERRORS if isinstance(exc, entry[0]))
+    status = getattr(exc, "status_code", None)
+    text = what.format(where=_where(settings), timeout=settings.llm_timeout,
+                       model=model or settings.llm_model, status=status or "?",
+                       detail=_detail(exc))
+    response = getattr(exc, "response", None)
+    return _Failure(_scrub(text, settings), advice, retry=retry or status in _RETRY_STATUS,
+                    wait=_retry_after(response.headers) if response is not None else None)
+
+
+def _in_chain(exc: BaseException | None, kind: type[Refused]) -> Refused | None:
+    """`exc` or the first of its causes that is a `kind`."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds a 429 or 503 asks to wait: Retry-After-Ms, Retry-After in seconds or as a date."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return max(float(headers.get(name)) * scale, 0.0)
+        except (TypeError, ValueError):
+            continue
+    try:
+        moment = email.utils.parsedate_to_datetime(headers.get("retry-after"))
+    except (TypeError, ValueError):
+        return None
+    return max(moment.timestamp() - time.time(), 0.0)
 
 
 @contextmanager
 def _translated_errors(settings: Settings, model: str) -> Iterator[None]:
-    """Turn openai/LangChain errors into one LLMError line that never shows the API key."""
+    """The embedder's errors as one LLMError line (its client retries by itself)."""
     try:
         yield
     except (openai.OpenAIError, LangChainException) as exc:
-        template = next(text for kind, text in _ERROR_MESSAGES if isinstance(exc, kind))
-        message = template.format(
-            where=_where(settings),
-            timeout=settings.llm_timeout,
-            model=model,
-            retries=settings.llm_max_retries,
-            status=getattr(exc, "status_code", "?"),
-            detail=_detail(exc),
-        )
-        raise LLMError(_scrub(message, settings)) from exc
+        failure = _failure(exc, settings, model)
+        raise LLMError(f"{failure.what}; {failure.advice}") from exc
 
 
 def _where(settings: Settings) -> str:
@@ -396,6 +534,8 @@ def _where(settings: Settings) -> str:
 
 
 def _detail(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return repr(exc.doc[:60])
     body = getattr(exc, "body", None)
     message = body.get("message") if isinstance(body, dict) else None
     return " ".join(str(message or exc).split())[:200]

@@ -8,6 +8,13 @@ Queue what the next requests get, run the code under test, then look at what was
     server.error(429, headers={"Retry-After": "0"})
     assert server.chat_requests[0]["model"] == "gpt-4o-mini"
 
+Faults a real server shows:
+
+    server.answer("{}", finish_reason="length")  # cut off at max_tokens
+    server.raw(b"<html>Bad gateway</html>")      # a 200 whose body is not JSON
+    server.completion(choices=[])                # a completion without choices
+    server.huge(25_000_000)                      # a 25 MB answer, streamed; see `bytes_sent`
+
 Chat completions with nothing queued get a 400 (never retried by the client), so a test that
 makes more calls than it scripted fails loudly. Embeddings with nothing queued get deterministic
 bag-of-words vectors: texts that share words are close.
@@ -50,6 +57,10 @@ class Scripted:
     message: str = ""
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    finish_reason: str = "stop"
+    body: bytes | None = None  # sent as it is, instead of a completion
+    overrides: dict[str, Any] = field(default_factory=dict)  # top-level keys of the completion
+    huge: int = 0  # bytes of a streamed answer made up on the fly
 
 
 @dataclass
@@ -66,14 +77,33 @@ class FakeOpenAI(LoopbackServer):
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.bytes_sent = 0  # of the last huge() answer, until the client hung up
         self._queues: dict[str, deque[Scripted]] = {CHAT_PATH: deque(), EMBEDDINGS_PATH: deque()}
         self._lock = threading.Lock()
         self._listen(_handler_for(self))  # self.url is the root, without the /v1 suffix
 
-    def answer(self, content: str | dict | list, *, delay: float = 0.0) -> None:
+    def answer(
+        self, content: str | dict | list, *, delay: float = 0.0, finish_reason: str = "stop"
+    ) -> None:
         """Queue a chat answer; dicts and lists are JSON-encoded, strings sent as they are."""
         text = content if isinstance(content, str) else json.dumps(content)
-        self._queues[CHAT_PATH].append(Scripted(content=text, delay=delay))
+        self._queues[CHAT_PATH].append(
+            Scripted(content=text, delay=delay, finish_reason=finish_reason)
+        )
+
+    def raw(self, body: bytes, *, content_type: str = "application/json") -> None:
+        """Queue a 200 whose body is `body` as it is (a proxy's page, a broken body)."""
+        self._queues[CHAT_PATH].append(
+            Scripted(body=body, headers={"Content-Type": content_type})
+        )
+
+    def completion(self, **overrides: Any) -> None:
+        """Queue a completion with some top-level keys replaced, e.g. `choices=[]`."""
+        self._queues[CHAT_PATH].append(Scripted(content="", overrides=overrides))
+
+    def huge(self, size: int) -> None:
+        """Queue an answer of `size` bytes (a list of made-up claims), streamed in 64 KiB writes."""
+        self._queues[CHAT_PATH].append(Scripted(huge=size))
 
     def error(
         self,
@@ -82,10 +112,13 @@ class FakeOpenAI(LoopbackServer):
         headers: dict[str, str] | None = None,
         message: str = "scripted error",
         endpoint: str = "chat",
+        delay: float = 0.0,
     ) -> None:
         """Queue an HTTP error for the chat (default) or the "embeddings" endpoint."""
         path = CHAT_PATH if endpoint == "chat" else EMBEDDINGS_PATH
-        self._queues[path].append(Scripted(status=status, message=message, headers=headers or {}))
+        self._queues[path].append(
+            Scripted(status=status, message=message, headers=headers or {}, delay=delay)
+        )
 
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
@@ -128,22 +161,42 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             scripted = server._next(self.path, body, dict(self.headers))
             if scripted and scripted.delay and server._closing.wait(scripted.delay):
                 return  # the server is closing: drop the late reply
-            if scripted and scripted.status != 200:
+            if scripted and scripted.body is not None:
+                self._send(scripted.status, scripted.body, scripted.headers)
+            elif scripted and scripted.huge:
+                self._stream_huge(scripted.huge)
+            elif scripted and scripted.status != 200:
                 self._send(scripted.status, _error_body(scripted.message), scripted.headers)
             elif self.path == EMBEDDINGS_PATH:
                 self._send(200, _embeddings_body(body))
             elif scripted is None:
                 self._send(400, _error_body("fake server: no scripted chat answer left"))
             else:
-                self._send(200, _chat_body(body, scripted.content or ""))
+                completion = _chat_body(body, scripted.content or "", scripted.finish_reason)
+                self._send(200, completion | scripted.overrides)
 
-        def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(payload).encode()
+        def _stream_huge(self, size: int) -> None:
+            server.bytes_sent = 0
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                for chunk in _huge_body(size):
+                    self.wfile.write(chunk)
+                    server.bytes_sent += len(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client stopped reading, as it should
+
+        def _send(
+            self, status: int, payload: dict | bytes, headers: dict[str, str] | None = None
+        ) -> None:
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            headers = {"Content-Type": "application/json"} | (headers or {})
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
@@ -164,7 +217,24 @@ def _count_tokens(text: str) -> int:
     return len(re.findall(r"\w+|[^\w\s]", text))
 
 
-def _chat_body(request: dict, content: str) -> dict:
+def _huge_body(size: int, chunk: int = 65536) -> Iterator[bytes]:
+    """`size` bytes of a completion whose content lists claims without end (padded to size)."""
+    claim = json.dumps({"claim": "A claim that is not in the article.",
+                        "source_sentence": "Nothing like it is there.", "checkworthiness": 0.9})
+    head = b'{"id": "chatcmpl-huge", "object": "chat.completion", "created": 0, "model": "fake", '
+    head += b'"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", '
+    head += b'"content": "{\\"claims\\": ['
+    item = json.dumps(claim)[1:-1].encode() + b", "
+    sent = 0
+    block = head + item * (chunk // len(item))
+    while sent < size:
+        piece = block[: size - sent]
+        yield piece
+        sent += len(piece)
+        block = item * (chunk // len(item))
+
+
+def _chat_body(request: dict, content: str, finish_reason: str = "stop") -> dict:
     prompt_tokens = sum(_count_tokens(str(m.get("content", ""))) for m in request["messages"])
     completion_tokens = _count_tokens(content)
     return {
@@ -176,7 +246,7 @@ def _chat_body(request: dict, content: str) -> dict:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
             }
         ],
         "usage": {
