@@ -18,6 +18,7 @@ from bot.uploads import download_upload
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.intake import fetch_url
 from factcheck.settings import Settings
+from factcheck.sources import stopped_ingest
 from retrieval import Document, IngestStats
 from retrieval.loaders import UnreadableFileError, extract_text
 
@@ -29,12 +30,11 @@ _LISTED = 10
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources: size of the collection, last ingest, and the latest sources."""
-    store = services(context).store
-    stats = await asyncio.to_thread(store.stats)
-    latest = (await asyncio.to_thread(store.sources))[:_LISTED]
+    catalogue = await asyncio.to_thread(services(context).store.catalogue)
+    stats, latest = catalogue.stats, catalogue.sources[:_LISTED]
     summary = (f"📚 The collection holds {stats.sources} source(s) in {stats.chunks} "
                f"passage(s); last ingest: {esc(stats.last_ingest or 'never')}.")
-    lines = [summary]
+    lines = [summary] + [f"⚠️ {esc(stopped_ingest(r), 600)}" for r in catalogue.stopped()]
     if latest:
         lines.append("\n<b>Latest sources</b>")
         lines += [f"• {link(s.title or s.source_id, s.url)} ({s.chunks})" for s in latest]
@@ -56,10 +56,11 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         if upload:
             data = await download_upload(context.bot, upload, s.settings)
-            documents = [upload_document(data, upload.name)]
+            documents, label = [upload_document(data, upload.name)], f"/add of {upload.name}"
         else:
             documents = await asyncio.to_thread(url_documents, context.args, s.settings)
-        stats = await _ingest(s, documents, status)
+            label = " ".join(["/add", *context.args])
+        stats = await _ingest(s, documents, status, label)
     except FactcheckError as exc:
         await edit_quietly(status, f"⚠️ {esc(str(exc), 1000)}")
         return
@@ -67,13 +68,13 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                f"passage(s), {stats.chunks_skipped} already present.")
 
 
-async def _ingest(s: Services, documents: list[Document], status) -> IngestStats:
+async def _ingest(s: Services, documents: list[Document], status, label: str) -> IngestStats:
     progress = {"done": 0, "total": len(documents)}
 
     def on_progress(done: int, total: int) -> None:
         progress.update(done=done)
 
-    work = asyncio.ensure_future(asyncio.to_thread(s.store.ingest, documents, on_progress))
+    work = asyncio.ensure_future(asyncio.to_thread(s.store.ingest, documents, on_progress, label))
     while not work.done():
         await asyncio.wait({work}, timeout=s.settings.status_edit_interval)
         if not work.done():

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import shlex
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from factcheck.errors import BadInputError
 from factcheck.intake import fetch_url
 from factcheck.pipeline import open_store
+from factcheck.render import terminal_safe
 from factcheck.settings import Settings
 from retrieval import Document, IngestStats
+from retrieval.ingests import IngestRecord
 from retrieval.loaders import CorpusLineError, extract_text, load_path
 
 
@@ -27,18 +32,55 @@ def ingest_sources(paths: list[str], settings: Settings, console: Console) -> In
         console=console, transient=True,
     ) as bar:
         task = bar.add_task("ingest", total=None)
-        return store.ingest(documents, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return store.ingest(documents, progress, label=ingest_label(paths))
+
+
+def ingest_label(paths: list[str]) -> str:
+    """The command that ingests `paths` from any folder (files as absolute paths): the ingest
+    log's label, which a stopped ingest tells the user to run again."""
+    given = [p if p.startswith(("http://", "https://")) else str(Path(p).resolve()) for p in paths]
+    return shlex.join(["factcheck", "ingest", *given])
 
 
 def list_sources(settings: Settings, console: Console) -> None:
-    """Print the collection's sources as a table, with totals."""
-    store = open_store(settings)
+    """Print the collection's sources as a table, with totals and any ingest that stopped."""
+    catalogue = open_store(settings).catalogue()
+    partial = {source for record in catalogue.stopped() for source in record.pending}
     table = Table("source", "title", "chunks", "ingested")
-    for info in store.sources():
-        table.add_row(info.source_id, info.title or "", str(info.chunks), str(info.ingested_at or ""))
+    for info in catalogue.sources:
+        flag = " (partly written?)" if info.source_id in partial else ""
+        table.add_row(_safe(info.source_id + flag), _safe(info.title or ""), str(info.chunks),
+                      _safe(info.ingested_at or ""))
     console.print(table)
-    stats = store.stats()
+    stats = catalogue.stats
     console.print(f"{stats.sources} source(s), {stats.chunks} chunk(s); last ingest {stats.last_ingest or 'never'}.")
+    for record in catalogue.stopped():
+        console.print(f"[bold yellow]warning:[/] {_safe(stopped_ingest(record))}", highlight=False,
+                      soft_wrap=True)
+
+
+def _safe(text: str) -> str:
+    # Source ids, titles and labels are other people's text: no markup, no terminal commands.
+    return escape(terminal_safe(text))
+
+
+def stopped_ingest(record: IngestRecord) -> str:
+    """One line on an ingest that stopped part-way, and what to do about it."""
+    of = f" of {record.total}" if record.total else ""
+    line = (f"an ingest stopped part-way: {record.label!r}, started {_minute(record.started)} "
+            f"on {record.host} (process {record.pid}), wrote {record.done}{of} document(s); "
+            f"last heard of {_minute(record.updated)}.")
+    if record.pending:
+        line += (f" It was writing {', '.join(record.pending)}: they may hold their old and new "
+                 "text.")
+    return line + " Run it again to finish it."
+
+
+def _minute(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def remove_source(source_id: str, settings: Settings) -> int:

@@ -11,6 +11,7 @@ carried over, and the write is read back and tried again if another writer's mod
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 MARKER_TOKEN, MARKER_AT = "change", "changed_at"  # keys of the collection's metadata
 EMBEDDER = "embedder"
+COMPANION_OF = "companion_of"
+INGESTS = "ingests"  # the companion collection of the ingest log (retrieval.ingests)
 _VALID_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")  # Chroma's rule
 _WRITE_TRIES = 5
 
@@ -45,6 +48,7 @@ class Collection:
         self._client = client
         self.raw = collection
         self.where = where  # "the Chroma server at host:port" or the embedded folder
+        self._companions: dict[str, Any] = {}
 
     # The data calls the store makes, in one place (so that an outage is handled in one place).
 
@@ -87,10 +91,28 @@ class Collection:
         # Others kept writing: each of them moved the marker too, which is what matters.
         return self.marker()
 
+    def companion(self, kind: str) -> Any:
+        """The collection `<name>.<kind>` beside this one (created on first use), for records
+        every machine must see, such as the ingest log."""
+        if kind not in self._companions:
+            name = companion_name(self.name, kind)
+            self._companions[kind] = self._client.get_or_create_collection(
+                name, embedding_function=None, metadata={COMPANION_OF: self.name})
+        return self._companions[kind]
+
     def update_metadata(self, changes: Mapping[str, Any]) -> None:
         """Set keys of the collection's metadata (None removes one), keeping the other keys."""
         merged = {**self.metadata(), **changes}
         self.raw.modify(metadata={k: v for k, v in merged.items() if v is not None})
+
+
+def companion_name(name: str, kind: str) -> str:
+    """`<name>.<kind>`, shortened with a hash of `name` where that passes Chroma's 512."""
+    full = f"{name}.{kind}"
+    if len(full) <= 512:
+        return full
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{name[: 512 - len(kind) - 14]}.{digest}.{kind}"
 
 
 def _marker_of(metadata: Mapping[str, Any]) -> ChangeMarker:

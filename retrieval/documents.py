@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from retrieval.ingests import IngestRecord
+
 
 @dataclass(frozen=True)
 class Document:
@@ -59,6 +61,20 @@ class StoreStats:
     sources: int
     chunks: int
     last_ingest: str | None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What a collection holds, as read from Chroma, and where it is."""
+
+    sources: list[SourceInfo]
+    stats: StoreStats
+    ingests: list[IngestRecord]  # newest first
+    where: str  # "the Chroma server at host:port", or the embedded store's folder
+
+    def stopped(self) -> list[IngestRecord]:
+        """Ingests that stopped part-way and were not run again to the end."""
+        return [r for r in self.ingests if r.state() == "stopped"]
 
 
 class RetrievalError(Exception):

@@ -281,18 +281,6 @@ class LexicalIndex:
         sql = "SELECT id FROM chunks WHERE source_id = ?"
         return [r[0] for r in self._db.execute(sql, (source_id,))]
 
-    def sources(self) -> list[tuple[str, str | None, str | None, int, str]]:
-        """(source_id, title, url, chunks, last ingested_at) per source, newest first."""
-        sql = (
-            "SELECT source_id, max(title), max(url), count(*), max(ingested_at) FROM chunks"
-            " GROUP BY source_id ORDER BY max(ingested_at) DESC, source_id"
-        )
-        return self._db.execute(sql).fetchall()
-
-    def source_count(self) -> int:
-        """Number of distinct sources."""
-        return self._db.execute("SELECT count(DISTINCT source_id) FROM chunks").fetchone()[0]
-
     def last_ingest(self) -> str | None:
         """Time of the newest ingested chunk, ISO 8601."""
         return self._db.execute("SELECT max(ingested_at) FROM chunks").fetchone()[0]

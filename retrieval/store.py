@@ -10,7 +10,9 @@ The lexical index follows the collection by chunk ids: when the marker moved (or
 differ), the store reads the collection's id set (paged) and adds or drops the difference. It
 looks when it opens, before a search at most every `sync_interval` seconds (so a long-lived
 process such as the bot follows another machine's ingest within that time), and before every
-`changed_at()`, `sources()` and `stats()`.
+`changed_at()`. The catalogue (`sources()`, `stats()`) is read from Chroma itself, with the
+collection's ingest log (retrieval.ingests), so every machine lists the same sources and sees
+an ingest that stopped part-way.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,9 +29,10 @@ from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 
-from retrieval.chroma import ChangeMarker, Collection, open_collection
+from retrieval.chroma import INGESTS, ChangeMarker, Collection, open_collection
 from retrieval.chunking import chunk_id, split_chunks
-from retrieval.documents import Document, Hit, IngestStats, SourceInfo, StoreStats
+from retrieval.documents import Catalogue, Document, Hit, IngestStats, SourceInfo, StoreStats
+from retrieval.ingests import IngestLog, IngestRun
 from retrieval.lexical import ChunkRecord, LexicalIndex
 from retrieval.search import CANDIDATES, DENSE_WEIGHT, fuse
 
@@ -103,6 +106,8 @@ class SourceStore:
         self.sync_interval = sync_interval
         self._next_look = 0.0  # time.monotonic() from which a search looks at the marker
         self._follow_lock = threading.Lock()
+        self._ingest_log: IngestLog | None = None
+        self.batch_chunks = _BATCH_CHUNKS
 
     @classmethod
     def open(
@@ -146,25 +151,29 @@ class SourceStore:
     # --- ingest ---------------------------------------------------------------------------
 
     def ingest(
-        self, documents: Iterable[Document], progress: Callable[[int, int], None] | None = None
+        self, documents: Iterable[Document], progress: Callable[[int, int], None] | None = None,
+        label: str = "",
     ) -> IngestStats:
         """Chunk, embed and store documents; chunks already stored are skipped before embedding.
 
         `progress(done, total)` is called after each batch; total is 0 when `documents` has
-        no length.
+        no length. The ingest is recorded in the collection's ingest log under `label` (what
+        was ingested, e.g. the paths given), so that every machine can tell one that stopped.
         """
         total = len(documents) if isinstance(documents, Sized) else 0
+        run = self._ingests().start(label or "documents", total)
         done = added = skipped = 0
         pending: list[_Chunk] = []
         for document in documents:
             done += 1
             pending.extend(_chunks_of(document))
-            if len(pending) >= _BATCH_CHUNKS:
-                a, s = self._write(pending)
+            if len(pending) >= self.batch_chunks:
+                a, s = self._write_batch(run, pending, done)
                 added, skipped, pending = added + a, skipped + s, []
                 if progress:
                     progress(done, total)
-        a, s = self._write(pending)
+        a, s = self._write_batch(run, pending, done)
+        run.finish(done)
         if progress:
             progress(done, total)
         logger.info(
@@ -174,6 +183,16 @@ class SourceStore:
             skipped + s,
         )
         return IngestStats(documents=done, chunks_added=added + a, chunks_skipped=skipped + s)
+
+    def _write_batch(self, run: IngestRun, chunks: list[_Chunk], done: int) -> tuple[int, int]:
+        # The log names the batch's sources first: if this process dies while writing them,
+        # they may hold their old and new text until ingested again.
+        if chunks:
+            run.writing(c.document.id for c in chunks)
+        written = self._write(chunks)
+        if chunks:
+            run.wrote(done)
+        return written
 
     def _write(self, chunks: list[_Chunk]) -> tuple[int, int]:
         unique = list({c.id: c for c in chunks}.values())
@@ -303,10 +322,42 @@ class SourceStore:
 
     # --- catalogue --------------------------------------------------------------------------
 
+    def catalogue(self) -> Catalogue:
+        """What the collection holds, read from Chroma (the shared collection, not this
+        machine's lexical index): its sources, their sizes, and the ingest log."""
+        per_source: dict[str, list[Any]] = {}  # source id -> [title, url, chunks, ingested_at]
+        for meta in self._all_metadata():
+            row = per_source.setdefault(str(meta.get("source_id", "")), [None, None, 0, ""])
+            row[0], row[1] = row[0] or meta.get("title"), row[1] or meta.get("url")
+            row[2] += 1
+            row[3] = max(row[3], str(meta.get("ingested_at", "")))
+        by_id = [SourceInfo(sid, *per_source[sid]) for sid in sorted(per_source)]
+        sources = sorted(by_id, key=lambda info: info.ingested_at, reverse=True)  # stable
+        stats = StoreStats(sources=len(sources), chunks=sum(s.chunks for s in sources),
+                           last_ingest=max((s.ingested_at for s in sources), default=None))
+        return Catalogue(sources, stats, self._ingests().records(), self._chroma.where)
+
     def sources(self) -> list[SourceInfo]:
-        """Every ingested source with its chunk count, most recently ingested first."""
-        self._follow(force=True)
-        return [SourceInfo(*row) for row in self._index.sources()]
+        """Every source in the collection with its chunk count, most recently ingested first."""
+        return self.catalogue().sources
+
+    def stats(self) -> StoreStats:
+        """Number of sources and chunks in the collection, and when the last ingest happened."""
+        return self.catalogue().stats
+
+    def _all_metadata(self) -> Iterator[dict[str, Any]]:
+        seen = 0
+        while True:
+            page = self._chroma.get(include=["metadatas"], limit=_PAGE, offset=seen)
+            yield from (meta or {} for meta in page["metadatas"])
+            seen += len(page["ids"])
+            if len(page["ids"]) < _PAGE:
+                return
+
+    def _ingests(self) -> IngestLog:
+        if self._ingest_log is None:
+            self._ingest_log = IngestLog(self._chroma.companion(INGESTS))
+        return self._ingest_log
 
     def remove(self, source_id: str) -> int:
         """Delete every chunk of a source; returns how many were deleted."""
@@ -331,15 +382,6 @@ class SourceStore:
         local = self._index.changed_at()
         times = [marker.at if marker else None, _utc(datetime.fromisoformat(local)) if local else None]
         return max((t for t in times if t is not None), default=None)
-
-    def stats(self) -> StoreStats:
-        """Number of sources and chunks, and when the last ingest happened."""
-        self._follow(force=True)
-        return StoreStats(
-            sources=self._index.source_count(),
-            chunks=self._index.count(),
-            last_ingest=self._index.last_ingest(),
-        )
 
     # --- keeping the lexical index in step with Chroma ---------------------------------------
 

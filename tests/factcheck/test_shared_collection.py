@@ -64,3 +64,35 @@ def test_an_article_checked_here_is_checked_again_after_another_machines_ingest(
     assert already_checked(history, 1, article, settings, store) is not None
     machine_a.ingest([_corpus_document("2095573")])
     assert already_checked(history, 1, article, settings, store) is None
+
+
+def _cli(capsys, monkeypatch, settings: Settings, *argv: str) -> tuple[int, str, str]:
+    """`factcheck ARGV` as machine B runs it (its environment), in this process."""
+    from factcheck.cli import main
+    from factcheck.settings import get_settings
+
+    for name, value in (("DATA_DIR", settings.data_dir), ("COLLECTION", settings.collection),
+                        ("CHROMA_HOST", settings.chroma_host),
+                        ("CHROMA_PORT", settings.chroma_port)):
+        monkeypatch.setenv(name, str(value))
+    get_settings.cache_clear()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_factcheck_sources_lists_the_shared_collection_and_an_ingest_killed_part_way(
+    shared, tmp_path, chroma_server, capsys, monkeypatch  # noqa: F811
+):
+    machine_a, settings = shared  # A ingested one source
+    notes = [Document(f"note-{i}", f"Field note {i}: the glacier retreated {i * 7} metres.")
+             for i in range(5)]
+    with Machine(tmp_path / "c", chroma_server, settings.collection) as machine_c:
+        machine_c.ingest_and_hang(notes, "factcheck ingest /srv/notes", batch_chunks=2)
+        machine_c.kill()
+    code, out, err = _cli(capsys, monkeypatch, settings, "sources")
+    assert code == 0
+    assert "3 source(s), 4 chunk(s)" in out and "33370" in out and "note-1" in out
+    [warning] = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert "stopped part-way: 'factcheck ingest /srv/notes'" in warning
+    assert "wrote 2 of 5 document(s)" in warning and "Run it again" in warning

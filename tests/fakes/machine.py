@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ class Machine:
 
     def __init__(self, data_dir: Path, server: Any, collection: str, sync_interval: float = 0.0
                  ) -> None:
-        args = [sys.executable, str(Path(__file__)), str(data_dir), server.host, str(server.port),
+        # server None: the embedded store in data_dir (never open in two processes at once).
+        host, port = (server.host, str(server.port)) if server else ("", "0")
+        args = [sys.executable, str(Path(__file__)), str(data_dir), host, port,
                 collection, str(sync_interval)]
         env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False"}
         self._process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -46,8 +49,14 @@ class Machine:
             raise RuntimeError(answer["error"])
         return answer["result"]
 
-    def ingest(self, documents: list[Any]) -> dict[str, Any]:
-        return self.call("ingest", [dataclasses.asdict(d) for d in documents])
+    def ingest(self, documents: list[Any], label: str = "") -> dict[str, Any]:
+        return self.call("ingest", [dataclasses.asdict(d) for d in documents], label)
+
+    def ingest_and_hang(self, documents: list[Any], label: str, batch_chunks: int) -> None:
+        """Start an ingest in batches of `batch_chunks` chunks and stop after the first batch,
+        the process left hanging (for `kill`): returns when that batch is written."""
+        self.call("ingest_and_hang", [dataclasses.asdict(d) for d in documents], label,
+                  batch_chunks)
 
     def remove(self, source_id: str) -> int:
         return self.call("remove", source_id)
@@ -82,11 +91,21 @@ def _serve(data_dir: str, host: str, port: str, collection: str, interval: str) 
     from retrieval.embedder import local_embedder
     from retrieval.store import SourceStore
 
-    store = SourceStore.open(Path(data_dir), collection, local_embedder(), host, int(port),
+    store = SourceStore.open(Path(data_dir), collection, local_embedder(), host or None, int(port),
                              sync_interval=float(interval))
+    def hang(done: int, total: int) -> None:
+        print(json.dumps({"result": done}), flush=True)  # the answer to ingest_and_hang
+        time.sleep(3600)
+
+    def ingest_and_hang(docs: list[dict], label: str, batch_chunks: int) -> None:
+        store.batch_chunks = batch_chunks
+        store.ingest([Document(**d) for d in docs], hang, label)
+
     ops = {
         "ping": lambda: "pong",
-        "ingest": lambda docs: dataclasses.asdict(store.ingest([Document(**d) for d in docs])),
+        "ingest": lambda docs, label: dataclasses.asdict(
+            store.ingest([Document(**d) for d in docs], label=label)),
+        "ingest_and_hang": ingest_and_hang,
         "remove": store.remove,
         "search": lambda q, k, mode: [h.source_id for h in store.search(q, k, mode)],
         "chunk_ids": lambda: sorted(store._index.all_ids()),

@@ -148,3 +148,32 @@ def test_replacing_a_source_asks_the_server_so_it_never_holds_two_texts(machine_
     assert _texts_of(b, "tower") == ["The Eiffel Tower was finished in 1889."]
     assert machine_a.search("antennas", mode="lexical") == []
 
+
+
+def test_sources_and_stats_are_read_from_the_server_not_the_local_index(machine_a, open_b):
+    machine_a.ingest([EVEREST])
+    b = open_b()
+    b._follow = lambda force=False: None  # B's lexical index no longer follows the server
+    machine_a.ingest([INSULIN, QUOKKA])
+    assert b._index.count() == 1
+    assert {s.source_id for s in b.sources()} == {"everest", "insulin", "quokka"}
+    assert b.stats().sources == 3 and b.stats().chunks == 3
+
+
+def test_an_ingest_killed_part_way_is_seen_as_stopped_until_it_is_run_again(
+    tmp_path, chroma_server, collection, open_b  # noqa: F811
+):
+    notes, label = _documents(6), "factcheck ingest /srv/notes"
+    with Machine(tmp_path / "a", chroma_server, collection) as machine_a:
+        machine_a.ingest_and_hang(notes, label, batch_chunks=2)
+        machine_a.kill()  # kill -9 after its first batch of two documents
+    b = open_b()
+    catalogue = b.catalogue()
+    [stopped] = catalogue.stopped()
+    assert (stopped.label, stopped.done, stopped.total) == (label, 2, 6)
+    assert stopped.state() == "stopped"
+    assert len(catalogue.sources) == 2
+    assert b.ingest(notes, label=label).chunks_added == 4  # run again: the rest
+    catalogue = b.catalogue()
+    assert catalogue.stopped() == [] and catalogue.stats.chunks == 6
+    assert [(r.label, r.state()) for r in catalogue.ingests] == [(label, "finished")]
