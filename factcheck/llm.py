@@ -15,6 +15,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -44,7 +45,12 @@ logger = logging.getLogger(__name__)
 PROMPT_NAMES = ("claims", "stance")
 # Local servers (vLLM, Ollama) ignore the key, but the client refuses to start without one.
 _DUMMY_KEY = "not-needed"
-_JSON_MODE = {"type": "json_object"}
+# How JSON is asked for, in the order tried: JSON mode (OpenAI, vLLM, Ollama), a JSON schema
+# (LM Studio refuses JSON mode), then the prompt alone (it asks for one JSON object). A server
+# that answers HTTP 400 naming the response format moves on to the next, once for the process.
+_FORMATS = ("json_object", "json_schema", "prompt")
+_format_in_use: dict[tuple[str | None, str], str] = {}  # (base URL, model) -> format
+_REFUSES_FORMAT = re.compile(r"response_format|json_object|json_schema|json mode", re.IGNORECASE)
 # Waits between retries: doubling from the first, at most the last (unless the server says).
 _BACKOFF = (0.5, 8.0)
 
@@ -285,11 +291,14 @@ def _ask_model(
     while True:
         attempts += 1
         try:
-            reply = _invoke(model, conversation, settings, deadline - time.monotonic())
+            reply = _invoke(model, conversation, schema, settings, deadline - time.monotonic())
             answer, problem = _validated(reply, schema, check)
             if answer is not None:
                 return reply, answer
             failure = _unusable(reply, problem, settings)
+        except _FormatRefused as refused:
+            _next_format(refused, settings)
+            continue  # at once, and not counted as a retry: the request was never read
         except _TimedOut as timed_out:
             if failure is None:
                 raise LLMError(timed_out.line(attempts)) from None
@@ -341,6 +350,37 @@ class _TimedOut(_Failure):
     """The question's deadline passed during a request."""
 
 
+class _FormatRefused(Exception):
+    """The server refused the way JSON was asked for (HTTP 400 naming response_format)."""
+
+    def __init__(self, kind: str, what: str) -> None:
+        super().__init__(what)
+        self.kind, self.what = kind, what
+
+
+def _format_kwargs(schema: type[BaseModel], settings: Settings) -> dict[str, Any]:
+    """The request's response_format for the format this server takes."""
+    kind = _format_in_use.get((settings.openai_base_url, settings.llm_model), _FORMATS[0])
+    if kind == "prompt":
+        return {}
+    if kind == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {
+            "name": schema.__name__, "schema": schema.model_json_schema(), "strict": False}}}
+    return {"response_format": {"type": kind}}
+
+
+def _next_format(refused: _FormatRefused, settings: Settings) -> None:
+    key = (settings.openai_base_url, settings.llm_model)
+    with _models_lock:
+        kind = _format_in_use.get(key, _FORMATS[0])
+        if kind != refused.kind:
+            return  # another thread has moved on already
+        following = _FORMATS[_FORMATS.index(kind) + 1]
+        _format_in_use[key] = following
+    logger.warning("%s; asking with %s from now on", refused.what,
+                   "a JSON schema" if following == "json_schema" else "the prompt alone")
+
+
 def _unusable(reply: str, problem: str, settings: Settings) -> _Failure:
     """An answer that did not fit: asked again at once, with the problem."""
     return _Failure(
@@ -372,11 +412,16 @@ def _validated(
 
 
 def _invoke(
-    model: ChatOpenAI, messages: list[tuple[str, str]], settings: Settings, seconds: float
+    model: ChatOpenAI,
+    messages: list[tuple[str, str]],
+    schema: type[BaseModel],
+    settings: Settings,
+    seconds: float,
 ) -> str:
     """One request, on the LLM loop, stopped after `seconds`; every fault leaves as _Failure."""
-    request = model.agenerate([convert_to_messages(messages)], response_format=_JSON_MODE)
-    with _failures(settings):
+    asked = _format_kwargs(schema, settings)
+    request = model.agenerate([convert_to_messages(messages)], **asked)
+    with _failures(settings, asked):
         result = llm_http.run(request, seconds)
     if not result.generations[0]:
         raise _Failure(f"the LLM at {_where(settings)} sent a completion without choices",
@@ -461,10 +506,16 @@ _RETRY_STATUS = {408, 409}
 
 
 @contextmanager
-def _failures(settings: Settings) -> Iterator[None]:
+def _failures(settings: Settings, asked: dict[str, Any]) -> Iterator[None]:
     """Turn a request's faults into a _Failure whose line never shows the API key."""
     try:
         yield
+    except openai.BadRequestError as exc:
+        kind = asked.get("response_format", {}).get("type")
+        if kind and _REFUSES_FORMAT.search(_detail(exc)):
+            raise _FormatRefused(kind, f"the LLM at {_where(settings)} refused response_format "
+                                       f"{kind} (HTTP 400: {_detail(exc)})") from exc
+        raise _failure(exc, settings) from exc
     except TimeoutError as exc:
         raise _TimedOut(
             f"the LLM at {_where(settings)} did not answer within {settings.llm_timeout:g} s",

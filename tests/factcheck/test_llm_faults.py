@@ -135,3 +135,45 @@ def test_the_cli_shows_a_lasting_fault_as_one_line(openai_server, capsys, monkey
         f"error: the LLM at {server.url}/v1 sent a completion without choices in 3 attempts; "
         "check the server's log, or try another LLM_MODEL"
     ]
+
+
+def response_format(request: dict) -> str | None:
+    return (request.get("response_format") or {}).get("type")
+
+
+def test_a_server_refusing_json_mode_is_asked_with_a_schema_from_then_on(openai_server):
+    server, _ = openai_server
+    settings = no_cache(server)
+    server.refuse_formats("json_object")  # as LM Studio does
+    server.answer(GOOD)
+    server.answer(GOOD)
+    assert [c.text for c in extract_claims_llm(ARTICLE, settings)] == [SENTENCE]
+    assert [c.text for c in extract_claims_llm(ARTICLE, settings)] == [SENTENCE]
+    assert [response_format(r) for r in server.chat_requests] == [
+        "json_object", "json_schema", "json_schema"]  # refused once, remembered after
+    schema = server.chat_requests[1]["response_format"]["json_schema"]
+    assert schema["name"] == "ClaimsAnswer" and "claims" in schema["schema"]["properties"]
+
+
+def test_a_server_refusing_both_formats_gets_json_asked_in_the_prompt(openai_server, caplog):
+    server, _ = openai_server
+    settings = no_cache(server, llm_max_retries=0)
+    server.refuse_formats("json_object", "json_schema")
+    server.answer(GOOD)
+    server.answer(GOOD)
+    extract_claims_llm(ARTICLE, settings)
+    extract_claims_llm(ARTICLE, settings)
+    assert [response_format(r) for r in server.chat_requests] == [
+        "json_object", "json_schema", None, None]
+    assert "one JSON object" in server.chat_requests[-1]["messages"][0]["content"]
+    refusals = [r.getMessage() for r in caplog.records
+                if "refused response_format" in r.getMessage()]
+    assert len(refusals) == 2 and "asking with the prompt alone from now on" in refusals[1]
+
+
+def test_a_400_about_something_else_is_not_a_format_refusal(openai_server):
+    server, _ = openai_server
+    server.error(400, message="This model's maximum context length is 8192 tokens")
+    with pytest.raises(LLMError, match="answered HTTP 400 .*in 1 attempt;"):
+        extract_claims_llm(ARTICLE, no_cache(server))
+    assert [response_format(r) for r in server.chat_requests] == ["json_object"]

@@ -14,6 +14,8 @@ Faults a real server shows:
     server.raw(b"<html>Bad gateway</html>")      # a 200 whose body is not JSON
     server.completion(choices=[])                # a completion without choices
     server.huge(25_000_000)                      # a 25 MB answer, streamed; see `bytes_sent`
+    server.refuse_formats("json_object")         # 400 to these response_format types, as
+                                                 # LM Studio answers json_object
 
 Chat completions with nothing queued get a 400 (never retried by the client), so a test that
 makes more calls than it scripted fails loudly. Embeddings with nothing queued get deterministic
@@ -78,6 +80,7 @@ class FakeOpenAI(LoopbackServer):
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.bytes_sent = 0  # of the last huge() answer, until the client hung up
+        self.refused_formats: set[str] = set()
         self._queues: dict[str, deque[Scripted]] = {CHAT_PATH: deque(), EMBEDDINGS_PATH: deque()}
         self._lock = threading.Lock()
         self._listen(_handler_for(self))  # self.url is the root, without the /v1 suffix
@@ -100,6 +103,11 @@ class FakeOpenAI(LoopbackServer):
     def completion(self, **overrides: Any) -> None:
         """Queue a completion with some top-level keys replaced, e.g. `choices=[]`."""
         self._queues[CHAT_PATH].append(Scripted(content="", overrides=overrides))
+
+    def refuse_formats(self, *kinds: str) -> None:
+        """Answer HTTP 400 to chat requests whose response_format type is one of `kinds`
+        (without taking a queued reply)."""
+        self.refused_formats.update(kinds)
 
     def huge(self, size: int) -> None:
         """Queue an answer of `size` bytes (a list of made-up claims), streamed in 64 KiB writes."""
@@ -144,6 +152,11 @@ class FakeOpenAI(LoopbackServer):
     def _next(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Scripted | None:
         with self._lock:
             self.requests.append(Recorded(path, body, headers))
+            kind = (body.get("response_format") or {}).get("type")
+            if path == CHAT_PATH and kind in self.refused_formats:
+                # LM Studio's words for json_object.
+                return Scripted(status=400, message=f"'response_format.type' must not be "
+                                f"'{kind}'; use 'json_schema' or 'text'")
             queue = self._queues.get(path)
             return queue.popleft() if queue else None
 
