@@ -102,6 +102,7 @@ def add_handlers(app: Application) -> None:
                                    handlers.private_message))
     app.add_handler(MessageHandler(new & filters.ChatType.GROUPS & article & ~filters.COMMAND,
                                    handlers.group_message))
+    app.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
     app.add_handler(CallbackQueryHandler(buttons.on_button))
     app.add_error_handler(handlers.on_error)
 

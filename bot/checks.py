@@ -240,7 +240,7 @@ async def send_report(
             markup = (keyboards.private_link_keyboard(bot.username, check_id, again)
                       if last else None)
         else:
-            markup = keyboards.report_keyboard(check_id, page.claim_ids, last, again)
+            markup = keyboards.report_keyboard(check_id, page.claims, last, again)
         if number == 0 and status is not None:
             await edit_html(status, page.text, markup)
         else:

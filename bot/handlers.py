@@ -15,6 +15,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.checks import ARTICLE_SUFFIXES, CheckRequest, Upload, run_check, send_report
+from bot.render import esc
 from bot.services import services
 from factcheck.history import StoredCheck
 
@@ -97,6 +98,20 @@ async def may_read(bot: Bot, stored: StoredCheck, chat_id: int, user_id: int | N
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what the bot does and what it cannot do."""
     await update.effective_message.reply_text(HELP)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have: one line on what it does take. In groups only when the
+    command names this bot, as other bots' commands reach it too."""
+    message = update.effective_message
+    command = (message.text or "").split(maxsplit=1)[0]
+    name, _, addressee = command.partition("@")
+    if update.effective_chat.type != ChatType.PRIVATE and (
+            addressee.lower() != (context.bot.username or "").lower()):
+        return
+    await message.reply_text(
+        f"I have no {esc(name, 40)} command: send me an article, a link or a file to check, "
+        "or /help for what I can do.")
 
 
 async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

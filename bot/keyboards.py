@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.render import start_link
-from factcheck.models import Label
+from factcheck.models import ClaimCheck, Label
 from factcheck.render import WORDS
 
 # One letter per verdict keeps callback data short.
@@ -44,22 +44,29 @@ def parse(data: str) -> Press | None:
 
 
 def report_keyboard(
-    check_id: str, claim_ids: list[int], last: bool, again: bool = False
+    check_id: str, checks: list[ClaimCheck], last: bool, again: bool = False
 ) -> InlineKeyboardMarkup | None:
-    """Per claim: Sources, correct, wrong; on the last page also the full report files, and
-    with `again` (an answer from memory) a button for a fresh check."""
-    rows = [
-        [InlineKeyboardButton(f"🔎 Sources {n}", callback_data=f"s:{check_id}:{n}"),
-         InlineKeyboardButton(f"👍 {n}", callback_data=f"y:{check_id}:{n}"),
-         InlineKeyboardButton(f"👎 {n}", callback_data=f"n:{check_id}:{n}")]
-        for n in claim_ids
-    ]
+    """Per claim, only the buttons that do something: Sources when it has evidence, correct and
+    wrong when it has a verdict to judge; on the last page also the full report files, and with
+    `again` (an answer from memory) a button for a fresh check."""
+    rows = [row for check in checks if (row := _claim_row(check_id, check))]
     if last:
         rows.append([InlineKeyboardButton("📄 Full report", callback_data=f"r:{check_id}:html"),
                      InlineKeyboardButton("📝 Markdown", callback_data=f"r:{check_id}:md")])
     if last and again:
         rows.append([again_button(check_id)])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _claim_row(check_id: str, check: ClaimCheck) -> list[InlineKeyboardButton]:
+    n = check.claim.id
+    row = []
+    if check.evidence:
+        row.append(InlineKeyboardButton(f"🔎 Sources {n}", callback_data=f"s:{check_id}:{n}"))
+    if check.verdict.label != Label.NOT_ENOUGH_EVIDENCE:
+        row += [InlineKeyboardButton(f"👍 {n}", callback_data=f"y:{check_id}:{n}"),
+                InlineKeyboardButton(f"👎 {n}", callback_data=f"n:{check_id}:{n}")]
+    return row
 
 
 def verdict_keyboard(check_id: str, claim_id: int) -> InlineKeyboardMarkup:

@@ -25,6 +25,7 @@ MAX_MESSAGE = 4096  # Telegram's limit on a message's text
 _CLAIM_CHARS, _SUMMARY_CHARS, _QUOTE_CHARS, _TITLE_CHARS, _URL_CHARS = 600, 300, 350, 120, 500
 _BAR_CELLS = 10
 _MOST_CONFLICTS = 5  # lines of conflicting figures in a message's header
+_UNFOUND_CLAIM_CHARS, _UNFOUND_CHARS = 120, 3000  # the line of claims without evidence
 _STANCE_MARKS = {Stance.SUPPORTS: "➕", Stance.REFUTES: "➖", Stance.NOT_ENOUGH_INFO: "·"}
 _STANCE_WORDS = {Stance.SUPPORTS: "supports", Stance.REFUTES: "contradicts",
                  Stance.NOT_ENOUGH_INFO: "related, takes no side"}
@@ -32,10 +33,14 @@ _STANCE_WORDS = {Stance.SUPPORTS: "supports", Stance.REFUTES: "contradicts",
 
 @dataclass
 class Page:
-    """One Telegram message of a report: its HTML and the claims it shows."""
+    """One Telegram message of a report: its HTML and the claims it shows with buttons."""
 
     text: str
-    claim_ids: list[int] = field(default_factory=list)
+    claims: list[ClaimCheck] = field(default_factory=list)
+
+    @property
+    def claim_ids(self) -> list[int]:
+        return [c.claim.id for c in self.claims]
 
 
 def tg_len(text: str) -> int:
@@ -104,9 +109,11 @@ def report_pages(
     header = _header(report)
     if notice:
         header = f"🔁 <b>{esc(notice, 300)}</b>\n\n{header}"
-    blocks: list[tuple[str, int | None]] = [(header, None)]
+    blocks: list[tuple[str, ClaimCheck | None]] = [(header, None)]
     render = _compact_claim if compact else _claim_block
-    blocks += [(render(c) + _prior(c, username, timezone), c.claim.id) for c in report.claims]
+    shown = [c for c in report.claims if has_block(c)]
+    blocks += [(render(c) + _prior(c, username, timezone), c) for c in shown]
+    blocks += [(b, None) for b in _unfound_blocks([c for c in report.claims if not has_block(c)])]
     if not report.claims:
         blocks.append(("No checkable claim was found in this article.", None))
     if not compact:
@@ -114,9 +121,27 @@ def report_pages(
     groups = split_blocks([b for b, _ in blocks], limit)
     return [
         Page("\n\n".join(blocks[i][0] for i in g),
-             [cid for i in g if (cid := blocks[i][1]) is not None])
+             [check for i in g if (check := blocks[i][1]) is not None])
         for g in groups
     ]
+
+
+def has_block(check: ClaimCheck) -> bool:
+    """Whether a claim gets a block of its own: it has evidence to show, or the claim memory's
+    line. The others share one line at the end: nothing in the collection bears on them."""
+    return bool(check.evidence) or check.prior is not None
+
+
+def _unfound_blocks(checks: list[ClaimCheck]) -> list[str]:
+    """The claims without evidence, numbered, on one line (more only past _UNFOUND_CHARS)."""
+    if not checks:
+        return []
+    items = [f"{c.claim.id}. {esc(c.claim.text, _UNFOUND_CLAIM_CHARS)}" for c in checks]
+    lead = (f"❔ <b>Nothing in the collection on {len(checks)} "
+            f"claim{'s' * (len(checks) != 1)}</b>: ")
+    chunks = split_blocks(items, _UNFOUND_CHARS, sep=" · ")
+    return [(lead if n == 0 else "❔ … ") + " · ".join(items[i] for i in chunk)
+            for n, chunk in enumerate(chunks)]
 
 
 def evidence_pages(check: ClaimCheck, limit: int = MAX_MESSAGE) -> list[str]:

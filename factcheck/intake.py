@@ -45,6 +45,8 @@ def read_article(source: str, settings: Settings, local_files: bool = True,
     With `local_files=False` (the bot: its users must not read the server's files) anything
     that is not a URL is taken as the article's text. `interrupt` is fetch_url's.
     """
+    if (link := link_only(source)) is not None:
+        source = link
     if _is_url(source):
         url = source.strip()
         data, content_type, final_url = fetch_url(url, settings, interrupt)
@@ -285,6 +287,23 @@ def _article(
         )
     title = " ".join(title.split()) if title else None
     return Article(text=text, title=title or None, source=source, url=url)
+
+
+_LINK = re.compile(r"https?://[^\s<>\"“”]+", re.IGNORECASE)
+_MOST_WORDS_AROUND_LINK = 15
+
+
+def link_only(text: str) -> str | None:
+    """The URL of a message that is only a link with a few words around it ("Is this true?
+    https://…"): the article is the page, not the question. None for anything else."""
+    links = _LINK.findall(text)
+    if len(links) != 1 or "\n\n" in text.strip():
+        return None
+    url = links[0].rstrip(".,;:!?]’'")
+    while url.endswith(")") and url.count(")") > url.count("("):  # "(see https://x.org/a)"
+        url = url[:-1]
+    around = text.replace(links[0], " ").split()
+    return url if len(around) <= _MOST_WORDS_AROUND_LINK else None
 
 
 def _is_url(source: str) -> bool:

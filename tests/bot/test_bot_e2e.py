@@ -87,9 +87,17 @@ def test_seed_article_status_edits_then_a_report_naming_its_claims(start_bot, te
     edits = [e["text"] for e in telegram_server.edits(ALICE, first["message_id"])]
     assert len(edits) >= 2 and not edits[0].startswith("Fact-check")  # progress, then report
     assert edits[-1].startswith("Fact-check: USA airstrike destroys Russian-made tank in Syria")
-    shown = texts(telegram_server, ALICE)
-    assert "five Russians killed" in shown and "contradict each other" in shown
-    assert any(b["text"].startswith("🔎 Sources") for b in buttons(first))
+    # The collection (SciFact abstracts) holds nothing on the seed: one message, its claims on
+    # one line, no claim buttons (nothing to list, no verdict to judge), the file buttons.
+    transcript = telegram_server.transcript(ALICE)
+    print(transcript)  # the README's transcript shows it
+    [report] = telegram_server.sent_messages(ALICE)
+    assert [b["text"] for b in buttons(report)] == ["📄 Full report", "📝 Markdown"]
+    assert "❔ Nothing in the collection on 20 claims: 1. USA airstrike" in transcript
+    assert "5. The ministry’s spokeswoman, Maria Zakharova, said the five Russians killed" in (
+        transcript)
+    assert "• death toll: 5 Russians (Maria Zakharova, the ministry; claim 5) · 13 (" in transcript
+    assert transcript.rstrip().endswith("[📄 Full report]  [📝 Markdown]")
     [stored] = open_history(settings).checks(chat_id=ALICE)
     assert stored.user_id == ALICE and "five Russians killed" in stored.report.article.text
     assert failed_calls(telegram_server) == []
@@ -133,6 +141,30 @@ def test_a_link_is_fetched_and_checked(start_bot, telegram_server, article_site)
     report_done(telegram_server, ALICE)
     shown = texts(telegram_server, ALICE)
     assert "Fact-check: Macrophage news" in shown and CLAIMS[0] in shown
+
+
+def test_a_message_that_is_only_a_link_checks_the_page(start_bot, telegram_server, article_site):
+    start_bot(allow_private_urls=True)
+    telegram_server.send_text(ALICE, ALICE, f"Is this true? {article_site}")
+    report_done(telegram_server, ALICE)
+    shown = texts(telegram_server, ALICE)
+    assert "Fact-check: Macrophage news" in shown and CLAIMS[0] in shown
+    assert "Is this true" not in shown
+
+
+def test_an_unknown_command_gets_one_line_of_help(start_bot, telegram_server):
+    start_bot()
+    telegram_server.send_command(ALICE, ALICE, "verify", "something")
+    answer = telegram_server.wait_for_text(ALICE, "/verify")["text"]
+    assert answer == ("I have no /verify command: send me an article, a link or a file to "
+                      "check, or /help for what I can do.")
+    # In a group, only a command naming this bot is answered: others may be another bot's.
+    telegram_server.send_command(GROUP, BOB, "stats@other_bot", chat_type="group")
+    telegram_server.send_command(GROUP, BOB, f"stats@{telegram_server.bot_username}",
+                                 chat_type="group")
+    telegram_server.wait_for_text(GROUP, "I have no /stats command")
+    telegram_server.wait_until_polling()
+    assert len(telegram_server.sent_messages(GROUP)) == 1
 
 
 def test_a_file_name_is_checked_as_text_never_read_from_the_server(start_bot, telegram_server):

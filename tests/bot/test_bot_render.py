@@ -163,7 +163,8 @@ def test_full_report_files_hold_every_piece_of_evidence_escaped():
 
 
 def test_keyboards_fit_telegram_and_parse_back():
-    markup = keyboards.report_keyboard("AbC-123_xyz", [1, 20], last=True)
+    checks = [claim_check(1, "One."), claim_check(20, "Twenty.")]
+    markup = keyboards.report_keyboard("AbC-123_xyz", checks, last=True)
     datas = [b.callback_data for row in markup.inline_keyboard for b in row]
     assert all(len(d.encode()) <= 64 for d in datas)
     parsed = [keyboards.parse(d) for d in datas]
@@ -172,6 +173,42 @@ def test_keyboards_fit_telegram_and_parse_back():
     assert parsed[-1].action == "report" and parsed[-1].arg == "md"
     label = keyboards.verdict_keyboard("AbC", 2).inline_keyboard[1][0].callback_data
     assert keyboards.parse(label) == keyboards.Press("label", "AbC", 2, "C")
+
+
+def test_buttons_only_where_they_do_something():
+    decided = claim_check(1, "Decided.")
+    weak = claim_check(2, "Weak.", label=Label.NOT_ENOUGH_EVIDENCE)
+    bare = claim_check(3, "Nothing found.", label=Label.NOT_ENOUGH_EVIDENCE)
+    bare.evidence = []
+    rows = keyboards.report_keyboard("AbC", [decided, weak, bare], last=True).inline_keyboard
+    assert [[b.text for b in row] for row in rows] == [
+        ["🔎 Sources 1", "👍 1", "👎 1"], ["🔎 Sources 2"], ["📄 Full report", "📝 Markdown"]]
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_claims_without_evidence_share_one_line_at_the_end(compact):
+    bare = [claim_check(n, f"Claim <{n}> found nowhere.", label=Label.NOT_ENOUGH_EVIDENCE)
+            for n in (1, 3)]
+    for check in bare:
+        check.evidence = []
+    [page] = report_pages(report([bare[0], claim_check(2, "Water boils."), bare[1]]),
+                          compact=compact)
+    text = visible(page.text)
+    assert ("❔ Nothing in the collection on 2 claims: 1. Claim <1> found nowhere. · "
+            "3. Claim <3> found nowhere.") in text
+    assert text.index("Water boils.") < text.index("Nothing in the collection")
+    assert page.claim_ids == [2]
+
+
+def test_the_line_of_claims_without_evidence_is_cut_into_messages_that_fit():
+    bare = [claim_check(n, f"Claim {n} " + "word " * 40, label=Label.NOT_ENOUGH_EVIDENCE)
+            for n in range(1, 101)]
+    for check in bare:
+        check.evidence = []
+    pages = report_pages(report(bare))
+    assert len(pages) > 1 and all(tg_len(p.text) <= MAX_MESSAGE for p in pages)
+    shown = " ".join(visible(p.text) for p in pages)
+    assert all(f" {n}. Claim {n} " in shown for n in range(2, 101))
 
 
 @pytest.mark.parametrize("data", ["", "x:1:2", "s:abc", "s:abc:one", "l:abc:1:Z", "r:abc:pdf"])
@@ -223,7 +260,7 @@ def test_remembered_dates_are_shown_in_the_desks_time_zone():
 
 
 def test_the_check_again_button_runs_a_fresh_check_of_that_report():
-    markup = keyboards.report_keyboard("AbC", [1], last=True, again=True)
+    markup = keyboards.report_keyboard("AbC", [claim_check(1, "One.")], last=True, again=True)
     [again] = markup.inline_keyboard[-1]
     assert again.text == "🔄 Check again"
     assert keyboards.parse(again.callback_data) == keyboards.Press("again", "AbC", 0)

@@ -65,6 +65,23 @@ def test_send_and_edit_keep_the_current_state_and_the_history(
     assert [m["text"] for m in history] == ["checking 1 of 2", "Report"]
 
 
+def test_the_transcript_shows_the_chat_as_read_now_with_buttons(
+    telegram_server: TelegramTestServer,
+) -> None:
+    telegram_server.send_text(CHAT, CHAT, "check this\nplease")
+
+    async def steps(bot: Bot) -> None:
+        status = await bot.send_message(CHAT, "working…")
+        await bot.edit_message_text("<b>Report</b>\nline two", CHAT, status.message_id,
+                                    parse_mode=ParseMode.HTML, reply_markup=keyboard("src:1"))
+        await bot.send_document(CHAT, b"# report", filename="report.md")
+
+    run(telegram_server, steps)
+    assert telegram_server.transcript(CHAT, {CHAT: "alice"}) == (
+        "alice> check this\n       please\nbot> Report\n     line two\n     [Sources]\n"
+        "bot> 📎 report.md")
+
+
 def test_send_document_records_name_bytes_and_caption(
     telegram_server: TelegramTestServer,
 ) -> None:

@@ -18,7 +18,7 @@ from fakes.documents import make_pdf
 
 from factcheck import netguard
 from factcheck.errors import BadInputError, FetchError
-from factcheck.intake import article_from_bytes, fetch_url, read_article
+from factcheck.intake import article_from_bytes, fetch_url, link_only, read_article
 from factcheck.settings import Settings
 
 ARTICLE_HTML = b"""<!doctype html><html><head><title>Quake toll rises to 120</title></head>
@@ -174,6 +174,24 @@ def test_loopback_urls_are_fetched_when_private_addresses_are_allowed(
     assert "killed 120 people" in article.text and "Copyright" not in article.text
     assert (article.source, article.url) == (url, url)
     assert server.requests == ["/article.html"]
+
+
+def test_a_question_around_a_link_checks_the_page(server: _Server) -> None:
+    url = f"http://127.0.0.1:{server.server_port}/article.html"
+    article = read_article(f"Is this true? {url}", _settings())
+    assert article.title == "Quake toll rises to 120" and article.url == url
+
+
+@pytest.mark.parametrize("text, link", [
+    ("Is this true? https://example.org/a?b=1", "https://example.org/a?b=1"),
+    ("(see https://en.wikipedia.org/wiki/Foo_(bar))", "https://en.wikipedia.org/wiki/Foo_(bar)"),
+    ("https://example.org/news.", "https://example.org/news"),
+    ("Two links https://a.org and https://b.org", None),
+    ("The council said 35 homes were evacuated on Monday after the river burst its banks near "
+     "the old mill, as https://example.org/flood reports.", None),
+])
+def test_only_a_link_with_a_few_words_is_taken_as_the_link(text, link) -> None:
+    assert link_only(text) == link
 
 
 @pytest.fixture

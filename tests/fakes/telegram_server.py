@@ -40,6 +40,8 @@ Read what the bot did (all thread-safe; dicts are Bot API JSON):
         (a file download is method "download", params file_path and the bytes `sent` before
         the bot stopped reading or the file ended)
     sent_messages(chat_id) -> list[dict]    the bot's messages as they are now (after edits)
+    transcript(chat_id, names=None) -> str   the chat as read now: "you> …", "bot> …", buttons
+        as "[label]" rows under their message (names: user id -> name)
     edits(chat_id, message_id) -> list[dict]     the message after each successful edit
     documents(chat_id) / photos(chat_id) -> list[SentFile]   uploads: file_name, data, mime_type
     commands -> list[dict]       what setMyCommands registered (default scope)
@@ -320,6 +322,29 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         with self._cond:
             messages = self._messages.get(chat_id, {}).values()
             return [m for m in messages if m.get("from", {}).get("id") == self.bot_user.id]
+
+    def transcript(self, chat_id: int, names: dict[int, str] | None = None) -> str:
+        """The chat as its members see it now, oldest first: 'name> text' per message (the bot's
+        after their edits), its inline buttons under it as rows of '[label]', a file as '📎 name'.
+        `names` maps user ids to names ('you' for a private chat's user, 'bot' for the bot)."""
+        names = names or {}
+        with self._cond:
+            messages = list(self._messages.get(chat_id, {}).values())
+        lines: list[str] = []
+        for message in messages:
+            sender = message.get("from", {}).get("id")
+            name = "bot" if sender == self.bot_user.id else names.get(sender, "you")
+            body = message.get("text") or message.get("caption") or ""
+            if "document" in message:
+                body = f"📎 {message['document'].get('file_name', 'file')}" + (
+                    f" {body}" if body else "")
+            pad = " " * (len(name) + 2)
+            text_lines = body.split("\n") or [""]
+            lines.append(f"{name}> {text_lines[0]}")
+            lines += [pad + line if line else "" for line in text_lines[1:]]
+            for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+                lines.append(pad + "  ".join(f"[{button['text']}]" for button in row))
+        return "\n".join(lines)
 
     def edits(self, chat_id: int, message_id: int) -> list[dict]:
         """The message after each successful edit (the original send is not included)."""
