@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 CHECK_POSTS = "check_posts"  # chat setting: check a channel's new posts
 _LISTED = 10
+UPLOAD_ORIGIN = "a file sent to the bot"
 
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,8 +65,9 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except FactcheckError as exc:
         await edit_quietly(status, f"⚠️ {esc(str(exc), 1000)}")
         return
+    replaced = "".join(f"\n↪️ {esc(r.describe(), 300)}" for r in stats.replaced[:_LISTED])
     await edit_quietly(status, f"✅ Added {stats.documents} document(s): {stats.chunks_added} new "
-                               f"passage(s), {stats.chunks_skipped} already present.")
+                               f"passage(s), {stats.chunks_skipped} already present.{replaced}")
 
 
 async def _ingest(s: Services, documents: list[Document], status, label: str) -> IngestStats:
@@ -90,16 +92,18 @@ def url_documents(urls: list[str], settings: Settings) -> list[Document]:
         if not url.startswith(("http://", "https://")):
             raise BadInputError(f"{url} is not an http(s) link.")
         data, content_type, final_url = fetch_url(url, settings)
-        documents.append(_document(data, content_type or final_url, final_url, final_url))
+        documents.append(_document(data, content_type or final_url, final_url, final_url, url))
     return documents
 
 
 def upload_document(data: bytes, name: str) -> Document:
-    """A source document from an uploaded file; its file name is its id."""
-    return _document(data, name, name, None)
+    """A source document from an uploaded file; its file name is its id (another file of that
+    name sent later replaces it)."""
+    return _document(data, name, name, None, UPLOAD_ORIGIN)
 
 
-def _document(data: bytes, hint: str, source_id: str, url: str | None) -> Document:
+def _document(data: bytes, hint: str, source_id: str, url: str | None, origin: str
+              ) -> Document:
     try:
         title, text = extract_text(data, hint)
     except UnreadableFileError as exc:
@@ -107,7 +111,7 @@ def _document(data: bytes, hint: str, source_id: str, url: str | None) -> Docume
                             f"Send a {', '.join(ARTICLE_SUFFIXES)} file.") from exc
     if not text.strip():
         raise BadInputError(f"{source_id} holds no text to add.")
-    return Document(id=source_id, text=text, title=title, url=url)
+    return Document(id=source_id, text=text, title=title, url=url, origin=origin)
 
 
 async def autocheck_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -16,6 +16,7 @@ from factcheck.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from factcheck.history import SQLiteHistory
+    from retrieval.documents import Replaced
 
 logger = logging.getLogger(__name__)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line, whatever the width
@@ -138,7 +139,20 @@ def _run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         f"Ingested {stats.documents} document(s): {stats.chunks_added} new chunk(s), "
         f"{stats.chunks_skipped} already present."
     )
+    _print_replaced(stats.replaced)
     return 0
+
+
+def _print_replaced(replaced: tuple[Replaced, ...], listed: int = 10) -> None:
+    """Sources this ingest replaced that were read from elsewhere: the user should know."""
+    from rich.markup import escape
+
+    from factcheck.render import terminal_safe
+
+    for item in replaced[:listed]:
+        err.print(f"Replaced: {escape(terminal_safe(item.describe()))}.", highlight=False)
+    if len(replaced) > listed:
+        err.print(f"… and {len(replaced) - listed} more source(s) replaced.")
 
 
 def _run_sources(args: argparse.Namespace, settings: Settings) -> int:

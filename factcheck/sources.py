@@ -18,7 +18,7 @@ from factcheck.render import terminal_safe
 from factcheck.settings import Settings
 from retrieval import Document, IngestStats
 from retrieval.ingests import IngestRecord
-from retrieval.loaders import CorpusLineError, extract_text, load_path
+from retrieval.loaders import CorpusLineError, extract_text, file_id, load_path
 
 
 def ingest_sources(paths: list[str], settings: Settings, console: Console) -> IngestStats:
@@ -84,8 +84,11 @@ def _minute(moment: datetime) -> str:
 
 
 def remove_source(source_id: str, settings: Settings) -> int:
-    """Remove every chunk of one source; an unknown id is bad input."""
-    removed = open_store(settings).remove(source_id)
+    """Remove every chunk of one source (an id, or a file's path); an unknown id is bad input."""
+    store = open_store(settings)
+    removed = store.remove(source_id)
+    if not removed and Path(source_id).is_file():
+        removed = store.remove(file_id(Path(source_id)))
     if not removed:
         raise BadInputError(f"no source with id {source_id!r}: see `factcheck sources`")
     return removed
@@ -95,7 +98,8 @@ def _documents(path: str, settings: Settings) -> list[Document]:
     if path.startswith(("http://", "https://")):
         data, content_type, final_url = fetch_url(path, settings)
         title, text = extract_text(data, content_type)
-        return [Document(id=final_url, text=text, title=title, url=final_url, date=None)]
+        return [Document(id=final_url, text=text, title=title, url=final_url, date=None,
+                         origin=path)]
     if not Path(path).exists():
         raise BadInputError(f"{path}: no such file or folder")
     try:

@@ -11,11 +11,17 @@ from retrieval.ingests import IngestRecord
 class Document:
     """One trusted source to ingest: an article, a report, an abstract."""
 
-    id: str  # stable id of the source (URL, DOI, file name...); chunk ids derive from it
+    id: str  # stable id of the source (a file: URI, URL, DOI...); chunk ids derive from it
     text: str
     title: str | None = None
     url: str | None = None
     date: str | None = None  # publication date as the source gave it
+    # Where the text was read from (a file: URI, the corpus file, the URL given), so that an
+    # ingest can say when it replaces a source read from somewhere else.
+    origin: str | None = None
+    # Ids this source may be stored under from before (a file's old relative-path ids): chunks
+    # of those written without an origin are replaced by this document's.
+    former_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,12 +41,31 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Replaced:
+    """A source an ingest replaced that was read from elsewhere, or stored under a former id."""
+
+    source_id: str
+    previous_id: str  # the same id, or a former one
+    previous_origin: str | None  # where the replaced text came from (None: not recorded)
+    origin: str | None  # where the new text comes from
+
+    def describe(self) -> str:
+        """One sentence for the user."""
+        if self.previous_id != self.source_id:
+            return (f"{self.previous_id} (its id from before sources were known by their full "
+                    f"path) is now {self.source_id}")
+        return (f"{self.source_id} came from {self.previous_origin}; its text is now the one "
+                f"from {self.origin or 'this ingest'}")
+
+
+@dataclass(frozen=True)
 class IngestStats:
     """What one ingest did."""
 
     documents: int
     chunks_added: int
     chunks_skipped: int  # already in the store (same source, same text)
+    replaced: tuple[Replaced, ...] = ()  # sources read from elsewhere that it replaced
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
@@ -107,8 +108,25 @@ def normalize_text(text: str) -> str:
     return text.strip()
 
 
+def file_id(path: Path) -> str:
+    """The source id of a file: the file: URI of its absolute path, symlinks resolved
+    (file:///srv/reports/a/report.txt). The same file always gets it, from whichever folder it
+    was ingested and whatever folder was given; two files never share it."""
+    return Path(path).resolve().as_uri()
+
+
+def former_file_ids(path: Path) -> tuple[str, ...]:
+    """The ids a file may have been ingested under before file ids: its path relative to the
+    folder given, i.e. any tail of its path ("report.txt", "a/report.txt", ...)."""
+    parts = Path(path).resolve().parts[1:]
+    return tuple(PurePosixPath(*parts[i:]).as_posix() for i in range(len(parts) - 1, -1, -1))
+
+
 def load_path(path: Path) -> Iterator[Document]:
-    """Yield the documents of a file, a folder (recursively) or a corpus `.jsonl` file."""
+    """Yield the documents of a file, a folder (recursively) or a corpus `.jsonl` file.
+
+    A file's id is `file_id(path)`; a corpus line's is the line's "id".
+    """
     path = Path(path)
     if path.is_dir():
         yield from _load_folder(path)
@@ -117,7 +135,7 @@ def load_path(path: Path) -> Iterator[Document]:
     elif path.suffix.lower() == CORPUS_SUFFIX:
         yield from load_jsonl(path)
     elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-        yield from _load_file(path, path.name)
+        yield from _load_file(path)
     else:
         raise UnreadableFileError(
             f"{path}: unsupported file type; use {', '.join(sorted(SUPPORTED_SUFFIXES))}"
@@ -127,6 +145,7 @@ def load_path(path: Path) -> Iterator[Document]:
 def load_jsonl(path: Path) -> Iterator[Document]:
     """Yield one document per line of a corpus file; a malformed line raises CorpusLineError."""
     first_line: dict[str, int] = {}
+    origin = file_id(path)
     with path.open("rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -139,7 +158,7 @@ def load_jsonl(path: Path) -> Iterator[Document]:
                     f"duplicate id {document.id!r} (first on line {first_line[document.id]})",
                 )
             first_line[document.id] = line_no
-            yield document
+            yield replace(document, origin=origin)
 
 
 def _load_folder(folder: Path) -> Iterator[Document]:
@@ -152,10 +171,10 @@ def _load_folder(folder: Path) -> Iterator[Document]:
         elif path.suffix.lower() == CORPUS_SUFFIX:
             yield from load_jsonl(path)
         else:
-            yield from _load_file(path, PurePosixPath(relative).as_posix())
+            yield from _load_file(path)
 
 
-def _load_file(path: Path, doc_id: str) -> Iterator[Document]:
+def _load_file(path: Path) -> Iterator[Document]:
     try:
         title, text = extract_text(path.read_bytes(), path.name)
     except UnreadableFileError as exc:
@@ -164,7 +183,9 @@ def _load_file(path: Path, doc_id: str) -> Iterator[Document]:
     if not text:
         logger.warning("skipping %s: no text found in it", path)
         return
-    yield Document(id=doc_id, text=text, title=title, url=None, date=None)
+    doc_id = file_id(path)
+    yield Document(id=doc_id, text=text, title=title, url=None, date=None, origin=doc_id,
+                   former_ids=former_file_ids(path))
 
 
 def _parse_corpus_line(raw: bytes, path: Path, line_no: int) -> Document:

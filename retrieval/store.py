@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
@@ -31,7 +31,15 @@ import numpy as np
 
 from retrieval.chroma import INGESTS, ChangeMarker, Collection, open_collection
 from retrieval.chunking import chunk_id, split_chunks
-from retrieval.documents import Catalogue, Document, Hit, IngestStats, SourceInfo, StoreStats
+from retrieval.documents import (
+    Catalogue,
+    Document,
+    Hit,
+    IngestStats,
+    Replaced,
+    SourceInfo,
+    StoreStats,
+)
 from retrieval.ingests import IngestLog, IngestRun
 from retrieval.lexical import ChunkRecord, LexicalIndex
 from retrieval.search import CANDIDATES, DENSE_WEIGHT, fuse
@@ -76,6 +84,7 @@ class _Chunk:
             "title": doc.title,
             "url": doc.url,
             "date": doc.date,
+            "origin": doc.origin,
         }
         return {key: value for key, value in meta.items() if value is not None}  # Chroma: no None
 
@@ -85,6 +94,19 @@ class _Chunk:
         return ChunkRecord(
             self.id, doc.id, doc.title, doc.url, doc.date, ingested_at, self.embed_text()
         )
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What writing batches of chunks did."""
+
+    added: int = 0
+    skipped: int = 0
+    replaced: list[Replaced] = field(default_factory=list)
+
+    def __add__(self, other: _Written) -> _Written:
+        return _Written(self.added + other.added, self.skipped + other.skipped,
+                        self.replaced + other.replaced)
 
 
 def _chunks_of(document: Document) -> list[_Chunk]:
@@ -162,29 +184,24 @@ class SourceStore:
         """
         total = len(documents) if isinstance(documents, Sized) else 0
         run = self._ingests().start(label or "documents", total)
-        done = added = skipped = 0
-        pending: list[_Chunk] = []
+        done, outcome, pending = 0, _Written(), []
         for document in documents:
             done += 1
             pending.extend(_chunks_of(document))
             if len(pending) >= self.batch_chunks:
-                a, s = self._write_batch(run, pending, done)
-                added, skipped, pending = added + a, skipped + s, []
+                outcome, pending = outcome + self._write_batch(run, pending, done), []
                 if progress:
                     progress(done, total)
-        a, s = self._write_batch(run, pending, done)
+        outcome += self._write_batch(run, pending, done)
         run.finish(done)
         if progress:
             progress(done, total)
-        logger.info(
-            "ingested %d documents: %d chunks added, %d already stored",
-            done,
-            added + a,
-            skipped + s,
-        )
-        return IngestStats(documents=done, chunks_added=added + a, chunks_skipped=skipped + s)
+        logger.info("ingested %d documents: %d chunks added, %d already stored", done,
+                    outcome.added, outcome.skipped)
+        return IngestStats(documents=done, chunks_added=outcome.added,
+                           chunks_skipped=outcome.skipped, replaced=tuple(outcome.replaced))
 
-    def _write_batch(self, run: IngestRun, chunks: list[_Chunk], done: int) -> tuple[int, int]:
+    def _write_batch(self, run: IngestRun, chunks: list[_Chunk], done: int) -> _Written:
         # The log names the batch's sources first: if this process dies while writing them,
         # they may hold their old and new text until ingested again.
         if chunks:
@@ -194,10 +211,10 @@ class SourceStore:
             run.wrote(done)
         return written
 
-    def _write(self, chunks: list[_Chunk]) -> tuple[int, int]:
+    def _write(self, chunks: list[_Chunk]) -> _Written:
         unique = list({c.id: c for c in chunks}.values())
         if not unique:
-            return 0, len(chunks)
+            return _Written(skipped=len(chunks))
         stored = set(self._chroma.get(ids=[c.id for c in unique], include=[])["ids"])
         new = [c for c in unique if c.id not in stored]
         moment = datetime.now(UTC)
@@ -216,34 +233,51 @@ class SourceStore:
         indexed = self._index.known([c.id for c in unique])
         unindexed = [c.record(now) for c in unique if c.id not in indexed]
         self._index.add(unindexed)
-        dropped = self._drop_stale(unique, written)
+        dropped, replaced = self._drop_stale(unique, written)
         if new or dropped or unindexed:
             # After the writes: a machine that sees the new marker finds the chunks there. An
             # interrupted ingest's chunks (unindexed here) were never announced: now they are.
             self._chroma.mark_changed()
-        return len(new), len(chunks) - len(new)
+        return _Written(len(new), len(chunks) - len(new), replaced)
 
-    def _drop_stale(self, chunks: list[_Chunk], written: float) -> int:
+    def _drop_stale(self, chunks: list[_Chunk], written: float) -> tuple[int, list[Replaced]]:
         """Delete the other chunks these documents' sources have in Chroma (not in the local
-        index, which may be behind another machine's edit), except those written after ours.
+        index, which may be behind another machine's edit), except those written after ours;
+        returns how many, and the sources replaced that were read from elsewhere.
 
         A document ingested again with new text replaces its source's old chunks, so that a
         corrected article does not leave its old wording searchable. When two machines replace
         one source at once, the later writer's text stays and the other's goes: each spares only
-        chunks newer than its own.
+        chunks newer than its own. Chunks stored under a document's former id go too, if they
+        were written before origins were recorded (a file ingested under its old relative id).
         """
         keep = {c.id for c in chunks}
-        sources = sorted({c.document.id for c in chunks})
-        got = self._chroma.get(where={"source_id": {"$in": sources}}, include=["metadatas"])
-        stale = [
-            cid for cid, meta in zip(got["ids"], got["metadatas"])
-            if cid not in keep and float((meta or {}).get("written", 0.0)) < written
-        ]
+        documents = {c.document.id: c.document for c in chunks}
+        former = {old: doc for doc in documents.values() for old in doc.former_ids
+                  if old not in documents}
+        got = self._chroma.get(where={"source_id": {"$in": sorted(documents | former)}},
+                               include=["metadatas"])
+        stale, replaced = [], {}
+        for cid, meta in zip(got["ids"], got["metadatas"]):
+            meta = meta or {}
+            if cid in keep or float(meta.get("written", 0.0)) >= written:
+                continue
+            source, origin = str(meta.get("source_id")), meta.get("origin")
+            if source in documents:
+                new_origin = documents[source].origin
+                if origin and new_origin and origin != new_origin:
+                    replaced[source] = Replaced(source, source, origin, new_origin)
+            elif origin:  # a former id that is some other source's id now: not ours
+                continue
+            else:
+                doc = former[source]
+                replaced[source] = Replaced(doc.id, source, None, doc.origin)
+            stale.append(cid)
         if stale:
             self._chroma.delete(stale)
             self._index.remove(stale)
             logger.info("replaced %d outdated chunks", len(stale))
-        return len(stale)
+        return len(stale), list(replaced.values())
 
     # --- search ---------------------------------------------------------------------------
 

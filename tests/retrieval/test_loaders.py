@@ -153,7 +153,7 @@ def test_normalize_text_keeps_content_and_unifies_form() -> None:
 # load_path -----------------------------------------------------------------------------------
 
 
-def test_folder_is_read_recursively_with_relative_ids(
+def test_folder_is_read_recursively_with_file_uri_ids(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / "sub").mkdir()
@@ -165,18 +165,29 @@ def test_folder_is_read_recursively_with_relative_ids(
     (tmp_path / ".hidden.txt").write_text("never a source")
     with caplog.at_level(logging.INFO, logger="retrieval.loaders"):
         documents = {doc.id: doc for doc in load_path(tmp_path)}
-    assert sorted(documents) == ["a.txt", "sub/b.md", "sub/c.html", "sub/d.pdf"]
-    assert documents["a.txt"] == Document(id="a.txt", text="Text source.", title=None)
-    assert documents["sub/b.md"].title == "Bee"
-    assert documents["sub/c.html"].title == "Quake toll rises to 120"
-    assert documents["sub/d.pdf"].text == "PDF source."
+    root = tmp_path.resolve().as_uri()
+    assert sorted(documents) == [f"{root}/a.txt", f"{root}/sub/b.md", f"{root}/sub/c.html",
+                                 f"{root}/sub/d.pdf"]
+    a = documents[f"{root}/a.txt"]
+    assert (a.text, a.title, a.origin) == ("Text source.", None, f"{root}/a.txt")
+    assert a.former_ids[:2] == ("a.txt", f"{tmp_path.resolve().name}/a.txt")
+    assert documents[f"{root}/sub/b.md"].title == "Bee"
+    assert "sub/b.md" in documents[f"{root}/sub/b.md"].former_ids
+    assert documents[f"{root}/sub/c.html"].title == "Quake toll rises to 120"
+    assert documents[f"{root}/sub/d.pdf"].text == "PDF source."
     assert "image.png" in caplog.text
 
 
-def test_single_file_id_is_its_name(tmp_path: Path) -> None:
-    path = tmp_path / "report.txt"
+def test_a_file_has_one_id_whichever_folder_or_path_it_is_read_through(tmp_path: Path) -> None:
+    (tmp_path / "desk" / "reports").mkdir(parents=True)
+    path = tmp_path / "desk" / "reports" / "report.txt"
     path.write_text("One report.")
-    assert [doc.id for doc in load_path(path)] == ["report.txt"]
+    (tmp_path / "link").symlink_to(tmp_path / "desk")
+    expected = [path.resolve().as_uri()]
+    assert expected[0].startswith("file:///") and expected[0].endswith("/desk/reports/report.txt")
+    for given in (path, tmp_path / "desk", tmp_path / "desk" / "reports",
+                  tmp_path / "link" / "reports" / ".." / "reports" / "report.txt"):
+        assert [doc.id for doc in load_path(given)] == expected
 
 
 def test_binary_file_in_a_folder_is_an_error_naming_it(tmp_path: Path) -> None:
@@ -219,9 +230,11 @@ def test_jsonl_corpus_gives_one_document_per_line(tmp_path: Path) -> None:
         {"id": 42, "text": "Second abstract.", "date": 2021},
     ]
     corpus = _write_jsonl(tmp_path / "corpus.jsonl", [json.dumps(row) for row in rows] + [""])
+    origin = corpus.resolve().as_uri()
     assert list(load_path(corpus)) == [
-        Document(id="d1", text="First abstract.", title="One", url="https://x.org/1", date="2020"),
-        Document(id="42", text="Second abstract.", date="2021"),
+        Document(id="d1", text="First abstract.", title="One", url="https://x.org/1", date="2020",
+                 origin=origin),
+        Document(id="42", text="Second abstract.", date="2021", origin=origin),
     ]
 
 
@@ -251,4 +264,5 @@ def test_malformed_jsonl_line_names_file_line_and_problem(
 def test_jsonl_inside_a_folder_is_read_too(tmp_path: Path) -> None:
     _write_jsonl(tmp_path / "more.jsonl", [json.dumps({"id": "j1", "text": "From a corpus."})])
     (tmp_path / "a.txt").write_text("From a file.")
-    assert [doc.id for doc in load_path(tmp_path)] == ["a.txt", "j1"]
+    assert [doc.id for doc in load_path(tmp_path)] == [(tmp_path / "a.txt").resolve().as_uri(),
+                                                       "j1"]
