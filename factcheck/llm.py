@@ -10,7 +10,6 @@ vendor error leaves as one LLMError line that says what happened and what to do.
 
 from __future__ import annotations
 
-import difflib
 import email.utils
 import json
 import logging
@@ -32,7 +31,7 @@ from langchain_core.messages import convert_to_messages
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from factcheck import llm_cache, llm_http
+from factcheck import llm_cache, llm_http, textmatch
 from factcheck.errors import LLMError
 from factcheck.llm_http import Refused
 from factcheck.models import Article, Claim, Evidence, Passage, Stance
@@ -139,12 +138,15 @@ _models_lock = threading.Lock()
 def chat_model(settings: Settings) -> ChatOpenAI:
     """The chat model the settings describe, built once per process (it holds the connections).
 
-    It never retries by itself (`_ask_model` does, under the question's deadline).
+    It never retries by itself (`_ask_model` does, under the question's deadline), asks for at
+    most LLM_MAX_TOKENS, and its transport cuts off an answer larger than those can be.
     """
-    key = (settings.llm_model, settings.openai_base_url, _api_key(settings), settings.llm_timeout)
+    key = (settings.llm_model, settings.openai_base_url, _api_key(settings), settings.llm_timeout,
+           settings.llm_max_tokens)
     with _models_lock:
         if key not in _models:
-            sync_client, async_client = llm_http.clients(settings.llm_timeout)
+            sync_client, async_client = llm_http.clients(
+                settings.llm_timeout, llm_http.answer_limit(settings.llm_max_tokens))
             _models[key] = ChatOpenAI(
                 model=settings.llm_model,
                 base_url=settings.openai_base_url,
@@ -152,10 +154,20 @@ def chat_model(settings: Settings) -> ChatOpenAI:
                 timeout=settings.llm_timeout,
                 max_retries=0,
                 temperature=0,
+                **_token_limit(settings),
                 http_client=sync_client,
                 http_async_client=async_client,
             )
         return _models[key]
+
+
+def _token_limit(settings: Settings) -> dict[str, Any]:
+    """LLM_MAX_TOKENS as the server reads it. LangChain sends `max_completion_tokens`, which
+    OpenAI wants (its newer models refuse `max_tokens`); other servers (Ollama, vLLM, llama.cpp,
+    LM Studio) all read `max_tokens`, which LangChain renames unless it goes in the body as is."""
+    if settings.openai_base_url:
+        return {"extra_body": {"max_tokens": settings.llm_max_tokens}}
+    return {"max_tokens": settings.llm_max_tokens}
 
 
 def prompt_fingerprints(settings: Settings) -> dict[str, str]:
@@ -444,7 +456,7 @@ def _cut_off(settings: Settings) -> _Failure:
     """An answer stopped at max_tokens: asked again for a shorter one."""
     return _Failure(
         f"the answer of the LLM ({settings.llm_model}) was cut off at its token limit",
-        "raise the server's output limit, or lower MAX_CLAIMS",
+        f"raise LLM_MAX_TOKENS (now {settings.llm_max_tokens}) or lower MAX_CLAIMS",
         wait=0.0,
         turns=[("user", "Your answer was cut off at the token limit. Answer again with the "
                         "JSON object only, shorter: fewer items, one-line rationales.")],
@@ -530,8 +542,10 @@ def _failures(settings: Settings, asked: dict[str, Any]) -> Iterator[None]:
 
 def _failure(exc: Exception, settings: Settings, model: str | None = None) -> _Failure:
     if refused := _in_chain(exc, llm_http.Refused):  # older clients wrap it
-        return _Failure(f"the LLM at {_where(settings)} {refused.what}", _CHECK_URL,
-                        retry=refused.retry)
+        advice = _CHECK_URL if refused.retry else (
+            "check that the server honours max_tokens, or raise LLM_MAX_TOKENS")
+        return _Failure(f"the LLM at {_where(settings)} {refused.what}", advice,
+                        detail=refused.detail, retry=refused.retry)
     _, what, advice, retry = next(entry for entry in _ERRORS if isinstance(exc, entry[0]))
     status = getattr(exc, "status_code", None)
     text = what.format(where=_where(settings), timeout=settings.llm_timeout,
@@ -598,55 +612,31 @@ def _scrub(text: str, settings: Settings) -> str:
 
 
 def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int) -> list[Claim]:
-    """Claims with spans in `text`: the most check-worthy `max_claims`, in article order."""
-    sentence_spans = split_sentences(text)
+    """Claims whose source sentence is in `text`: the most check-worthy `max_claims`, in article
+    order. Only the first 2 x max_claims listed are read; a claim whose source the article does
+    not hold is dropped."""
+    listed = answer.claims[: 2 * max_claims]
+    if len(answer.claims) > len(listed):
+        logger.warning("the LLM listed %d claims for at most %d; only the first %d are read",
+                       len(answer.claims), max_claims, len(listed))
     found: list[tuple[float, int, int, str]] = []
     seen: set[str] = set()
-    for item in answer.claims:
+    for item in listed:
         wording = " ".join(item.claim.split())
         if not wording or wording.lower() in seen:
             continue
         seen.add(wording.lower())
-        start, end = _locate(item.source_sentence.strip() or wording, text, sentence_spans)
-        found.append((item.checkworthiness, start, end, wording))
+        source = item.source_sentence.strip() or wording
+        if (span := textmatch.locate(source, text)) is None:
+            logger.warning("dropped a claim whose source is not in the article: %r", source[:80])
+            continue
+        found.append((item.checkworthiness, *span, wording))
     kept = sorted(found, key=lambda c: -c[0])[:max_claims]
     kept.sort(key=lambda c: c[1])
     return [
         Claim(id=number, text=wording, start=start, end=end, checkworthiness=worth)
         for number, (worth, start, end, wording) in enumerate(kept, start=1)
     ]
-
-
-def _locate(sentence: str, text: str, sentence_spans: list[tuple[int, int]]) -> tuple[int, int]:
-    """Span of `sentence` in `text`: exact when copied faithfully, else the closest sentence."""
-    start = text.find(sentence)
-    if start >= 0:
-        return start, start + len(sentence)
-    span, score = _most_similar(sentence, text, sentence_spans)
-    if score < 0.5:
-        logger.info(
-            "claim source %r matches no article sentence well (%.2f)", sentence[:80], score
-        )
-    return span or (0, 0)
-
-
-def _most_similar(
-    target: str, text: str, spans: list[tuple[int, int]]
-) -> tuple[tuple[int, int] | None, float]:
-    """The span of `text` most similar to `target` (difflib ratio) and its score."""
-    matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(target.lower())  # seq2 is the one SequenceMatcher caches
-    best: tuple[int, int] | None = None
-    best_score = -1.0
-    for span in spans:
-        matcher.set_seq1(text[span[0] : span[1]].lower())
-        # The cheap upper bounds skip most sentences without the full comparison.
-        if matcher.real_quick_ratio() <= best_score or matcher.quick_ratio() <= best_score:
-            continue
-        score = matcher.ratio()
-        if score > best_score:
-            best, best_score = span, score
-    return best, best_score
 
 
 def number_passages(passages: list[Passage]) -> str:
@@ -666,7 +656,8 @@ def _to_evidence(passage: Passage, judgement: PassageJudgement, claim: Claim) ->
     quote = judgement.quote.strip()
     if not quote or quote not in passage.text:
         # Never show a quote the passage does not contain: use its closest real sentence.
-        span, _ = _most_similar(quote or claim.text, passage.text, split_sentences(passage.text))
+        span, _ = textmatch.most_similar(quote or claim.text, passage.text,
+                                         split_sentences(passage.text))
         logger.debug("quote %r not in passage %s; replaced", quote[:80], passage.id)
         quote = passage.text[span[0] : span[1]] if span else ""
     return Evidence(

@@ -11,8 +11,9 @@ from fakes.openai_server import openai_server_fixture  # noqa: F401
 
 from factcheck.cli import main
 from factcheck.errors import LLMError
-from factcheck.llm import extract_claims_llm
-from factcheck.models import Article
+from factcheck.llm import chat_model, extract_claims_llm, judge_llm, write_summary_lede
+from factcheck.models import Article, Claim, Passage
+from factcheck.settings import Settings
 
 SENTENCE = "It added that 15 of them were Russians."
 ARTICLE = Article(text=f"The ministry spoke on Monday. {SENTENCE}")
@@ -42,6 +43,16 @@ LINES = {
 
 def no_cache(server, **overrides):
     return server.settings(llm_cache=False, **overrides)
+
+
+def one_failed_attempt(server, settings, within: float) -> str:
+    """The LLMError's line of a claims call that must fail after one request, within seconds."""
+    started = time.monotonic()
+    with pytest.raises(LLMError) as caught:
+        extract_claims_llm(ARTICLE, settings)
+    assert time.monotonic() - started < within
+    assert len(server.chat_requests) == 1
+    return str(caught.value)
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -82,12 +93,7 @@ def test_a_retry_after_past_the_deadline_is_not_waited_for(openai_server):
     server, _ = openai_server
     settings = no_cache(server, llm_timeout=3, llm_max_retries=3)
     server.error(429, headers={"Retry-After": "100000"}, message="quota")
-    started = time.monotonic()
-    with pytest.raises(LLMError) as caught:
-        extract_claims_llm(ARTICLE, settings)
-    assert time.monotonic() - started < 2
-    assert len(server.chat_requests) == 1
-    assert str(caught.value) == (
+    assert one_failed_attempt(server, settings, within=2) == (
         f"the LLM at {server.url}/v1 refused with HTTP 429 (quota) in 1 attempt (it asked to "
         "wait 100000 s, past the LLM_TIMEOUT of 3 s); wait and try again, or lower "
         "LLM_CONCURRENCY"
@@ -177,3 +183,70 @@ def test_a_400_about_something_else_is_not_a_format_refusal(openai_server):
     with pytest.raises(LLMError, match="answered HTTP 400 .*in 1 attempt;"):
         extract_claims_llm(ARTICLE, no_cache(server))
     assert [response_format(r) for r in server.chat_requests] == ["json_object"]
+
+
+# --- limits on what an answer may be (case 5) --------------------------------------------------
+
+
+def test_every_call_asks_for_at_most_llm_max_tokens(openai_server):
+    server, _ = openai_server
+    server.answer(GOOD)
+    extract_claims_llm(ARTICLE, no_cache(server))
+    server.answer({"judgements": [{"passage": 1, "stance": "SUPPORTS", "confidence": 0.8,
+                                   "quote": SENTENCE}]})
+    claim = Claim(id=1, text=SENTENCE, start=0, end=1, checkworthiness=0.5)
+    judge_llm(claim, [Passage(id="p", text=SENTENCE)], no_cache(server, llm_max_tokens=900))
+    server.answer({"lede": "Nothing stands out."})
+    write_summary_lede("1 claim checked.", no_cache(server))
+    assert [r["max_tokens"] for r in server.chat_requests] == [4096, 900, 4096]
+    assert not any("max_completion_tokens" in r for r in server.chat_requests)
+
+
+def test_openai_itself_gets_the_limit_as_max_completion_tokens():
+    settings = Settings(_env_file=None, openai_api_key="sk-test", llm_max_tokens=1000)
+    payload = chat_model(settings)._get_request_payload([("user", "hi")])
+    assert payload["max_completion_tokens"] == 1000 and "max_tokens" not in payload
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["with Content-Length", "chunked"])
+def test_an_answer_of_25_mb_is_cut_off_as_it_streams_in(openai_server, sized):
+    server, _ = openai_server
+    settings = no_cache(server, llm_timeout=3)
+    server.huge(25_000_000, sized=sized)
+    message = one_failed_attempt(server, settings, within=3)  # a retry would be cut off too
+    # What the kernel's socket buffers took before the client hung up, far short of 25 MB.
+    assert server.bytes_sent < 10_000_000
+    assert message == (
+        f"the LLM at {server.url}/v1 sent an answer cut off at 196,608 bytes in 1 attempt (the "
+        "most an answer of LLM_MAX_TOKENS may take); check that the server honours max_tokens, "
+        "or raise LLM_MAX_TOKENS"
+    )
+
+
+def test_claims_not_in_the_article_are_dropped(openai_server):
+    server, _ = openai_server
+    made_up = [{"claim": f"Claim {n} that the article never made.", "checkworthiness": 0.9,
+                "source_sentence": f"Officials said {n} tanks were sold abroad."}
+               for n in range(20)]
+    paraphrase = {"claim": "Fifteen were Russians.", "checkworthiness": 0.4,
+                  "source_sentence": "It added that fifteen of them were Russian."}
+    typography = {"claim": "The ministry spoke.", "checkworthiness": 0.3,
+                  "source_sentence": "the  ministry spoke\u00a0on Monday."}
+    server.answer({"claims": made_up + [paraphrase, typography]})
+    claims = extract_claims_llm(ARTICLE, no_cache(server, max_claims=20))
+    assert [c.text for c in claims] == ["The ministry spoke.", "Fifteen were Russians."]
+    assert [ARTICLE.text[c.start:c.end] for c in claims] == ["The ministry spoke on Monday.",
+                                                             SENTENCE]
+
+
+def test_only_twice_max_claims_listed_claims_are_read(openai_server, caplog):
+    server, _ = openai_server
+    listed = [{"claim": f"{SENTENCE} ({n})", "source_sentence": SENTENCE,
+               "checkworthiness": 0.1} for n in range(5)]
+    listed.append({"claim": "The ministry spoke on Monday.", "checkworthiness": 1.0,
+                   "source_sentence": "The ministry spoke on Monday."})
+    server.answer({"claims": listed})
+    claims = extract_claims_llm(ARTICLE, no_cache(server, max_claims=2))
+    assert "The ministry spoke on Monday." not in [c.text for c in claims]  # the 6th of 6
+    assert len(claims) == 2
+    assert "listed 6 claims for at most 2; only the first 4 are read" in caplog.text

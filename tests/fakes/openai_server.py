@@ -63,6 +63,7 @@ class Scripted:
     body: bytes | None = None  # sent as it is, instead of a completion
     overrides: dict[str, Any] = field(default_factory=dict)  # top-level keys of the completion
     huge: int = 0  # bytes of a streamed answer made up on the fly
+    sized: bool = True  # whether the huge answer states its Content-Length (else it is chunked)
 
 
 @dataclass
@@ -109,9 +110,10 @@ class FakeOpenAI(LoopbackServer):
         (without taking a queued reply)."""
         self.refused_formats.update(kinds)
 
-    def huge(self, size: int) -> None:
-        """Queue an answer of `size` bytes (a list of made-up claims), streamed in 64 KiB writes."""
-        self._queues[CHAT_PATH].append(Scripted(huge=size))
+    def huge(self, size: int, *, sized: bool = True) -> None:
+        """Queue an answer of `size` bytes (a list of made-up claims), streamed in 64 KiB writes,
+        with its Content-Length or, `sized=False`, chunked without one."""
+        self._queues[CHAT_PATH].append(Scripted(huge=size, sized=sized))
 
     def error(
         self,
@@ -177,7 +179,7 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if scripted and scripted.body is not None:
                 self._send(scripted.status, scripted.body, scripted.headers)
             elif scripted and scripted.huge:
-                self._stream_huge(scripted.huge)
+                self._stream_huge(scripted.huge, scripted.sized)
             elif scripted and scripted.status != 200:
                 self._send(scripted.status, _error_body(scripted.message), scripted.headers)
             elif self.path == EMBEDDINGS_PATH:
@@ -188,16 +190,21 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 completion = _chat_body(body, scripted.content or "", scripted.finish_reason)
                 self._send(200, completion | scripted.overrides)
 
-        def _stream_huge(self, size: int) -> None:
+        def _stream_huge(self, size: int, sized: bool) -> None:
             server.bytes_sent = 0
             try:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(size))
+                if sized:
+                    self.send_header("Content-Length", str(size))
+                else:
+                    self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 for chunk in _huge_body(size):
-                    self.wfile.write(chunk)
+                    self.wfile.write(chunk if sized else b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     server.bytes_sent += len(chunk)
+                if not sized:
+                    self.wfile.write(b"0\r\n\r\n")
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client stopped reading, as it should
 
