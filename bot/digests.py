@@ -31,12 +31,13 @@ from bot.services import Services, services
 from factcheck.charts import verdict_chart
 from factcheck.errors import BadInputError
 from factcheck.models import Label, as_utc
-from factcheck.render import MARKS, WORDS
+from factcheck.render import LEAN_MARK, MARKS
 from factcheck.summary import (
     ContradictedClaim,
     GroupOf,
     Summary,
     Window,
+    last_verdict,
     lede,
     period,
     summarize,
@@ -147,7 +148,8 @@ def summary_pages(summary: Summary, prose: str | None, title: str) -> list[str]:
     head.append(esc(verdict_line(summary)))
     blocks = ["\n".join(head)]
     repeated = [f"• {r.count}× {esc(r.text, _CLAIM_CHARS)} — last verdict: "
-                f"{MARKS[r.last_label]} {WORDS[r.last_label]}" for r in summary.repeated]
+                f"{LEAN_MARK if r.last_lean else MARKS[r.last_label]} {last_verdict(r)}"
+                for r in summary.repeated]
     contradicted = [_contradicted(c) for c in summary.contradicted]
     unchecked = [f"{MARKS[Label.NOT_ENOUGH_EVIDENCE]} {esc(o.text, _CLAIM_CHARS)}"
                  + (f" ({o.count}×)" if o.count > 1 else "") for o in summary.open_claims]

@@ -43,21 +43,24 @@ def verdict_figure(summary: Summary) -> Figure | None:
     """The chart as a matplotlib Figure: per day, else per source, else None."""
     if summary.claims == 0:
         return None
-    if sum(1 for d in summary.per_day if any(d.counts.values())) > 1:  # else: by source
+    busy = [d for d in summary.per_day if any(d.counts.values()) or any(d.leans.values())]
+    if len(busy) > 1:  # else: by source
         names = [f"{d.day.day} {d.day:%b}" for d in summary.per_day]
-        rows = [d.counts for d in summary.per_day]
+        rows = [(d.counts, d.leans) for d in summary.per_day]
         return _stacked(names, rows, f"Verdicts per day, {summary.window}", horizontal=False)
     if len(summary.per_source) < 2:
         return None  # one bar, or none: the text says it as fast
     names = [_short(s.title) for s in summary.per_source]
-    rows = [s.counts for s in summary.per_source]
+    rows = [(s.counts, s.leans) for s in summary.per_source]
     title = f"Verdicts by the source that decided them, {summary.window}"
     return _stacked(names, rows, title, horizontal=True)
 
 
 def _stacked(
-    names: list[str], rows: list[dict[Label, int]], title: str, horizontal: bool
+    names: list[str], rows: list[tuple[dict[Label, int], dict[Label, int]]], title: str,
+    horizontal: bool,
 ) -> Figure:
+    """Bars of (firm verdicts, leans) per name; a lean is its label's colour, hatched."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -67,13 +70,16 @@ def _stacked(
     axes = figure.add_subplot()
     positions = list(range(len(names)))[::-1] if horizontal else list(range(len(names)))
     base = [0] * len(names)
-    for label in Label:
-        values = [row.get(label, 0) for row in rows]
+    series = [(label, lean) for label in Label for lean in (False, True)]
+    for label, lean in series:
+        values = [row[lean].get(label, 0) for row in rows]
         if not any(values):
             continue
         draw = axes.barh if horizontal else axes.bar
         offset = {"left": base} if horizontal else {"bottom": base}
-        draw(positions, values, 0.6, color=COLOURS[label], label=WORDS[label], **offset)
+        style = {"hatch": "//", "alpha": 0.55} if lean else {}
+        name = f"leans {WORDS[label]}" if lean else WORDS[label]
+        draw(positions, values, 0.6, color=COLOURS[label], label=name, **offset, **style)
         base = [b + v for b, v in zip(base, values, strict=True)]
     ticks = axes.set_yticks if horizontal else axes.set_xticks
     ticks(positions, names)

@@ -365,15 +365,17 @@ class ClaimMemory:
         for start in range(0, len(close), 900):  # SQLite caps bound parameters
             part = close[start : start + 900]
             rows += db.execute(
-                "SELECT check_id, claim_id, text, label, confidence, checked_at, chat_id, row "
+                "SELECT check_id, claim_id, text, label, confidence, checked_at, chat_id, row, "
+                "json_extract(claim_check, '$.verdict.lean') "
                 f"FROM memory WHERE row IN ({','.join('?' * len(part))})", part).fetchall()
         same = sorted((r for r in rows if details_agree(text, r[2])),
                       key=lambda r: (r[5], r[7]), reverse=True)
         if not same:
             return None
-        check_id, claim_id, said, label, confidence, checked_at, _, _ = same[0]
+        check_id, claim_id, said, label, confidence, checked_at, _, _, lean = same[0]
         return PriorCheck(
             check_id=check_id, claim_id=claim_id, text=said, label=label, confidence=confidence,
+            lean=bool(lean),
             checked_at=as_utc(checked_at), first_checked_at=as_utc(min(r[5] for r in same)),
             times=len(same), times_in_chat=sum(r[6] == chat_id for r in same),
             here_check_id=next((r[0] for r in same if r[6] == chat_id), None),

@@ -106,6 +106,8 @@ class PriorCheck(BaseModel):
     claim_id: int = Field(description="The claim's id in that check.")
     text: str = Field(description="The claim as it was worded then.")
     label: Label = Field(description="The verdict then.")
+    lean: bool = Field(default=False, description="The verdict then was a lean ('leans "
+                       "supported'), not a firm one.")
     confidence: float = Field(ge=0.0, le=1.0)
     checked_at: datetime = Field(description="When it was last checked.")
     first_checked_at: datetime = Field(description="When it was first checked.")

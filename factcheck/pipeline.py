@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -122,7 +123,7 @@ def _check_remembered(
     except StoreError as exc:  # the memory is an aid: the check goes on without it
         logger.error("claim memory unavailable, checking without it: %s", exc)
         return check_claims(claims)
-    reused = {} if fresh else _reusable(priors, memory, store, provenance)
+    reused = {} if fresh else _reusable(claims, priors, memory, store, provenance)
     checked = iter(check_claims([c for i, c in enumerate(claims) if i not in reused]))
     return [
         _with_prior(reused[i].model_copy(update={"claim": c}) if i in reused else next(checked),
@@ -132,11 +133,11 @@ def _check_remembered(
 
 
 def _reusable(
-    priors: list[PriorCheck | None], memory: ClaimMemory, store: SourceStore,
-    provenance: Provenance,
+    claims: list[Claim], priors: list[PriorCheck | None], memory: ClaimMemory,
+    store: SourceStore, provenance: Provenance,
 ) -> dict[int, ClaimCheck]:
     """Claims whose earlier check, by the same engine, model and prompts, is newer than the
-    sources."""
+    sources, unless a source states the claim's new wording word for word."""
     changed_at = store.changed_at()
     maker = made_by(provenance)
     found = {}
@@ -146,9 +147,34 @@ def _reusable(
         earlier = memory.earlier(prior)
         if earlier is not None and earlier[1] == maker:
             found[i] = earlier[0]
+    for i in _stated_word_for_word(claims, priors, found, store):
+        del found[i]
     if found:
         logger.info("reused %d earlier claim checks (sources unchanged since)", len(found))
     return found
+
+
+def _stated_word_for_word(
+    claims: list[Claim], priors: list[PriorCheck | None], found: dict[int, ClaimCheck],
+    store: SourceStore,
+) -> list[int]:
+    """The reusable claims, worded otherwise than when checked, that a source states word for
+    word: the earlier result was judged on the other wording and may be weaker than this one's
+    ('leans supported 0.50' where the source's own sentence gives 'supported 0.73')."""
+    reworded = [i for i in found if _words(claims[i].text) != _words(priors[i].text)]
+    if not reworded:
+        return []
+    hits = store.search_many([claims[i].text for i in reworded], k=3, mode="lexical")
+    stated = [i for i, claim_hits in zip(reworded, hits)
+              if any(f" {_words(claims[i].text)} " in f" {_words(h.text)} " for h in claim_hits)]
+    if stated:
+        logger.info("checking %d remembered claims again: a source states them word for word",
+                    len(stated))
+    return stated
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
 def _with_prior(check: ClaimCheck, prior: PriorCheck | None, reused: bool) -> ClaimCheck:

@@ -107,8 +107,9 @@ def user_date(moment: datetime, timezone: str = "UTC", with_time: bool = False) 
 
 
 def prior_line(prior: PriorCheck, timezone: str = "UTC") -> str:
-    """The claim memory's line, e.g. 'Checked 3 times since 12 May; last verdict CONTRADICTED'."""
-    verdict = WORDS[prior.label].upper()
+    """The claim memory's line, e.g. 'Checked 3 times since 12 May; last verdict CONTRADICTED'
+    ('last verdict leans supported' for a lean: never in the capitals of a firm verdict)."""
+    verdict = f"leans {WORDS[prior.label]}" if prior.lean else WORDS[prior.label].upper()
     if prior.times == 1:
         when = user_date(prior.checked_at, timezone)
         line = f"Checked once before, on {when}; verdict {verdict}"

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import History, StoredCheck
-from factcheck.models import ClaimCheck, Evidence, Label, Stance, as_utc
+from factcheck.models import ClaimCheck, Evidence, Label, Stance, Verdict, as_utc
 from factcheck.render import MARKS, WORDS, best_evidence, terminal_safe, user_date
 from factcheck.settings import Settings
 
@@ -100,10 +100,12 @@ class RepeatedClaim(BaseModel):
     text: str = Field(description="Its latest wording.")
     count: int
     last_label: Label
+    last_lean: bool = Field(False, description="The latest verdict was a lean.")
 
 
 class ContradictedClaim(BaseModel):
-    """A claim whose latest verdict is CONTRADICTED, with the source that contradicts it most."""
+    """A claim whose latest verdict is CONTRADICTED (not a lean), with the source that
+    contradicts it most."""
 
     text: str
     count: int
@@ -120,17 +122,19 @@ class OpenClaim(BaseModel):
 
 
 class DayCount(BaseModel):
-    """Verdicts given on one day (in the summary's time zone)."""
+    """Verdicts given on one day (in the summary's time zone): firm ones, and leans apart."""
 
     day: date
     counts: dict[Label, int]
+    leans: dict[Label, int] = Field(default_factory=dict)
 
 
 class SourceCount(BaseModel):
-    """Verdicts a trusted source decided (it gave the claim's best evidence)."""
+    """Verdicts a trusted source decided (it gave the claim's best evidence), leans apart."""
 
     title: str
     counts: dict[Label, int]
+    leans: dict[Label, int] = Field(default_factory=dict)
 
 
 class Summary(BaseModel):
@@ -145,7 +149,10 @@ class Summary(BaseModel):
                            "were read (WINDOW_CHECKS): the counts are of the latest ones.")
     articles: int
     claims: int
-    verdicts: dict[Label, int]
+    verdicts: dict[Label, int] = Field(description="Firm verdicts per label (leans apart).")
+    leans: dict[Label, int] = Field(
+        default_factory=dict, description="Leans per label: supported or contradicted on "
+        "evidence whose direction is unclear.")
     repeated: list[RepeatedClaim]
     contradicted: list[ContradictedClaim]
     open_claims: list[OpenClaim]
@@ -190,7 +197,8 @@ def build_summary(
         chat_id=chat_id, window=window.describe(), timezone=timezone,
         start=start or (_moment(checks[0]) if checks else None), end=now,
         articles=len(checks), claims=len(items),
-        verdicts=_count(check.verdict.label for _, check in items),
+        verdicts=_count([check.verdict for _, check in items]),
+        leans=_count([check.verdict for _, check in items], lean=True),
         repeated=_repeated(by_group), contradicted=_contradicted(by_group),
         open_claims=_open(by_group),
         per_day=_per_day(items, ZoneInfo(timezone), start, now),
@@ -219,13 +227,15 @@ def _groups(checks: list[StoredCheck], group_of: GroupOf | None) -> dict[tuple[s
     return {key: known.get(key) or by_text.get(text) or "text:" + text for key, text in claims}
 
 
-def _count(labels: Iterable[Label]) -> dict[Label, int]:
-    counts = Counter(labels)
+def _count(verdicts: Iterable[Verdict], lean: bool = False) -> dict[Label, int]:
+    """Verdicts per label: the firm ones, or with `lean` the leans."""
+    counts = Counter(v.label for v in verdicts if v.lean == lean)
     return {label: counts[label] for label in Label}
 
 
 def _repeated(by_group: dict[str, list[ClaimCheck]]) -> list[RepeatedClaim]:
-    found = [RepeatedClaim(text=g[-1].claim.text, count=len(g), last_label=g[-1].verdict.label)
+    found = [RepeatedClaim(text=g[-1].claim.text, count=len(g), last_label=g[-1].verdict.label,
+                           last_lean=g[-1].verdict.lean)
              for g in by_group.values() if len(g) > 1]
     return sorted(found, key=lambda r: -r.count)  # stable: ties keep first-seen order
 
@@ -234,7 +244,7 @@ def _contradicted(by_group: dict[str, list[ClaimCheck]]) -> list[ContradictedCla
     found = []
     for group in by_group.values():
         latest = group[-1]
-        if latest.verdict.label != Label.CONTRADICTED:
+        if latest.verdict.label != Label.CONTRADICTED or latest.verdict.lean:
             continue
         evidence = best_evidence(latest, Stance.REFUTES)
         found.append(ContradictedClaim(
@@ -256,25 +266,27 @@ def _per_day(
     end: datetime,
 ) -> list[DayCount]:
     """Verdicts per day; a time window (`start`) with checks has all its days, quiet ones too."""
-    days: dict[date, list[Label]] = {}
+    days: dict[date, list[Verdict]] = {}
     if start is not None and items:  # a quiet day is a fact to show, not a gap to close up
         day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
         while day <= last:
             days[day], day = [], day + timedelta(days=1)
     for stored, check in items:
-        days.setdefault(_moment(stored).astimezone(zone).date(), []).append(check.verdict.label)
-    return [DayCount(day=day, counts=_count(labels)) for day, labels in sorted(days.items())]
+        days.setdefault(_moment(stored).astimezone(zone).date(), []).append(check.verdict)
+    return [DayCount(day=day, counts=_count(verdicts), leans=_count(verdicts, lean=True))
+            for day, verdicts in sorted(days.items())]
 
 
 def _per_source(checks: list[ClaimCheck]) -> list[SourceCount]:
     """Each decided claim counted once, for the source of its best evidence for that verdict."""
-    found: dict[str, list[Label]] = {}
+    found: dict[str, list[Verdict]] = {}
     for check in checks:
         evidence = _deciding(check)
         if evidence is not None:
-            found.setdefault(_title(evidence) or "?", []).append(check.verdict.label)
+            found.setdefault(_title(evidence) or "?", []).append(check.verdict)
     ranked = sorted(found.items(), key=lambda item: -len(item[1]))[:CHART_SOURCES]
-    return [SourceCount(title=title, counts=_count(labels)) for title, labels in ranked]
+    return [SourceCount(title=title, counts=_count(verdicts), leans=_count(verdicts, lean=True))
+            for title, verdicts in ranked]
 
 
 def _deciding(check: ClaimCheck) -> Evidence | None:
@@ -306,7 +318,7 @@ def verdict_line(summary: Summary) -> str:
     """'3 articles and 7 claims checked: 2 supported, 1 contradicted, 4 not enough evidence.'"""
     if summary.empty:
         return f"Nothing was checked in the {summary.window}."
-    parts = [f"{n} {WORDS[label]}" for label, n in summary.verdicts.items() if n]
+    parts = counted(summary.verdicts, summary.leans)
     line = (f"{_plural(summary.articles, 'article')} and {_plural(summary.claims, 'claim')} "
             f"checked" + (": " + ", ".join(parts) if parts else "") + ".")
     return line if summary.complete else line + " (Only the latest checks of the window.)"
@@ -324,7 +336,7 @@ def period(summary: Summary) -> str:
 def facts(summary: Summary) -> str:
     """The Summary as plain lines: what the LLM writes its lede from (and nothing else)."""
     lines = [f"Window: {summary.window}.", verdict_line(summary)]
-    lines += [f"Repeated {r.count} times (last verdict {WORDS[r.last_label]}): {r.text}"
+    lines += [f"Repeated {r.count} times (last verdict {last_verdict(r)}): {r.text}"
               for r in summary.repeated[:LISTED]]
     lines += [f"Contradicted (by {c.source or 'a source'}): {c.text}"
               for c in summary.contradicted[:LISTED]]
@@ -339,7 +351,7 @@ def to_markdown(summary: Summary, lede: str | None = None) -> str:
         lines += [lede, ""]
     lines += [verdict_line(summary), ""]
     sections = [
-        ("Most repeated", [f"- {r.count}× {r.text} — last verdict: {WORDS[r.last_label]}"
+        ("Most repeated", [f"- {r.count}× {r.text} — last verdict: {last_verdict(r)}"
                            for r in summary.repeated[:LISTED]]),
         ("Contradicted", [_contradicted_md(c) for c in summary.contradicted[:LISTED]]),
         ("Still without evidence: for the desk to look into",
@@ -362,8 +374,22 @@ def _contradicted_md(c: ContradictedClaim) -> str:
 
 
 def _day_md(day: DayCount) -> str:
-    parts = [f"{n} {WORDS[label]}" for label, n in day.counts.items() if n]
-    return f"- {day.day.isoformat()}: " + ", ".join(parts)
+    return f"- {day.day.isoformat()}: " + ", ".join(counted(day.counts, day.leans))
+
+
+def counted(firm: dict[Label, int], leans: dict[Label, int]) -> list[str]:
+    """'2 supported', '1 leans supported', … for the labels counted, each lean after its label."""
+    parts = []
+    for label in Label:
+        parts += [f"{firm[label]} {WORDS[label]}"] if firm.get(label) else []
+        parts += [f"{leans[label]} leans {WORDS[label]}"] if leans.get(label) else []
+    return parts
+
+
+def last_verdict(repeated: RepeatedClaim) -> str:
+    """'contradicted', or 'leans supported' when the latest verdict was a lean."""
+    word = WORDS[repeated.last_label]
+    return f"leans {word}" if repeated.last_lean else word
 
 
 def _plural(n: int, noun: str) -> str:
@@ -397,6 +423,7 @@ def allowed_numbers(summary: Summary, lede: str) -> set[str]:
     listed = [*summary.repeated[:LISTED], *summary.contradicted[:LISTED],
               *summary.open_claims[:LISTED]]
     counts = [summary.articles, summary.claims, *summary.verdicts.values(),
+              *summary.leans.values(),
               *(item.count for item in listed), len(summary.repeated),
               len(summary.contradicted), len(summary.open_claims)]
     allowed = {str(n) for n in counts} | numbers_in(summary.window)

@@ -73,9 +73,13 @@ def flood_report(when: datetime) -> Report:
 
 def expected_line(stored: list[StoredCheck]) -> str:
     """The counts line a summary of these checks must show, computed from the store."""
-    labels = Counter(c.verdict.label for s in stored for c in s.report.claims)
-    parts = [f"{labels[label]} {WORDS[label]}" for label in Label if labels[label]]
-    claims = sum(labels.values())
+    verdicts = [c.verdict for s in stored for c in s.report.claims]
+    firm = Counter(v.label for v in verdicts if not v.lean)
+    leans = Counter(v.label for v in verdicts if v.lean)  # counted apart from firm verdicts
+    parts = [part for label in Label for part in (
+        [f"{firm[label]} {WORDS[label]}"] if firm[label] else []) + (
+        [f"{leans[label]} leans {WORDS[label]}"] if leans[label] else [])]
+    claims = len(verdicts)
     return (f"{len(stored)} article{'s' * (len(stored) != 1)} and {claims} "
             f"claim{'s' * (claims != 1)} checked: " + ", ".join(parts) + ".")
 

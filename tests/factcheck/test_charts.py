@@ -98,3 +98,13 @@ def test_nothing_to_draw_gives_none():
     assert verdict_chart(summary([])) is None
     only_unknown = [DayCount(day=date(2025, 5, 13), counts=counts(unknown=3))]
     assert verdict_chart(summary(only_unknown)) is None  # one day, no source decided anything
+
+
+def test_leans_are_their_own_hatched_bars_beside_the_firm_verdicts():
+    days = [DayCount(day=date(2025, 5, d), counts=counts(1), leans=counts(2, 1))
+            for d in (12, 13)]
+    figure = verdict_figure(summary(days))
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert legend == ["supported", "leans supported", "leans contradicted"]
+    hatched = [p for p in figure.axes[0].patches if p.get_hatch()]
+    assert sorted(p.get_height() for p in hatched) == [1, 1, 2, 2]

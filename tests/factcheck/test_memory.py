@@ -286,7 +286,9 @@ def test_results_of_an_edited_prompt_are_not_reused_but_its_own_are(llm, tmp_pat
     assert len(server.chat_requests) == 6  # claims and both stances asked again
     assert [c.prior.reused for c in again.claims] == [False, False]
     assert again.provenance.prompts["stance"] != first.provenance.prompts["stance"]
-    third = checked(server, edited, memory, ARTICLE, chat_id=1)
+    # The wording checked with the edited prompt (ARTICLE's "23 people were killed in the
+    # strike" is the source's own words: that would be checked afresh).
+    third = checked(server, edited, memory, REWORDED, chat_id=1)
     assert len(server.chat_requests) == 7  # the claims call only
     assert [c.prior.check_id for c in third.claims] == ["check6", "check6"]
     assert [c.prior.reused for c in third.claims] == [True, True]
@@ -363,3 +365,35 @@ def test_a_rolled_back_remember_leaves_no_phantom_rows(memory):
     memory.remember("kept", report_of(TWO_HUNDRED), chat_id=1)  # reuses FIVE's row id
     [prior] = memory.recall([TWO_HUNDRED], chat_id=1)
     assert prior.check_id == "kept" and memory.size == 1
+
+
+def test_a_claim_a_source_states_word_for_word_is_checked_again_not_handed_an_old_result(
+    tmp_path,
+):
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    store = open_store(settings)
+    stated = "The strike near the river killed 23 people on Monday."
+    store.ingest([Document(id="wire", title="Wire report", text=stated)])
+    memory = open_memory(settings, local_embedder())
+    first = check("On Monday, 23 people were killed in the strike near the river.", settings,
+                  store=store, memory=memory, chat_id=1)
+    memory.remember("first", first, chat_id=1)
+    # Another wording the source does not state: the earlier result stands for it.
+    other = check("23 people were killed on Monday in the strike near the river.", settings,
+                  store=store, memory=memory, chat_id=1)
+    assert other.claims[0].prior.reused
+    # The source's own sentence: judged afresh (the earlier result was the other wording's).
+    again = check(stated, settings, store=store, memory=memory, chat_id=1)
+    [claim] = again.claims
+    assert claim.prior is not None and not claim.prior.reused
+    assert claim.evidence and claim.evidence[0].quote == stated
+
+
+def test_the_memory_line_of_a_lean_says_leans_never_the_capitals(memory):
+    leaning = report_of(FIVE, label=Label.SUPPORTED)
+    leaning.claims[0].verdict.lean = True
+    memory.remember("first", leaning, chat_id=1)
+    [prior] = memory.recall([FIVE_REWORDED], chat_id=1)
+    assert prior.lean
+    line = prior_line(prior)
+    assert "verdict leans supported" in line and "SUPPORTED" not in line

@@ -257,3 +257,28 @@ def test_a_window_with_more_checks_than_are_read_says_so(history, monkeypatch):
     summary = summarize(history, CHAT, Window.parse("24h"), Settings(), now=NOW)
     assert summary.articles == 2 and not summary.complete
     assert verdict_line(summary).endswith("(Only the latest checks of the window.)")
+
+
+def lean(check, text: str, number: int = 1):
+    """`check` as a lean of the same label, worded `text`, claim `number` of its report."""
+    return check.model_copy(update={
+        "verdict": check.verdict.model_copy(update={"lean": True}),
+        "claim": check.claim.model_copy(update={"text": text, "id": number})})
+
+
+def test_leans_are_counted_apart_and_never_listed_as_contradicted(tmp_path):
+    store = SQLiteHistory(tmp_path / "history.sqlite")
+    leaning = lean(REFUTED, "Two hundred Russians were killed.")
+    store.add_check(report(leaning, TANK, lean(TANK, "The tank was Russian-made.", 3),
+                           when=NOW - timedelta(hours=3)), CHAT, "private")
+    store.add_check(report(leaning, when=NOW - timedelta(hours=2)), CHAT, "private")
+    summary = summarize(store, CHAT, Window.parse("24h"), Settings(), now=NOW)
+    store.close()
+    assert summary.verdicts[Label.SUPPORTED] == 1 and summary.verdicts[Label.CONTRADICTED] == 0
+    assert (summary.leans[Label.SUPPORTED], summary.leans[Label.CONTRADICTED]) == (1, 2)
+    assert verdict_line(summary) == ("2 articles and 4 claims checked: 1 supported, "
+                                     "1 leans supported, 2 leans contradicted.")
+    assert summary.contradicted == []  # a lean is not a contradiction to report
+    markdown = to_markdown(summary)
+    assert "- 2× Two hundred Russians were killed. — last verdict: leans contradicted" in markdown
+    assert "1 leans supported" in markdown.split("## Verdicts per day")[1]
