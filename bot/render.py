@@ -14,7 +14,10 @@ from factcheck.render import (
     contradiction_lines,
     headline,
     prior_line,
+    prompts_text,
+    step_times,
     to_markdown,
+    usage_text,
     verdict_mark,
     verdict_word,
 )
@@ -255,7 +258,10 @@ def _footer(report: Report) -> str:
     p = report.provenance
     seconds = report.timings.get("total")
     took = f" in {seconds:.1f} s" if seconds is not None else ""
-    return f"Checked by the {p.engine} engine{took} · model: {p.model}"
+    steps = step_times(report)
+    parts = [f"Checked by the {p.engine} engine{took}" + (f" ({steps})" if steps else ""),
+             f"model: {p.model}", prompts_text(report), usage_text(report)]
+    return " · ".join(part for part in parts if part)
 
 
 # --- the downloadable HTML file ----------------------------------------------------------------
@@ -274,8 +280,7 @@ def _html_document(report: Report) -> str:
         items = "".join(f"<li>{e(line)}</li>" for line in conflicts)
         parts.append(f"<h2>Figures of this article that contradict each other</h2><ul>{items}</ul>")
     parts += [_html_claim(check) for check in report.claims]
-    prompts = ", ".join(f"{k} {v}" for k, v in report.provenance.prompts.items()) or "-"
-    parts.append(f"<hr><small>{e(_footer(report))} Prompts: {e(prompts)}.</small></body></html>")
+    parts.append(f"<hr><small>{e(_footer(report))}.</small></body></html>")
     return "\n".join(parts)
 
 

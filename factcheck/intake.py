@@ -297,11 +297,12 @@ def link_only(text: str) -> str | None:
     """The URL of a message that is only a link with a few words around it ("Is this true?
     https://…"): the article is the page, not the question. None for anything else."""
     links = _LINK.findall(text)
-    if len(links) != 1 or "\n\n" in text.strip():
-        return None
-    url = links[0].rstrip(".,;:!?]’'")
-    while url.endswith(")") and url.count(")") > url.count("("):  # "(see https://x.org/a)"
-        url = url[:-1]
+    if len(links) != 1 or "\n\n" in text.strip() or _is_url(text):
+        return None  # a bare URL is read as it is, whatever it ends with
+    url = links[0].rstrip(".,;:!?’'")
+    for opening, closing in ("()", "[]"):  # "(see https://x.org/a)", but ".../Foo_(bar)"
+        while url.endswith(closing) and url.count(closing) > url.count(opening):
+            url = url[:-1]
     around = text.replace(links[0], " ").split()
     return url if len(around) <= _MOST_WORDS_AROUND_LINK else None
 

@@ -31,7 +31,7 @@ from langchain_core.messages import convert_to_messages
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from factcheck import llm_cache, llm_http, textmatch
+from factcheck import cost, llm_cache, llm_http, textmatch
 from factcheck.errors import LLMError
 from factcheck.llm_http import Refused
 from factcheck.models import Article, Claim, Evidence, Passage, Stance
@@ -109,11 +109,12 @@ class UsageMeter:
         self.calls = self.tokens_in = self.tokens_out = 0
 
     def add(self, tokens_in: int, tokens_out: int) -> None:
-        """Count one answered call."""
+        """Count one answered call, here and in the tally of the check that made it."""
         with self._lock:
             self.calls += 1
             self.tokens_in += tokens_in
             self.tokens_out += tokens_out
+        cost.count(tokens_in, tokens_out)
 
     def snapshot(self) -> tuple[int, int, int]:
         """(calls, tokens in, tokens out) so far; subtract two snapshots for one run's share."""

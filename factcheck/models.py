@@ -168,6 +168,16 @@ class ContradictionGroup(BaseModel):
     figures: list[Figure] = Field(description="In increasing order.")
 
 
+class LLMUsage(BaseModel):
+    """LLM requests a check (or an evaluation run) made; answers from the cache cost nothing."""
+
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None = Field(description="Estimated; null when the model's price is unknown "
+                                   "(LLM_PRICE_IN / LLM_PRICE_OUT).")
+
+
 class Provenance(BaseModel):
     """Which engine, model and prompts produced a report."""
 
@@ -192,6 +202,9 @@ class Report(BaseModel):
         "figure the article gives for it: what a reader is shown.")
     provenance: Provenance
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
+    usage: LLMUsage | None = Field(
+        default=None, description="The check's LLM calls, tokens and estimated cost (LLM "
+        "engine); null for the offline engine, which calls no LLM.")
     created_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
         description="When the check began: its results stand for the sources of that moment.",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from factcheck import contradictions, verdict
+from factcheck import contradictions, cost, verdict
 from factcheck.claims import extract_claims
 from factcheck.errors import StoreError
 from factcheck.history import History, StoredCheck
@@ -84,20 +84,24 @@ def check(
     # it runs must make it stale (memory.still_current), so the report is dated now.
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    article, claims, timings = _read(source, settings, engine, report_progress, clock)
-    store = store or open_store(settings)
-    provenance = _provenance(settings, engine, store)
-    check_claims = functools.partial(_check_claims, store=store, settings=settings,
-                                     engine=engine, progress=report_progress)
-    checks = check_claims(claims) if memory is None else _check_remembered(
-        claims, check_claims, memory, chat_id, fresh, provenance, store)
+    with cost.tallying() as tally:  # this check's LLM calls, whatever runs beside it
+        article, claims, timings = _read(source, settings, engine, report_progress, clock)
+        store = store or open_store(settings)
+        provenance = _provenance(settings, engine, store)
+        timings["search"] = timings["judging"] = 0.0
+        check_claims = functools.partial(_check_claims, store=store, settings=settings,
+                                         engine=engine, progress=report_progress,
+                                         timings=timings)
+        checks = check_claims(claims) if memory is None else _check_remembered(
+            claims, check_claims, memory, chat_id, fresh, provenance, store)
     timings["evidence"] = _lap(clock) - timings["intake"] - timings["claims"]
     pairs = contradictions.find(claims, article.text)
     grouped = contradictions.groups(claims, article.text) if pairs else []
     timings["total"] = _lap(clock)
     return Report(article=article, claims=checks, internal_contradictions=pairs,
                   internal_contradiction_groups=grouped, provenance=provenance, created_at=started,
-                  timings={k: round(v, 4) for k, v in timings.items()})
+                  timings={k: round(v, 4) for k, v in timings.items()},
+                  usage=tally.usage(settings) if engine == "llm" else None)
 
 
 def _read(source: str | Article, settings: Settings, engine: str, progress: Progress,
@@ -198,17 +202,22 @@ def already_checked(
 
 
 def _check_claims(
-    claims: list[Claim], store: SourceStore, settings: Settings, engine: str, progress: Progress
+    claims: list[Claim], store: SourceStore, settings: Settings, engine: str, progress: Progress,
+    timings: dict[str, float],
 ) -> list[ClaimCheck]:
     if not claims:
         return []
     progress("searching", 0, len(claims))
+    searching = time.perf_counter()
     hits = store.search_many([c.text for c in claims], k=settings.top_k)
+    timings["search"] += _lap(searching)
     passages = [
         [_passage(h) for h in claim_hits if _related(h, settings.min_similarity)]
         for claim_hits in hits
     ]
+    judging = time.perf_counter()
     judged = _judge_all(claims, passages, settings, engine, progress)
+    timings["judging"] += _lap(judging)
     return [
         ClaimCheck(claim=c, verdict=verdict.decide(ev), evidence=_ordered(ev))
         for c, ev in zip(claims, judged)
@@ -233,7 +242,9 @@ def _judge_all(
     # the offline engine is CPU-bound numpy and gains nothing from threads.
     workers = settings.llm_concurrency if engine == "llm" else 1
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(judge_one, zip(claims, passages)))
+        tasks = [pool.submit(cost.in_this_check(judge_one), pair)
+                 for pair in zip(claims, passages)]
+        return [task.result() for task in tasks]
 
 
 def _judge_function(

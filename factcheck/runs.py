@@ -17,21 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from factcheck.cost import priced
 from factcheck.errors import BadInputError
+from factcheck.models import LLMUsage
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# USD per million tokens (input, output), as published by OpenAI in 2025; LLM_PRICE_IN/OUT win.
-KNOWN_PRICES: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1": (2.00, 8.00),
-}
-
-
 class Prediction(BaseModel):
     """One example's gold answer and what the system predicted."""
 
@@ -40,13 +33,8 @@ class Prediction(BaseModel):
     predicted: Any
 
 
-class Usage(BaseModel):
-    """LLM requests made during the run (answers from the cache cost nothing)."""
-
-    calls: int
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float | None = Field(description="Estimated; null when the model's price is unknown.")
+# The run record's usage is a report's: calls, tokens and estimated cost.
+Usage = LLMUsage
 
 
 class RunRecord(BaseModel):
@@ -195,15 +183,7 @@ def _usage(settings: Settings, before: tuple[int, int, int]) -> Usage:
     from factcheck.llm import usage
 
     calls, tokens_in, tokens_out = (a - b for a, b in zip(usage.snapshot(), before))
-    prices = KNOWN_PRICES.get(settings.llm_model)
-    price_in = settings.llm_price_in if settings.llm_price_in is not None else (
-        prices[0] if prices else None)
-    price_out = settings.llm_price_out if settings.llm_price_out is not None else (
-        prices[1] if prices else None)
-    cost = None
-    if price_in is not None and price_out is not None:
-        cost = round((tokens_in * price_in + tokens_out * price_out) / 1e6, 6)
-    return Usage(calls=calls, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost)
+    return priced(settings, calls, tokens_in, tokens_out)
 
 
 def compare_runs(before: RunRecord, after: RunRecord) -> dict[str, Any]:

@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     llm_cache_db: Path | None = Field(None, description="SQLite file of cached LLM answers; default DATA_DIR/llm_cache.sqlite.")
     llm_cache_max_mb: float = Field(200.0, gt=0, description="Most megabytes of answers the LLM cache keeps; past it the oldest answers are dropped.")
     llm_replay_only: bool = Field(False, description="Answer only from the LLM cache; a miss is an error (tests, CI).")
-    llm_price_in: float | None = Field(None, description="USD per million input tokens, for run records' cost (known OpenAI models are built in).")
-    llm_price_out: float | None = Field(None, description="USD per million output tokens, for run records' cost.")
+    llm_price_in: float | None = Field(None, description="USD per million input tokens, for the cost in reports and run records (known OpenAI models are built in).")
+    llm_price_out: float | None = Field(None, description="USD per million output tokens, for the cost in reports and run records.")
     runs_dir: Path = Field(Path("runs"), description="Where `factcheck eval` saves its run records.")
     eval_cache: bool = Field(True, description="Keep each evaluation corpus embedded under DATA_DIR/eval by content hash and reuse it.")
 

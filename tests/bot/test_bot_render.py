@@ -29,6 +29,7 @@ from factcheck.models import (
     Evidence,
     Figure,
     Label,
+    LLMUsage,
     Passage,
     PriorCheck,
     Provenance,
@@ -116,6 +117,18 @@ def test_conflicting_figures_head_the_report_one_line_per_measure_escaped():
     text = visible(page.text)
     assert f"• death toll: 5 Russians ({HOSTILE}; claim 1) · 13 (claim 2)" in text
     assert "Claims 1 and 2" not in text and "contradict each other" in text
+
+
+def test_the_footer_names_prompts_step_seconds_and_llm_cost():
+    checked = report([claim_check(1, "Water boils.")]).model_copy(update={
+        "provenance": Provenance(engine="llm", model="gpt-4o-mini", embedder="e",
+                                 prompts={"claims": "1:abc", "stance": "1:def"}),
+        "timings": {"intake": 0.0, "claims": 1.0, "search": 0.1, "judging": 0.9, "total": 2.0},
+        "usage": LLMUsage(calls=3, tokens_in=1200, tokens_out=80, cost_usd=None)})
+    text = visible(report_pages(checked)[0].text)
+    assert ("Checked by the llm engine in 2.0 s (reading 0.00 s, claims 1.00 s, search 0.10 s, "
+            "judging 0.90 s) · model: gpt-4o-mini · prompts: claims 1:abc, stance 1:def · LLM: "
+            "3 calls, 1,200 tokens in and 80 out, cost unknown") in text
 
 
 def test_long_reports_split_on_claim_boundaries_under_4096():

@@ -185,7 +185,8 @@ def test_a_question_around_a_link_checks_the_page(server: _Server) -> None:
 @pytest.mark.parametrize("text, link", [
     ("Is this true? https://example.org/a?b=1", "https://example.org/a?b=1"),
     ("(see https://en.wikipedia.org/wiki/Foo_(bar))", "https://en.wikipedia.org/wiki/Foo_(bar)"),
-    ("https://example.org/news.", "https://example.org/news"),
+    ("See https://example.org/news.", "https://example.org/news"),
+    ("https://example.org/news", None),  # a bare URL: read as it is, not here
     ("Two links https://a.org and https://b.org", None),
     ("The council said 35 homes were evacuated on Monday after the river burst its banks near "
      "the old mill, as https://example.org/flood reports.", None),

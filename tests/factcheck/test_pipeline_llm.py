@@ -102,3 +102,21 @@ def test_unrelated_passages_cost_no_call(openai_server, llm_settings):
     assert len(server.chat_requests) == 1  # claims only: no passage was close enough to judge
     [checked] = report.claims
     assert checked.verdict.label.value == "NOT_ENOUGH_EVIDENCE" and checked.evidence == []
+
+
+def test_every_report_carries_its_prompts_seconds_tokens_and_cost(openai_server, llm_settings):
+    from factcheck.render import to_markdown
+
+    server, _ = openai_server
+    script_check(server, "SUPPORTS", "NOT_ENOUGH_INFO")
+    priced = llm_settings.model_copy(update={"llm_price_in": 1.0, "llm_price_out": 2.0})
+    report = check(ARTICLE, priced)
+    usage = report.usage
+    assert usage.calls == 3 and usage.tokens_in > 0 and usage.tokens_out > 0
+    assert usage.cost_usd == round((usage.tokens_in * 1.0 + usage.tokens_out * 2.0) / 1e6, 6)
+    assert {"intake", "claims", "search", "judging", "evidence", "total"} <= set(report.timings)
+    footer = to_markdown(report).split("Checked by the llm engine")[1]
+    assert f"claims {report.provenance.prompts['claims']}" in footer
+    assert f"stance {report.provenance.prompts['stance']}" in footer
+    assert f"LLM: 3 calls, {usage.tokens_in:,} tokens in and {usage.tokens_out:,} out" in footer
+    assert "judging" in footer and "search" in footer

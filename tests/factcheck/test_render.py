@@ -6,7 +6,7 @@ from fakes.reports import claim_check, report
 from rich.console import Console
 
 from factcheck import contradictions
-from factcheck.models import Label
+from factcheck.models import Label, LLMUsage, Provenance
 from factcheck.render import print_report, to_markdown
 
 CONTEXT = "Russia’s assistance has proved to be a major success."
@@ -57,3 +57,27 @@ def test_conflicting_figures_are_one_line_per_measure_with_their_sources():
 def test_a_stored_report_with_pairs_only_still_lists_them():
     old = conflicting_report().model_copy(update={"internal_contradiction_groups": []})
     assert "claim 1 vs claim 2: number of injured differs: “12” vs “30”" in to_markdown(old)
+
+
+def llm_report():
+    checked = leaning_report()
+    return checked.model_copy(update={
+        "provenance": Provenance(engine="llm", model="gpt-4o-mini", embedder="e",
+                                 prompts={"claims": "1:219ef52cfada", "stance": "1:1a1d993abc13"}),
+        "timings": {"intake": 0.01, "claims": 2.3, "search": 0.05, "judging": 3.7,
+                    "evidence": 3.8, "total": 6.2},
+        "usage": LLMUsage(calls=7, tokens_in=9812, tokens_out=1206, cost_usd=0.0022)})
+
+
+def test_footers_name_the_prompts_the_seconds_of_each_step_and_the_llm_cost():
+    for out in (to_markdown(llm_report()), terminal(llm_report())):
+        flat = " ".join(out.split())
+        assert ("in 6.20 s (reading 0.01 s, claims 2.30 s, search 0.05 s, judging 3.70 s, "
+                "setup 0.14 s).") in flat
+        assert "Prompts: claims 1:219ef52cfada, stance 1:1a1d993abc13." in flat
+        assert "LLM: 7 calls, 9,812 tokens in and 1,206 out, about $0.0022." in flat
+
+
+def test_markdown_numbers_its_claims():
+    markdown = to_markdown(leaning_report())
+    assert "## ❔ 1. They are thought" in markdown and "## ❔ 2. Wagner is" in markdown
