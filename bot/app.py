@@ -110,6 +110,9 @@ def add_handlers(app: Application) -> None:
 async def _post_init(app: Application) -> None:
     settings: Settings = app.bot_data["settings"]
     store = await asyncio.to_thread(open_store, settings)  # loads the embedder: seconds
+    if await asyncio.to_thread(store.count) == 0:
+        logger.warning("the collection %s is empty: every claim will be 'not enough evidence' "
+                       "until sources are added (/add, or factcheck ingest)", store.location)
     history = open_history(settings)
     app.bot_data["services"] = Services.build(settings, store, history)
     restored = digests.restore(app)  # schedules survive restarts: they are chat settings

@@ -116,10 +116,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_check(args: argparse.Namespace, settings: Settings) -> int:
-    from factcheck import render
-    from factcheck.pipeline import check
+    from rich.markup import escape
 
-    report = check(args.source, settings)
+    from factcheck import render
+    from factcheck.intake import read_article
+    from factcheck.pipeline import check, open_store
+
+    article = read_article(args.source, settings)  # bad input fails before the store opens
+    store = open_store(settings)
+    if store.count() == 0:
+        err.print(f"[bold yellow]warning:[/] the collection {escape(store.location)} is empty, so "
+                  "no claim can be supported or contradicted: ingest sources first (`factcheck "
+                  "ingest PATH`), or point DATA_DIR or CHROMA_HOST at the collection.",
+                  highlight=False)
+    report = check(article, settings, store=store)
     if args.format == "json":
         print(render.to_json(report))
     elif args.format == "markdown":
@@ -134,10 +144,13 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
 def _run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from factcheck.sources import ingest_sources
 
-    stats = ingest_sources(args.paths, settings, console=err)
+    from rich.markup import escape
+
+    stats, location = ingest_sources(args.paths, settings, console=err)
     err.print(
         f"Ingested {stats.documents} document(s): {stats.chunks_added} new chunk(s), "
-        f"{stats.chunks_skipped} already present."
+        f"{stats.chunks_skipped} already present, into collection {escape(location)}.",
+        highlight=False,
     )
     _print_replaced(stats.replaced)
     return 0

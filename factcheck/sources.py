@@ -16,17 +16,24 @@ from factcheck.intake import fetch_url
 from factcheck.pipeline import open_store
 from factcheck.render import terminal_safe
 from factcheck.settings import Settings
-from retrieval import Document, IngestStats
+from retrieval import Document, IngestStats, SourceStore
 from retrieval.ingests import IngestRecord
 from retrieval.loaders import CorpusLineError, extract_text, file_id, load_path
 
 
-def ingest_sources(paths: list[str], settings: Settings, console: Console) -> IngestStats:
-    """Read every path or URL first (so a bad one fails before anything is written), then ingest."""
+def ingest_sources(paths: list[str], settings: Settings, console: Console
+                   ) -> tuple[IngestStats, str]:
+    """Read every path or URL first (so a bad one fails before anything is written), then
+    ingest; returns what it did and where the collection is."""
     documents = [doc for path in paths for doc in _documents(path, settings)]
     if not documents:
         raise BadInputError("nothing to ingest: no supported file (.txt .md .html .pdf .jsonl) found")
     store = open_store(settings)
+    return _ingest(store, documents, paths, console), store.location
+
+
+def _ingest(store: SourceStore, documents: list[Document], paths: list[str], console: Console
+            ) -> IngestStats:
     with Progress(
         TextColumn("embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console, transient=True,
@@ -47,7 +54,8 @@ def ingest_label(paths: list[str]) -> str:
 
 def list_sources(settings: Settings, console: Console) -> None:
     """Print the collection's sources as a table, with totals and any ingest that stopped."""
-    catalogue = open_store(settings).catalogue()
+    store = open_store(settings)
+    catalogue = store.catalogue()
     partial = {source for record in catalogue.stopped() for source in record.pending}
     table = Table("source", "title", "chunks", "ingested")
     for info in catalogue.sources:
@@ -57,6 +65,7 @@ def list_sources(settings: Settings, console: Console) -> None:
     console.print(table)
     stats = catalogue.stats
     console.print(f"{stats.sources} source(s), {stats.chunks} chunk(s); last ingest {stats.last_ingest or 'never'}.")
+    console.print(f"Collection {_safe(store.location)}.", highlight=False, soft_wrap=True)
     for record in catalogue.stopped():
         console.print(f"[bold yellow]warning:[/] {_safe(stopped_ingest(record))}", highlight=False,
                       soft_wrap=True)

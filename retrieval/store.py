@@ -161,6 +161,18 @@ class SourceStore:
         self.close()
 
     @property
+    def location(self) -> str:
+        """Which collection this is and where: "'sources' in /path/chroma" or "'sources' on
+        the Chroma server at host:port"."""
+        where = self._chroma.where
+        joiner = "on" if where.startswith("the Chroma server") else "in"
+        return f"{self._chroma.name!r} {joiner} {where}"
+
+    def count(self) -> int:
+        """Number of chunks in the collection (read from Chroma)."""
+        return self._chroma.count()
+
+    @property
     def embedder_name(self) -> str:
         """Name of the embedder the collection's vectors come from."""
         return self._embedder.name
