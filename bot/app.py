@@ -24,11 +24,10 @@ from telegram.ext import (
 
 from bot import admin, buttons, digests, handlers
 from bot.journal import JournalApplication, JournalQueue, replay_pending
-from bot.services import Services
+from bot.services import Collection, Services
 from bot.transport import PatientRequest
-from factcheck.errors import BadInputError
+from factcheck.errors import BadInputError, CollectionUnavailableError
 from factcheck.history import open_history
-from factcheck.pipeline import open_store
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -109,12 +108,14 @@ def add_handlers(app: Application) -> None:
 
 async def _post_init(app: Application) -> None:
     settings: Settings = app.bot_data["settings"]
-    store = await asyncio.to_thread(open_store, settings)  # loads the embedder: seconds
-    if await asyncio.to_thread(store.count) == 0:
-        logger.warning("the collection %s is empty: every claim will be 'not enough evidence' "
-                       "until sources are added (/add, or factcheck ingest)", store.location)
+    collection = Collection(settings)
+    try:
+        await asyncio.to_thread(collection.store)  # loads the embedder: seconds
+    except CollectionUnavailableError as exc:  # the bot serves the rest; checks say so
+        logger.warning("%s: checks and /sources say the collection is unavailable until it is "
+                       "back", exc)
     history = open_history(settings)
-    app.bot_data["services"] = Services.build(settings, store, history)
+    app.bot_data["services"] = Services.build(settings, collection, history)
     restored = digests.restore(app)  # schedules survive restarts: they are chat settings
     replayed = await replay_pending(app, history)  # what a killed run left unfinished
     await app.bot.set_my_commands(COMMANDS)
@@ -125,7 +126,7 @@ async def _post_init(app: Application) -> None:
 async def _post_shutdown(app: Application) -> None:
     services: Services | None = app.bot_data.get("services")
     if services:
-        services.store.close()
+        services.collection.close()
         services.history.close()
 
 

@@ -120,11 +120,11 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
 
     from factcheck import render
     from factcheck.intake import read_article
-    from factcheck.pipeline import check, open_store
+    from factcheck.pipeline import check, open_store, reaching_store
 
     article = read_article(args.source, settings)  # bad input fails before the store opens
     store = open_store(settings)
-    if store.count() == 0:
+    if reaching_store(store.count)() == 0:
         err.print(f"[bold yellow]warning:[/] the collection {escape(store.location)} is empty, so "
                   "no claim can be supported or contradicted: ingest sources first (`factcheck "
                   "ingest PATH`), or point DATA_DIR or CHROMA_HOST at the collection.",

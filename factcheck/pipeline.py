@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
 
 from factcheck import contradictions, verdict
 from factcheck.claims import extract_claims
-from factcheck.errors import StoreError
+from factcheck.errors import CollectionUnavailableError, StoreError
 from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
 from factcheck.memory import ClaimMemory, made_by, still_current
@@ -30,15 +31,33 @@ from factcheck.models import (
     Report,
 )
 from factcheck.settings import Settings, get_settings
-from retrieval import Hit, SourceStore
+from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
+P, R = ParamSpec("P"), TypeVar("R")
 
 # Called as progress(stage, done, total) so that a front end can show where a check is.
 Progress = Callable[[str, int, int], None]
 OFFLINE_MODEL = "offline-v1 (MiniLM features + rules)"
 
 
+def reaching_store(function: Callable[P, R]) -> Callable[P, R]:
+    """`function` with the store's errors as ours: a server that is down or went away is a
+    CollectionUnavailableError (one line: where, and to start `chroma run`), others StoreError."""
+
+    @functools.wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except StoreUnavailableError as exc:
+            raise CollectionUnavailableError(str(exc)) from exc
+        except RetrievalError as exc:
+            raise StoreError(str(exc)) from exc
+
+    return call
+
+
+@reaching_store
 def open_store(settings: Settings) -> SourceStore:
     """The trusted-source collection the settings point at (embedded or Chroma server)."""
     return SourceStore.open(
@@ -62,6 +81,7 @@ def embedder_for(settings: Settings):
     return local_embedder()
 
 
+@reaching_store
 def check(
     source: str | Article,
     settings: Settings | None = None,
@@ -183,6 +203,7 @@ def _with_prior(check: ClaimCheck, prior: PriorCheck | None, reused: bool) -> Cl
     return check.model_copy(update={"prior": prior.model_copy(update={"reused": reused})})
 
 
+@reaching_store
 def already_checked(
     history: History, chat_id: int, article: Article, settings: Settings, store: SourceStore
 ) -> StoredCheck | None:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from factcheck.errors import BadInputError
 from factcheck.intake import fetch_url
-from factcheck.pipeline import open_store
+from factcheck.pipeline import open_store, reaching_store
 from factcheck.render import terminal_safe
 from factcheck.settings import Settings
 from retrieval import Document, IngestStats, SourceStore
@@ -21,6 +21,7 @@ from retrieval.ingests import IngestRecord
 from retrieval.loaders import CorpusLineError, extract_text, file_id, load_path
 
 
+@reaching_store
 def ingest_sources(paths: list[str], settings: Settings, console: Console
                    ) -> tuple[IngestStats, str]:
     """Read every path or URL first (so a bad one fails before anything is written), then
@@ -52,6 +53,7 @@ def ingest_label(paths: list[str]) -> str:
     return shlex.join(["factcheck", "ingest", *given])
 
 
+@reaching_store
 def list_sources(settings: Settings, console: Console) -> None:
     """Print the collection's sources as a table, with totals and any ingest that stopped."""
     store = open_store(settings)
@@ -92,6 +94,7 @@ def _minute(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+@reaching_store
 def remove_source(source_id: str, settings: Settings) -> int:
     """Remove every chunk of one source (an id, or a file's path); an unknown id is bad input."""
     store = open_store(settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from fakes.chroma_server import chroma_server  # noqa: F401
+from fakes.chroma_server import chroma_server, stoppable_chroma  # noqa: F401
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 from fakes.telegram_server import telegram_server_fixture  # noqa: F401
 
