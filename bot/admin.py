@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 from bot.checks import ARTICLE_SUFFIXES, UNAVAILABLE, CheckRequest, run_check
 from bot.handlers import settings_allowed, source_of
 from bot.messages import edit_quietly
-from bot.render import esc, link
+from bot.render import error_line, esc, link
 from bot.services import Services, services
 from bot.uploads import download_upload
 from factcheck.errors import BadInputError, CollectionUnavailableError, FactcheckError
@@ -74,7 +74,8 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await edit_quietly(status, f"⚠️ {UNAVAILABLE} Nothing was added; try again later.")
         return
     except FactcheckError as exc:
-        await edit_quietly(status, f"⚠️ {esc(str(exc), 1000)}")
+        logger.info("/add refused: %s", exc)
+        await edit_quietly(status, error_line(exc))
         return
     replaced = "".join(f"\n↪️ {esc(r.describe(), 300)}" for r in stats.replaced[:_LISTED])
     await edit_quietly(status, f"✅ Added {stats.documents} document(s): {stats.chunks_added} new "

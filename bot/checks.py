@@ -18,11 +18,11 @@ from bot import keyboards
 from bot.journal import RESTARTED
 from bot.limits import CheckCancelledError, Job, QueueFullError
 from bot.messages import StatusMessage, edit_html, resume_html, send_html
-from bot.render import esc, progress_text, queue_text, report_pages
+from bot.render import error_line, progress_text, queue_text, report_pages
 from bot.services import Services
 from bot.uploads import Upload, download_upload
 from factcheck import pipeline
-from factcheck.errors import CollectionUnavailableError, FactcheckError
+from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
 from factcheck.history import StoredCheck
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
@@ -93,9 +93,10 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
         await status.finish(f"⚠️ {UNAVAILABLE} Nothing can be checked until it is back; try "
                             "again in a few minutes.")
         return None
-    except FactcheckError as exc:
-        logger.info("check in chat %s refused: %s", request.chat_id, exc)
-        await status.finish(f"⚠️ {esc(str(exc), 1000)}")
+    except FactcheckError as exc:  # the log has the whole line, the chat what it may see
+        logger.log(logging.WARNING if isinstance(exc, LLMError) else logging.INFO,
+                   "check in chat %s refused: %s", request.chat_id, exc)
+        await status.finish(error_line(exc))
         return None
     except Exception:
         await status.finish("❗ This check failed.")

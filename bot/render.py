@@ -7,6 +7,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from factcheck.errors import FactcheckError, LLMError
 from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
 from factcheck.render import (
     WORDS,
@@ -46,6 +47,17 @@ class Page:
 def tg_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+LLM_UNAVAILABLE = "⚠️ The language model is unavailable right now. Try again later."
+
+
+def error_line(exc: FactcheckError, limit: int = 1000) -> str:
+    """What a chat is told of an error. An LLM's error names its server, which users are not
+    to see (the log has it): they are told the language model is unavailable."""
+    if isinstance(exc, LLMError):
+        return LLM_UNAVAILABLE
+    return f"⚠️ {esc(str(exc), limit)}"
 
 
 def esc(text: str, limit: int | None = None) -> str:

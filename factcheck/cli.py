@@ -6,11 +6,13 @@ import argparse
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from factcheck import logmask
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.settings import Settings, get_settings
 
@@ -30,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "chromadb", "openai", "trafilatura"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.ERROR)
     try:
-        return args.run(args, _settings(args)) or 0
+        settings = _settings(args)
+        logmask.install(settings)  # keys and passwords in URLs never reach a log line
+        return args.run(args, settings) or 0
     except BadInputError as exc:
         return _fail(args, exc, 2)
     except FactcheckError as exc:
@@ -47,10 +51,11 @@ def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str =
 
     from factcheck.render import terminal_safe
 
-    if args.debug:
-        err.print_exception()
+    if args.debug:  # as plain text, masked: vendor errors may quote keys and URLs
+        details = "".join(traceback.format_exception(exc))
+        err.print(logmask.mask(terminal_safe(details)), markup=False, highlight=False)
     # The message may quote a URL or a file's text: nothing in it is markup or a terminal command.
-    err.print(f"[bold red]error:[/] {escape(terminal_safe(f'{prefix}{exc}'))}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(logmask.mask(terminal_safe(f'{prefix}{exc}')))}", highlight=False)
     return code
 
 

@@ -31,7 +31,7 @@ from langchain_core.messages import convert_to_messages
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from factcheck import llm_cache, llm_http, textmatch
+from factcheck import llm_cache, llm_http, logmask, textmatch
 from factcheck.errors import LLMError
 from factcheck.llm_http import Refused
 from factcheck.models import Article, Claim, Evidence, Passage, Stance
@@ -607,8 +607,9 @@ def _detail(exc: Exception) -> str:
 
 
 def _scrub(text: str, settings: Settings) -> str:
+    """A server's words may quote the key or the address with its password: never show them."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    return text.replace(key, "***") if len(key) >= 4 else text
+    return logmask.mask(text.replace(key, "***") if len(key) >= 4 else text)
 
 
 def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int) -> list[Claim]:
