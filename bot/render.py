@@ -14,6 +14,7 @@ from factcheck.render import (
     best_evidence,
     contradiction_lines,
     headline,
+    left_out_line,
     prior_line,
     to_markdown,
     verdict_mark,
@@ -128,6 +129,8 @@ def report_pages(
     blocks += [(b, None) for b in _unfound_blocks([c for c in report.claims if not has_block(c)])]
     if not report.claims:
         blocks.append(("No checkable claim was found in this article.", None))
+    if left_out := left_out_line(report):
+        blocks.append((f"<i>{esc(left_out)}</i>", None))
     if not compact:
         blocks.append((f"<i>{esc(_footer(report))}</i>", None))
     groups = split_blocks([b for b, _ in blocks], limit)

@@ -45,7 +45,8 @@ def read_article(source: str, settings: Settings, local_files: bool = True,
     With `local_files=False` (the bot: its users must not read the server's files) anything
     that is not a URL is taken as the article's text. `interrupt` is fetch_url's.
     """
-    if (link := link_only(source)) is not None:
+    # A bare URL is fetched exactly as given; a link with words around it, the link alone.
+    if not _is_url(source) and (link := link_only(source)) is not None:
         source = link
     if _is_url(source):
         url = source.strip()

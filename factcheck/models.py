@@ -192,6 +192,9 @@ class Report(BaseModel):
         "figure the article gives for it: what a reader is shown.")
     provenance: Provenance
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
+    claims_left_out: int = Field(
+        default=0, description="Checkable statements of the article beyond the claim cap "
+        "(MAX_CLAIMS), not checked; the best-scored ones were kept.")
     created_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
         description="When the check began: its results stand for the sources of that moment.",

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from factcheck import contradictions, verdict
-from factcheck.claims import extract_claims
+from factcheck.claims import Extracted, extract_claims
 from factcheck.errors import CollectionUnavailableError, StoreError
 from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
@@ -104,7 +104,8 @@ def check(
     # it runs must make it stale (memory.still_current), so the report is dated now.
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    article, claims, timings = _read(source, settings, engine, report_progress, clock)
+    article, extracted, timings = _read(source, settings, engine, report_progress, clock)
+    claims = extracted.claims
     store = store or open_store(settings)
     provenance = _provenance(settings, engine, store)
     check_claims = functools.partial(_check_claims, store=store, settings=settings,
@@ -117,19 +118,20 @@ def check(
     timings["total"] = _lap(clock)
     return Report(article=article, claims=checks, internal_contradictions=pairs,
                   internal_contradiction_groups=grouped, provenance=provenance, created_at=started,
-                  timings={k: round(v, 4) for k, v in timings.items()})
+                  timings={k: round(v, 4) for k, v in timings.items()},
+                  claims_left_out=extracted.left_out)
 
 
 def _read(source: str | Article, settings: Settings, engine: str, progress: Progress,
-          clock: float) -> tuple[Article, list[Claim], dict[str, float]]:
+          clock: float) -> tuple[Article, Extracted, dict[str, float]]:
     """The article, its claims, and the seconds each took."""
     progress("reading", 0, 1)
     article = source if isinstance(source, Article) else read_article(source, settings)
     timings = {"intake": _lap(clock)}
     progress("claims", 0, 1)
-    claims = extract_claims(article, settings, engine)
+    extracted = extract_claims(article, settings, engine)
     timings["claims"] = _lap(clock) - timings["intake"]
-    return article, claims, timings
+    return article, extracted, timings
 
 
 def _check_remembered(

@@ -139,6 +139,8 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
             lines.append(f"- {_stance_word(e)}: “{e.quote}” — {source}. _{e.rationale}_")
         lines.append("")
     lines += _contradictions_lines(report, bullet="- ")
+    if left_out := left_out_line(report):
+        lines += ["", f"_{left_out}_"]
     lines += ["", _footer(report)]
     return terminal_safe("\n".join(lines).rstrip() + "\n")
 
@@ -152,6 +154,8 @@ def print_report(report: Report, console: Console | None = None, timezone: str =
     if report.internal_contradictions:
         lines = _contradictions_lines(report, bullet="• ")
         console.print(_safe_text("\n".join(lines), "magenta"))
+    if left_out := left_out_line(report):
+        console.print(_safe_text(left_out, "yellow"))
     console.print(_safe_text(_footer(report), "dim"))
 
 
@@ -237,6 +241,15 @@ def _contradictions_lines(report: Report, bullet: str) -> list[str]:
         return []
     return ["Figures of this article that contradict each other:",
             *(bullet + line for line in lines)]
+
+
+def left_out_line(report: Report) -> str | None:
+    """What the claim cap left unchecked, or None when it left nothing."""
+    n = report.claims_left_out
+    if not n:
+        return None
+    return (f"{n} more checkable statement{'s' if n != 1 else ''} not checked: the best-scored "
+            f"{len(report.claims)} were kept (raise MAX_CLAIMS to check more).")
 
 
 def _footer(report: Report) -> str:

@@ -57,3 +57,11 @@ def test_conflicting_figures_are_one_line_per_measure_with_their_sources():
 def test_a_stored_report_with_pairs_only_still_lists_them():
     old = conflicting_report().model_copy(update={"internal_contradiction_groups": []})
     assert "claim 1 vs claim 2: number of injured differs: “12” vs “30”" in to_markdown(old)
+
+
+def test_what_the_claim_cap_left_out_is_said_in_every_format():
+    capped = leaning_report().model_copy(update={"claims_left_out": 7})
+    for out in (to_markdown(capped), terminal(capped)):
+        assert "7 more checkable statements not checked: the best-scored 2 were kept" in out
+        assert "raise MAX_CLAIMS" in out
+    assert "not checked" not in to_markdown(leaning_report())
