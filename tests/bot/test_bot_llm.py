@@ -21,6 +21,7 @@ def test_users_are_told_the_model_is_unavailable_and_the_log_has_the_masked_addr
     server, _ = openai_server
     address = server.url.replace("http://", f"http://editor:{PASSWORD}@") + "/v1"
     caplog.set_level(logging.INFO)  # the bot's level; httpx logs each request URL at it
+    caplog.set_level(logging.INFO, logger="httpx")  # whatever an earlier CLI run set it to
     start_bot(engine="llm", openai_base_url=address, openai_api_key=SecretStr(KEY),
               llm_cache=False, llm_max_retries=1)
     for _ in range(2):
