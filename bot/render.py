@@ -13,6 +13,8 @@ from factcheck.render import (
     WORDS,
     best_evidence,
     contradiction_lines,
+    disagreement_line,
+    disputed,
     headline,
     left_out_line,
     prior_line,
@@ -231,6 +233,7 @@ def _claim_block(check: ClaimCheck) -> str:
             word = _STANCE_WORDS[stance].capitalize() if evidence.confidence >= CREDIBLE else (
                 f"Weakly {_STANCE_WORDS[stance]}")
             lines.append(f"{_STANCE_MARKS[stance]} {word}: {_quote(evidence)}")
+    lines += [esc(disagreement_line(e), _SUMMARY_CHARS) for e in disputed(check)]
     return "\n".join(lines)
 
 
@@ -253,7 +256,8 @@ def start_link(username: str, check_id: str) -> str:
 
 
 def _compact_claim(check: ClaimCheck) -> str:
-    return f"{verdict_mark(check.verdict)} {check.claim.id}. {esc(check.claim.text, 200)}"
+    line = f"{verdict_mark(check.verdict)} {check.claim.id}. {esc(check.claim.text, 200)}"
+    return line + (" · ⚠️ disputed" if disputed(check) else "")
 
 
 def _evidence_block(n: int, e: Evidence) -> str:
@@ -303,7 +307,9 @@ def _html_claim(check: ClaimCheck) -> str:
                   if ev.passage.url and re.match(r"https?://", ev.passage.url) else title)
         items.append(f"<li class='{ev.stance.value}'>{_STANCE_WORDS[ev.stance]} "
                      f"({ev.confidence:.2f}) — {source}<blockquote>{e(ev.quote)}</blockquote>"
-                     f"<small>{e(ev.rationale)}</small></li>")
+                     f"<small>{e(ev.rationale)}</small>"
+                     + (f"<p>{e(disagreement_line(ev))}</p>" if ev.disagreement else "")
+                     + "</li>")
     return (f"<h2>{verdict_mark(v)} {check.claim.id}. {e(check.claim.text)}</h2>"
             f"<p><b>{verdict_word(v).capitalize()}</b> (confidence {v.confidence:.2f}). "
             f"{e(v.summary)}</p><ul>{''.join(items) or '<li>No evidence found.</li>'}</ul>")

@@ -263,9 +263,11 @@ def _judge_function(
     engine: str, settings: Settings
 ) -> Callable[[Claim, list[Passage]], list[Evidence]]:
     if engine == "llm":
+        from factcheck.crosscheck import review
         from factcheck.llm import judge_llm
 
-        return lambda claim, passages: judge_llm(claim, passages, settings)
+        # The LLM's sides are held against the offline judge's reading of what they quote.
+        return lambda claim, passages: review(claim, judge_llm(claim, passages, settings))
     from factcheck.offline_stance import judge_offline
 
     return lambda claim, passages: judge_offline(claim.text, passages)
