@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     sources = commands.add_parser("sources", help="list the collection's sources, or remove one")
     sources.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
     sources.add_argument("source_id", nargs="?")
+    sources.add_argument("--format", choices=["text", "json"], default="text",
+                         help="json: every source with its chunk count, and stopped ingests")
     sources.set_defaults(run=_run_sources)
 
     bot = commands.add_parser("bot", help="run the Telegram bot (token from TELEGRAM_BOT_TOKEN)")
@@ -182,7 +184,7 @@ def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
         removed = remove_source(args.source_id, settings)
         err.print(f"Removed {removed} chunk(s) of {args.source_id}.")
         return 0
-    list_sources(settings, Console())
+    list_sources(settings, Console(), as_json=args.format == "json")
     return 0
 
 

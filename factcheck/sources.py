@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shlex
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,6 +20,7 @@ from factcheck.pipeline import open_store, reaching_store
 from factcheck.render import terminal_safe
 from factcheck.settings import Settings
 from retrieval import Document, IngestStats, SourceStore
+from retrieval.documents import Catalogue
 from retrieval.ingests import IngestRecord
 from retrieval.loaders import CorpusLineError, extract_text, file_id, load_path
 
@@ -54,10 +58,14 @@ def ingest_label(paths: list[str]) -> str:
 
 
 @reaching_store
-def list_sources(settings: Settings, console: Console) -> None:
-    """Print the collection's sources as a table, with totals and any ingest that stopped."""
+def list_sources(settings: Settings, console: Console, as_json: bool = False) -> None:
+    """Print the collection's sources as a table (or JSON), with totals and any ingest that
+    stopped part-way."""
     store = open_store(settings)
     catalogue = store.catalogue()
+    if as_json:
+        print(json.dumps(_catalogue_json(catalogue, store.location), ensure_ascii=False))
+        return
     partial = {source for record in catalogue.stopped() for source in record.pending}
     table = Table("source", "title", "chunks", "ingested")
     for info in catalogue.sources:
@@ -71,6 +79,15 @@ def list_sources(settings: Settings, console: Console) -> None:
     for record in catalogue.stopped():
         console.print(f"[bold yellow]warning:[/] {_safe(stopped_ingest(record))}", highlight=False,
                       soft_wrap=True)
+
+
+def _catalogue_json(catalogue: Catalogue, location: str) -> dict[str, Any]:
+    stopped = [{"label": r.label, "host": r.host, "pid": r.pid, "started": r.started.isoformat(),
+                "last_heard": r.updated.isoformat(), "documents_written": r.done,
+                "documents": r.total, "writing": list(r.pending)} for r in catalogue.stopped()]
+    return {"collection": location, "sources": [asdict(s) for s in catalogue.sources],
+            "source_count": catalogue.stats.sources, "chunks": catalogue.stats.chunks,
+            "last_ingest": catalogue.stats.last_ingest, "stopped_ingests": stopped}
 
 
 def _safe(text: str) -> str:
