@@ -545,8 +545,8 @@ def _failures(settings: Settings, asked: dict[str, Any]) -> Iterator[None]:
 
 def _failure(exc: Exception, settings: Settings, model: str | None = None) -> _Failure:
     if refused := _in_chain(exc, llm_http.Refused):  # older clients wrap it
-        advice = _CHECK_URL if refused.retry else (
-            "check that the server honours max_tokens, or raise LLM_MAX_TOKENS")
+        advice = refused.advice or (_CHECK_URL if refused.retry else (
+            "check that the server honours max_tokens, or raise LLM_MAX_TOKENS"))
         return _Failure(f"the LLM at {_where(settings)} {refused.what}", advice,
                         detail=refused.detail, retry=refused.retry)
     _, what, advice, retry = next(entry for entry in _ERRORS if isinstance(exc, entry[0]))

@@ -14,6 +14,7 @@ Faults a real server shows:
     server.raw(b"<html>Bad gateway</html>")      # a 200 whose body is not JSON
     server.completion(choices=[])                # a completion without choices
     server.huge(25_000_000)                      # a 25 MB answer, streamed; see `bytes_sent`
+    server.compressed(GOOD, inflates_to=10**8)   # 100 kB of gzip that inflates to 100 MB
     server.refuse_formats("json_object")         # 400 to these response_format types, as
                                                  # LM Studio answers json_object
     server.responder = ObedientInjectedModel()   # answers what nothing is queued for
@@ -33,6 +34,7 @@ import hashlib
 import json
 import re
 import threading
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +67,8 @@ class Scripted:
     overrides: dict[str, Any] = field(default_factory=dict)  # top-level keys of the completion
     huge: int = 0  # bytes of a streamed answer made up on the fly
     sized: bool = True  # whether the huge answer states its Content-Length (else it is chunked)
+    encoding: str = ""  # Content-Encoding of a compressed answer
+    padding: int = 0  # spaces inside its JSON, so that it inflates to many times its size
 
 
 @dataclass
@@ -103,6 +107,16 @@ class FakeOpenAI(LoopbackServer):
         self._queues[CHAT_PATH].append(
             Scripted(body=body, headers={"Content-Type": content_type})
         )
+
+    def compressed(
+        self, content: str | dict, *, encoding: str = "gzip", inflates_to: int = 0
+    ) -> None:
+        """Queue an answer sent compressed, "gzip" or "deflate" (zlib); any other encoding is
+        named in Content-Encoding but the body is gzip. With `inflates_to`, spaces inside the
+        JSON make the body decompress to about that many bytes (a 1,000:1 bomb)."""
+        text = content if isinstance(content, str) else json.dumps(content)
+        self._queues[CHAT_PATH].append(
+            Scripted(content=text, encoding=encoding, padding=inflates_to))
 
     def completion(self, **overrides: Any) -> None:
         """Queue a completion with some top-level keys replaced, e.g. `choices=[]`."""
@@ -193,7 +207,12 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send(400, _error_body("fake server: no scripted chat answer left"))
             else:
                 completion = _chat_body(body, scripted.content or "", scripted.finish_reason)
-                self._send(200, completion | scripted.overrides)
+                completion |= scripted.overrides
+                if scripted.encoding:
+                    self._send(200, _compressed(json.dumps(completion).encode(), scripted),
+                               {"Content-Encoding": scripted.encoding})
+                else:
+                    self._send(200, completion)
 
         def _stream_huge(self, size: int, sized: bool) -> None:
             server.bytes_sent = 0
@@ -304,6 +323,18 @@ def _huge_body(size: int, chunk: int = 65536) -> Iterator[bytes]:
         yield piece
         sent += len(piece)
         block = item * (chunk // len(item))
+
+
+def _compressed(data: bytes, scripted: Scripted) -> bytes:
+    """`data` compressed, with `scripted.padding` spaces after its first byte, made a MiB at a
+    time (the server holds the compressed bytes only)."""
+    packer = zlib.compressobj(wbits=zlib.MAX_WBITS if scripted.encoding == "deflate" else 31)
+    spaces, left = b" " * 2**20, scripted.padding
+    parts = [packer.compress(data[:1])]
+    while left > 0:
+        parts.append(packer.compress(spaces[:left]))
+        left -= len(spaces)
+    return b"".join([*parts, packer.compress(data[1:]), packer.flush()])
 
 
 def _chat_body(request: dict, content: str, finish_reason: str = "stop") -> dict:
