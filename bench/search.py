@@ -1,12 +1,16 @@
-"""Hybrid search latency and memory with 100,000 chunks.
+"""Hybrid search latency and memory with 100,000 chunks, embedded and over a Chroma server.
 
-    .venv/bin/python bench/search.py [--chunks 100000] [--queries 200]
+    .venv/bin/python bench/search.py [--chunks 100000] [--queries 200] [--chroma-server]
 
 To avoid embedding 100,000 texts, the chunks are SYNTHETIC: random unit vectors and texts drawn
 from a Zipf-distributed vocabulary of pseudo-words, written straight into Chroma and the BM25
 index (the same two writes ingest makes). Latency is measured twice: with a stand-in query
 embedder (random vectors: the store's own cost) and with the real local embedder (what a user
 waits for). Prints p50/p95 per query, the BM25 index's cold build time and the process's RSS.
+
+With --chroma-server the same chunks also go into a `chroma run` started on 127.0.0.1 for the
+run (as machines sharing a collection use it), and the hybrid, lexical and dense latencies of
+both stores are printed side by side at the end, from the same run.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +79,7 @@ def fill(store: SourceStore, texts: list[str], rng: np.random.Generator) -> floa
         part = texts[first : first + BATCH]
         ids = [f"c{first + i}" for i in range(len(part))]
         vectors = RandomEmbedder(first).embed(part)
-        store._collection.add(
+        store._chroma.add(
             ids=ids,
             embeddings=vectors,
             documents=part,
@@ -122,37 +127,82 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
+    parser.add_argument("--chroma-server", action="store_true",
+                        help="also measure the same chunks on a `chroma run` on 127.0.0.1")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     words = vocabulary(30_000, rng)
+    texts = synthetic_texts(args.chunks, words, rng)
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
     print(f"SYNTHETIC chunks (random unit vectors + pseudo-word texts) in {data_dir}")
-    store = SourceStore.open(data_dir, "bench", RandomEmbedder())
-    if store.stats().chunks < args.chunks:
-        took = fill(store, synthetic_texts(args.chunks, words, rng), rng)
-        print(f"wrote {args.chunks:,} chunks in {took:.0f} s")
-    store.close()
-    measure(data_dir, words, args.queries)
+
+    def embedded() -> SourceStore:
+        return SourceStore.open(data_dir, "bench", RandomEmbedder())
+
+    results = {"embedded": build_and_measure(embedded, texts, words, args.queries)}
+    if args.chroma_server:
+        results["chroma run"] = on_a_server(data_dir, texts, words, args.queries)
+        compare(results)
     if args.keep is None:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def measure(data_dir: Path, words: list[str], n_queries: int) -> None:
-    """Reopen the store as a new process would, then time searches."""
+def on_a_server(data_dir: Path, texts: list[str], words: list[str], n_queries: int
+                ) -> dict[str, np.ndarray]:
+    """The same chunks in a collection of a `chroma run` on loopback, measured the same way."""
+    from tests.fakes.chroma_server import StoppableChromaServer, chroma_executable
+
+    executable = chroma_executable()
+    if executable is None:
+        raise SystemExit("--chroma-server needs the `chroma` command (pip install chromadb)")
+    folder = Path(tempfile.mkdtemp(prefix="bench-chroma-run-"))
+    try:
+        with StoppableChromaServer(folder, executable) as chroma:
+            where = chroma.server
+            print(f"\nthe same chunks on `chroma run` at {where.host}:{where.port}")
+
+            def served() -> SourceStore:
+                return SourceStore.open(data_dir / "client", "bench", RandomEmbedder(),
+                                        where.host, where.port)
+
+            return build_and_measure(served, texts, words, n_queries)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def build_and_measure(open_store: Callable[[], SourceStore], texts: list[str],
+                      words: list[str], n_queries: int) -> dict[str, np.ndarray]:
+    """Fill the store (unless it holds the chunks already), then measure it reopened."""
+    store = open_store()
+    if store.count() < len(texts):
+        took = fill(store, texts, np.random.default_rng(0))
+        print(f"wrote {len(texts):,} chunks in {took:.0f} s")
+    store.close()
+    return measure(open_store, words, n_queries)
+
+
+def measure(open_store: Callable[[], SourceStore], words: list[str], n_queries: int
+            ) -> dict[str, np.ndarray]:
+    """Reopen the store as a new process would, then time searches; returns ms per mode."""
     start = time.perf_counter()
-    store = SourceStore.open(data_dir, "bench", RandomEmbedder())
+    store = open_store()
     opened = time.perf_counter() - start
-    index = LexicalIndex(data_dir / "lexical" / "bench.sqlite")
+    index = LexicalIndex(store._index.path)
     start = time.perf_counter()
     index.warm()
     loaded = time.perf_counter() - start
     start = time.perf_counter()
     index._build(index.generation())
     rebuilt = time.perf_counter() - start
+    index.close()
     print(
         f"store open {opened:.2f} s; BM25 index load {loaded:.2f} s (saved postings), "
-        f"full rebuild {rebuilt:.2f} s, for {store.stats().chunks:,} chunks"
+        f"full rebuild {rebuilt:.2f} s, for {store.count():,} chunks"
     )
+    start = time.perf_counter()
+    catalogue = store.catalogue()
+    print(f"sources listing (read from Chroma): {catalogue.stats.sources:,} sources in "
+          f"{time.perf_counter() - start:.2f} s")
     qrng = np.random.default_rng(7)
     queries = [
         " ".join(qrng.choice(words[:5000], size=qrng.integers(4, 12))) for _ in range(n_queries)
@@ -160,20 +210,34 @@ def measure(data_dir: Path, words: list[str], n_queries: int) -> None:
     start = time.perf_counter()
     store.search(queries[0])  # loads the BM25 postings and Chroma's HNSW index
     print(f"first search after open: {(time.perf_counter() - start) * 1000:.0f} ms")
-    report("hybrid, stand-in query vectors (store cost only)", latencies(store, queries))
-    report("lexical only", latencies(store, queries, "lexical"))
-    report("dense only (stand-in vectors)", latencies(store, queries, "dense"))
+    measured = {"hybrid": latencies(store, queries), "lexical": latencies(store, queries, "lexical"),
+                "dense": latencies(store, queries, "dense")}
+    report("hybrid, stand-in query vectors (store cost only)", measured["hybrid"])
+    report("lexical only", measured["lexical"])
+    report("dense only (stand-in vectors)", measured["dense"])
     try:
         from retrieval.embedder import local_embedder
 
         store._embedder = local_embedder()  # same name, real vectors for the queries
         store.search(queries[0])
-        report("hybrid, real MiniLM query embedding", latencies(store, queries[:50]))
+        measured["hybrid, real MiniLM"] = latencies(store, queries[:50])
+        report("hybrid, real MiniLM query embedding", measured["hybrid, real MiniLM"])
     except Exception as exc:  # noqa: BLE001 - the bench still reports the store's own cost
         print(f"real embedder not measured: {exc}")
     current, peak = rss_mb()
     print(f"RSS now {current:.0f} MB, peak {peak:.0f} MB (limit 1,536 MB)")
     store.close()
+    return measured
+
+
+def compare(results: dict[str, dict[str, np.ndarray]]) -> None:
+    """p50 / p95 of each mode, one column per store, from this run."""
+    stores = list(results)
+    print("\n" + " | ".join(["query (ms, p50 / p95)", *stores]))
+    for mode in results[stores[0]]:
+        cells = [f"{np.percentile(results[s][mode], 50):.1f} / "
+                 f"{np.percentile(results[s][mode], 95):.1f}" for s in stores if mode in results[s]]
+        print(" | ".join([mode, *cells]))
 
 
 if __name__ == "__main__":

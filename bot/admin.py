@@ -9,14 +9,15 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.checks import ARTICLE_SUFFIXES, CheckRequest, run_check
+from bot.checks import ARTICLE_SUFFIXES, UNAVAILABLE, CheckRequest, run_check
 from bot.handlers import settings_allowed, source_of
 from bot.messages import edit_quietly
-from bot.render import esc, link
+from bot.render import error_line, esc, link
 from bot.services import Services, services
 from bot.uploads import download_upload
-from factcheck.errors import BadInputError, FactcheckError
+from factcheck.errors import BadInputError, CollectionUnavailableError, FactcheckError
 from factcheck.intake import fetch_url
+from factcheck.pipeline import reaching_store
 from factcheck.settings import Settings
 from factcheck.sources import stopped_ingest
 from retrieval import Document, IngestStats
@@ -31,7 +32,13 @@ UPLOAD_ORIGIN = "a file sent to the bot"
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources: size of the collection, last ingest, and the latest sources."""
-    catalogue = await asyncio.to_thread(services(context).store.catalogue)
+    s = services(context)
+    try:
+        catalogue = await asyncio.to_thread(reaching_store(lambda: s.store.catalogue()))
+    except CollectionUnavailableError as exc:
+        logger.warning("/sources: %s", exc)
+        await update.effective_message.reply_text(f"⚠️ {UNAVAILABLE} Try again in a few minutes.")
+        return
     stats, latest = catalogue.stats, catalogue.sources[:_LISTED]
     summary = (f"📚 The collection holds {stats.sources} source(s) in {stats.chunks} "
                f"passage(s); last ingest: {esc(stats.last_ingest or 'never')}.")
@@ -62,8 +69,13 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             documents = await asyncio.to_thread(url_documents, context.args, s.settings)
             label = " ".join(["/add", *context.args])
         stats = await _ingest(s, documents, status, label)
+    except CollectionUnavailableError as exc:
+        logger.warning("/add: %s", exc)
+        await edit_quietly(status, f"⚠️ {UNAVAILABLE} Nothing was added; try again later.")
+        return
     except FactcheckError as exc:
-        await edit_quietly(status, f"⚠️ {esc(str(exc), 1000)}")
+        logger.info("/add refused: %s", exc)
+        await edit_quietly(status, error_line(exc))
         return
     replaced = "".join(f"\n↪️ {esc(r.describe(), 300)}" for r in stats.replaced[:_LISTED])
     await edit_quietly(status, f"✅ Added {stats.documents} document(s): {stats.chunks_added} new "
@@ -76,7 +88,10 @@ async def _ingest(s: Services, documents: list[Document], status, label: str) ->
     def on_progress(done: int, total: int) -> None:
         progress.update(done=done)
 
-    work = asyncio.ensure_future(asyncio.to_thread(s.store.ingest, documents, on_progress, label))
+    def ingest() -> IngestStats:
+        return s.store.ingest(documents, on_progress, label)
+
+    work = asyncio.ensure_future(asyncio.to_thread(reaching_store(ingest)))
     while not work.done():
         await asyncio.wait({work}, timeout=s.settings.status_edit_interval)
         if not work.done():

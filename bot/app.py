@@ -24,11 +24,11 @@ from telegram.ext import (
 
 from bot import admin, buttons, digests, handlers
 from bot.journal import JournalApplication, JournalQueue, replay_pending
-from bot.services import Services
+from bot.services import Collection, Services
 from bot.transport import PatientRequest
-from factcheck.errors import BadInputError
+from factcheck import logmask
+from factcheck.errors import BadInputError, CollectionUnavailableError
 from factcheck.history import open_history
-from factcheck.pipeline import open_store
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -109,9 +109,14 @@ def add_handlers(app: Application) -> None:
 
 async def _post_init(app: Application) -> None:
     settings: Settings = app.bot_data["settings"]
-    store = await asyncio.to_thread(open_store, settings)  # loads the embedder: seconds
+    collection = Collection(settings)
+    try:
+        await asyncio.to_thread(collection.store)  # loads the embedder: seconds
+    except CollectionUnavailableError as exc:  # the bot serves the rest; checks say so
+        logger.warning("%s: checks and /sources say the collection is unavailable until it is "
+                       "back", exc)
     history = open_history(settings)
-    app.bot_data["services"] = Services.build(settings, store, history)
+    app.bot_data["services"] = Services.build(settings, collection, history)
     restored = digests.restore(app)  # schedules survive restarts: they are chat settings
     replayed = await replay_pending(app, history)  # what a killed run left unfinished
     await app.bot.set_my_commands(COMMANDS)
@@ -122,22 +127,23 @@ async def _post_init(app: Application) -> None:
 async def _post_shutdown(app: Application) -> None:
     services: Services | None = app.bot_data.get("services")
     if services:
-        services.store.close()
+        services.collection.close()
         services.history.close()
 
 
 def run(settings: Settings) -> None:
     """Run the bot until interrupted: a webhook server when WEBHOOK_URL is set, else polling."""
     app = build_application(settings)
-    _quiet_loggers(settings.telegram_bot_token.get_secret_value())
+    _quiet_loggers()
     serve(app, settings)
 
 
 def serve(app: Application, settings: Settings, **options: Any) -> None:
     """Run a built application until stopped; `options` go to run_polling or run_webhook."""
+    logmask.install(settings)  # the token, keys and passwords in URLs never reach a log line
     if settings.webhook_url:
         secret = webhook_secret(settings)
-        _redact_everywhere(secret, "<webhook secret>")
+        logmask.add_secret(secret, "<webhook secret>")
         app.run_webhook(
             listen=settings.webhook_listen, port=settings.webhook_port,
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
@@ -158,29 +164,8 @@ def webhook_secret(settings: Settings) -> str:
     return secrets.token_urlsafe(32)
 
 
-class RedactToken(logging.Filter):
-    """Replace the bot token in every log line (library messages may quote request URLs)."""
-
-    def __init__(self, token: str, label: str = "<bot token>") -> None:
-        super().__init__()
-        self.token = token
-        self.label = label
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, self.label), None
-        return True
-
-
-def _quiet_loggers(token: str) -> None:
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+def _quiet_loggers() -> None:
+    # httpx logs every request URL at INFO: noise (serve() masks what secrets they hold).
     httpx_logger = logging.getLogger("httpx")
     if httpx_logger.level == logging.NOTSET:
         httpx_logger.setLevel(logging.WARNING)
-    _redact_everywhere(token, "<bot token>")
-
-
-def _redact_everywhere(secret: str, label: str) -> None:
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(secret, label))

@@ -18,11 +18,11 @@ from bot import keyboards
 from bot.journal import RESTARTED
 from bot.limits import CheckCancelledError, Job, QueueFullError
 from bot.messages import StatusMessage, edit_html, resume_html, send_html
-from bot.render import esc, progress_text, queue_text, report_pages
+from bot.render import error_line, progress_text, queue_text, report_pages
 from bot.services import Services
 from bot.uploads import Upload, download_upload
 from factcheck import pipeline
-from factcheck.errors import FactcheckError
+from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
 from factcheck.history import StoredCheck
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
@@ -32,6 +32,7 @@ from retrieval.loaders import SUPPORTED_SUFFIXES
 logger = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = sorted(SUPPORTED_SUFFIXES - {".jsonl"})
+UNAVAILABLE = "The collection of trusted sources is unavailable right now."
 GROUP_EDIT_INTERVAL = 3.0  # Telegram allows about 20 messages a minute in a group
 
 
@@ -87,9 +88,15 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
     except QueueFullError:
         await status.finish("🚦 Too many checks are waiting. Try again in a few minutes.")
         return None
-    except FactcheckError as exc:
-        logger.info("check in chat %s refused: %s", request.chat_id, exc)
-        await status.finish(f"⚠️ {esc(str(exc), 1000)}")
+    except CollectionUnavailableError as exc:
+        logger.warning("check in chat %s: %s", request.chat_id, exc)
+        await status.finish(f"⚠️ {UNAVAILABLE} Nothing can be checked until it is back; try "
+                            "again in a few minutes.")
+        return None
+    except FactcheckError as exc:  # the log has the whole line, the chat what it may see
+        logger.log(logging.WARNING if isinstance(exc, LLMError) else logging.INFO,
+                   "check in chat %s refused: %s", request.chat_id, exc)
+        await status.finish(error_line(exc))
         return None
     except Exception:
         await status.finish("❗ This check failed.")

@@ -7,12 +7,16 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from factcheck.errors import FactcheckError, LLMError
 from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
 from factcheck.render import (
     WORDS,
     best_evidence,
     contradiction_lines,
+    disagreement_line,
+    disputed,
     headline,
+    left_out_line,
     prior_line,
     prompts_text,
     step_times,
@@ -49,6 +53,17 @@ class Page:
 def tg_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+LLM_UNAVAILABLE = "⚠️ The language model is unavailable right now. Try again later."
+
+
+def error_line(exc: FactcheckError, limit: int = 1000) -> str:
+    """What a chat is told of an error. An LLM's error names its server, which users are not
+    to see (the log has it): they are told the language model is unavailable."""
+    if isinstance(exc, LLMError):
+        return LLM_UNAVAILABLE
+    return f"⚠️ {esc(str(exc), limit)}"
 
 
 def esc(text: str, limit: int | None = None) -> str:
@@ -119,6 +134,8 @@ def report_pages(
     blocks += [(b, None) for b in _unfound_blocks([c for c in report.claims if not has_block(c)])]
     if not report.claims:
         blocks.append(("No checkable claim was found in this article.", None))
+    if left_out := left_out_line(report):
+        blocks.append((f"<i>{esc(left_out)}</i>", None))
     if not compact:
         blocks.append((f"<i>{esc(_footer(report))}</i>", None))
     groups = split_blocks([b for b, _ in blocks], limit)
@@ -219,6 +236,7 @@ def _claim_block(check: ClaimCheck) -> str:
             word = _STANCE_WORDS[stance].capitalize() if evidence.confidence >= CREDIBLE else (
                 f"Weakly {_STANCE_WORDS[stance]}")
             lines.append(f"{_STANCE_MARKS[stance]} {word}: {_quote(evidence)}")
+    lines += [esc(disagreement_line(e), _SUMMARY_CHARS) for e in disputed(check)]
     return "\n".join(lines)
 
 
@@ -241,7 +259,8 @@ def start_link(username: str, check_id: str) -> str:
 
 
 def _compact_claim(check: ClaimCheck) -> str:
-    return f"{verdict_mark(check.verdict)} {check.claim.id}. {esc(check.claim.text, 200)}"
+    line = f"{verdict_mark(check.verdict)} {check.claim.id}. {esc(check.claim.text, 200)}"
+    return line + (" · ⚠️ disputed" if disputed(check) else "")
 
 
 def _evidence_block(n: int, e: Evidence) -> str:
@@ -293,7 +312,9 @@ def _html_claim(check: ClaimCheck) -> str:
                   if ev.passage.url and re.match(r"https?://", ev.passage.url) else title)
         items.append(f"<li class='{ev.stance.value}'>{_STANCE_WORDS[ev.stance]} "
                      f"({ev.confidence:.2f}) — {source}<blockquote>{e(ev.quote)}</blockquote>"
-                     f"<small>{e(ev.rationale)}</small></li>")
+                     f"<small>{e(ev.rationale)}</small>"
+                     + (f"<p>{e(disagreement_line(ev))}</p>" if ev.disagreement else "")
+                     + "</li>")
     return (f"<h2>{verdict_mark(v)} {check.claim.id}. {e(check.claim.text)}</h2>"
             f"<p><b>{verdict_word(v).capitalize()}</b> (confidence {v.confidence:.2f}). "
             f"{e(v.summary)}</p><ul>{''.join(items) or '<li>No evidence found.</li>'}</ul>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from telegram.ext import ContextTypes
@@ -9,8 +11,39 @@ from telegram.ext import ContextTypes
 from bot.limits import Access, CheckQueue, RateLimiter
 from factcheck.history import History
 from factcheck.memory import ClaimMemory, open_memory
+from factcheck.pipeline import embedder_for, open_store, reaching_store
 from factcheck.settings import Settings
 from retrieval import SourceStore
+
+logger = logging.getLogger(__name__)
+
+
+class Collection:
+    """The source collection, opened on first use and again after a failed open: with its
+    Chroma server down when the bot starts, checks and /sources answer that the collection is
+    unavailable (CollectionUnavailableError) and everything else works, until it is back."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._store: SourceStore | None = None
+        self._lock = threading.Lock()
+
+    def store(self) -> SourceStore:
+        """The open store; opens it now if it is not (blocking: call it from a worker thread)."""
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self._settings)
+                if reaching_store(self._store.count)() == 0:
+                    logger.warning("the collection %s is empty: every claim will be 'not enough "
+                                   "evidence' until sources are added (/add, or factcheck "
+                                   "ingest)", self._store.location)
+            return self._store
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
 
 
 @dataclass
@@ -18,19 +51,24 @@ class Services:
     """Settings, the source collection, the history store and claim memory, and the limits."""
 
     settings: Settings
-    store: SourceStore
+    collection: Collection
     history: History
     access: Access
     rate: RateLimiter
     queue: CheckQueue
     memory: ClaimMemory | None = None
 
+    @property
+    def store(self) -> SourceStore:
+        """The source collection's store (opened on first use: from a worker thread)."""
+        return self.collection.store()
+
     @classmethod
-    def build(cls, settings: Settings, store: SourceStore, history: History) -> Services:
+    def build(cls, settings: Settings, collection: Collection, history: History) -> Services:
         """Services from the settings; the claim memory shares the history file and embedder."""
         return cls(
-            settings=settings, store=store, history=history,
-            memory=open_memory(settings, store.embedder),
+            settings=settings, collection=collection, history=history,
+            memory=open_memory(settings, embedder_for(settings)),
             access=Access.from_settings(settings),
             rate=RateLimiter(settings.rate_limit_per_minute),
             queue=CheckQueue(settings.max_concurrent_checks, settings.max_queued_checks),

@@ -38,7 +38,7 @@ def score(sentences: list[str], embeddings: np.ndarray | None = None) -> np.ndar
         return np.zeros(0, dtype=np.float32)
     if embeddings is None:
         embeddings = weights.embedder().embed(list(sentences))
-    return _sigmoid_scores(_model(), features(sentences, embeddings))
+    return sigmoid_scores(_model(), features(sentences, embeddings))
 
 
 def features(sentences: list[str], embeddings: np.ndarray) -> np.ndarray:
@@ -63,7 +63,8 @@ def _cheap_features(sentence: str) -> list[float]:
     ]
 
 
-def _sigmoid_scores(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+def sigmoid_scores(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """P(check-worthy) of feature rows under a saved model (training scores its folds with it)."""
     logits = ((x - model["mean"]) / model["scale"]) @ model["coef"] + model["intercept"]
     return (1.0 / (1.0 + np.exp(-logits.ravel()))).astype(np.float32)
 

@@ -71,7 +71,7 @@ def eval_claims(
     for done, (article, gold) in enumerate(articles):
         if progress:
             progress("examples", done, len(articles))
-        claims = extract_claims(article, settings, engine)
+        claims = extract_claims(article, settings, engine).claims
         _count(tally, article.source, gold, claims, recorder)
     if progress:
         progress("examples", len(articles), len(articles))

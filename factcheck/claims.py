@@ -29,13 +29,26 @@ class Candidate:
     context: str | None
 
 
-def extract_claims(article: Article, settings: Settings, engine: str) -> list[Claim]:
-    """The article's checkable claims, in article order, at most `settings.max_claims`."""
+@dataclass(frozen=True)
+class Extracted:
+    """The claims to check and how many more checkable statements the cap left out."""
+
+    claims: list[Claim]
+    left_out: int = 0
+
+
+def extract_claims(article: Article, settings: Settings, engine: str) -> Extracted:
+    """The article's checkable claims, in article order, at most `settings.max_claims`.
+
+    The LLM is asked for at most that many and chooses them itself, so it reports none left out.
+    """
     if engine == "llm":
         from factcheck import llm
 
-        return llm.extract_claims_llm(article, settings)
-    return extract_claims_offline(article, settings.max_claims)
+        return Extracted(llm.extract_claims_llm(article, settings))
+    found = candidates(article.text)
+    claims = _best_scored(found, article.text, settings.max_claims)
+    return Extracted(claims, left_out=len(found) - len(claims))
 
 
 def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
@@ -44,14 +57,16 @@ def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
 
     The score only ranks: no threshold drops a checkable sentence of a short article.
     """
-    found = candidates(article.text)
+    return _best_scored(candidates(article.text), article.text, max_claims)
+
+
+def _best_scored(found: list[Candidate], text: str, max_claims: int) -> list[Claim]:
     if not found:
         return []
-    texts = [c.text for c in found]
-    scores = checkworthiness.score(texts)
+    scores = checkworthiness.score([c.text for c in found])
     # A figure that disagrees with another figure of the same article is always worth a check
     # (read as written: a rewording may put words between a toll and its number).
-    conflicted = contradictions.conflicting([article.text[c.start : c.end] for c in found])
+    conflicted = contradictions.conflicting([text[c.start : c.end] for c in found])
     ranked = sorted(range(len(found)), key=lambda i: (i not in conflicted, -scores[i]))
     kept = sorted(ranked[:max_claims])
     return [

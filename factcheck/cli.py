@@ -6,11 +6,13 @@ import argparse
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from factcheck import logmask
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.settings import Settings, get_settings
 
@@ -30,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "chromadb", "openai", "trafilatura"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.ERROR)
     try:
-        return args.run(args, _settings(args)) or 0
+        settings = _settings(args)
+        logmask.install(settings)  # keys and passwords in URLs never reach a log line
+        return args.run(args, settings) or 0
     except BadInputError as exc:
         return _fail(args, exc, 2)
     except FactcheckError as exc:
@@ -47,10 +51,11 @@ def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str =
 
     from factcheck.render import terminal_safe
 
-    if args.debug:
-        err.print_exception()
+    if args.debug:  # as plain text, masked: vendor errors may quote keys and URLs
+        details = "".join(traceback.format_exception(exc))
+        err.print(logmask.mask(terminal_safe(details)), markup=False, highlight=False)
     # The message may quote a URL or a file's text: nothing in it is markup or a terminal command.
-    err.print(f"[bold red]error:[/] {escape(terminal_safe(f'{prefix}{exc}'))}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(logmask.mask(terminal_safe(f'{prefix}{exc}')))}", highlight=False)
     return code
 
 
@@ -82,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     sources = commands.add_parser("sources", help="list the collection's sources, or remove one")
     sources.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
     sources.add_argument("source_id", nargs="?")
+    sources.add_argument("--format", choices=["text", "json"], default="text",
+                         help="json: every source with its chunk count, and stopped ingests")
     sources.set_defaults(run=_run_sources)
 
     bot = commands.add_parser("bot", help="run the Telegram bot (token from TELEGRAM_BOT_TOKEN)")
@@ -116,10 +123,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_check(args: argparse.Namespace, settings: Settings) -> int:
-    from factcheck import render
-    from factcheck.pipeline import check
+    from rich.markup import escape
 
-    report = check(args.source, settings)
+    from factcheck import render
+    from factcheck.intake import read_article
+    from factcheck.pipeline import check, open_store, reaching_store
+
+    article = read_article(args.source, settings)  # bad input fails before the store opens
+    store = open_store(settings)
+    if reaching_store(store.count)() == 0:
+        err.print(f"[bold yellow]warning:[/] the collection {escape(store.location)} is empty, so "
+                  "no claim can be supported or contradicted: ingest sources first (`factcheck "
+                  "ingest PATH`), or point DATA_DIR or CHROMA_HOST at the collection.",
+                  highlight=False)
+    report = check(article, settings, store=store)
     if args.format == "json":
         print(render.to_json(report))
     elif args.format == "markdown":
@@ -134,10 +151,13 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
 def _run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from factcheck.sources import ingest_sources
 
-    stats = ingest_sources(args.paths, settings, console=err)
+    from rich.markup import escape
+
+    stats, location = ingest_sources(args.paths, settings, console=err)
     err.print(
         f"Ingested {stats.documents} document(s): {stats.chunks_added} new chunk(s), "
-        f"{stats.chunks_skipped} already present."
+        f"{stats.chunks_skipped} already present, into collection {escape(location)}.",
+        highlight=False,
     )
     _print_replaced(stats.replaced)
     return 0
@@ -164,7 +184,7 @@ def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
         removed = remove_source(args.source_id, settings)
         err.print(f"Removed {removed} chunk(s) of {args.source_id}.")
         return 0
-    list_sources(settings, Console())
+    list_sources(settings, Console(), as_json=args.format == "json")
     return 0
 
 

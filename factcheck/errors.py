@@ -19,3 +19,7 @@ class LLMError(FactcheckError):
 
 class StoreError(FactcheckError):
     """The vector store or the history database is unreachable or damaged."""
+
+
+class CollectionUnavailableError(StoreError):
+    """The collection of trusted sources cannot be reached (its Chroma server is down)."""

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,7 +46,8 @@ def read_article(source: str, settings: Settings, local_files: bool = True,
     With `local_files=False` (the bot: its users must not read the server's files) anything
     that is not a URL is taken as the article's text. `interrupt` is fetch_url's.
     """
-    if (link := link_only(source)) is not None:
+    # A bare URL is fetched exactly as given; a link with words around it, the link alone.
+    if not _is_url(source) and (link := link_only(source)) is not None:
         source = link
     if _is_url(source):
         url = source.strip()
@@ -74,8 +76,9 @@ def fetch_url(
 ) -> tuple[bytes, str, str]:
     """Download `url`, guarded on every hop and capped: (body, content type, final URL).
 
-    FETCH_TIMEOUT is a deadline for the whole download, every hop's connection, headers and body
-    together: a server may drip bytes or header lines, each read well within any read timeout.
+    FETCH_TIMEOUT is a deadline for the whole download, every hop's name lookup, connection,
+    headers and body together: a server may drip bytes or header lines, each read well within
+    any read timeout, and a resolver may take its time.
     `interrupt` is called every INTERRUPT_POLL seconds while the download runs; what it raises
     stops the download and is raised. Call from a thread without a running event loop.
     """
@@ -139,12 +142,41 @@ async def _open(
     client: httpx.AsyncClient, url: str, allow_private: bool
 ) -> AsyncIterator[httpx.Response]:
     parsed = netguard.parse_url(url)
-    addresses = netguard.resolve_url(parsed, allow_private)
+    addresses = await _resolved(parsed, allow_private)
     response = await _send_pinned(client, parsed, addresses)
     try:
         yield response
     finally:
         await response.aclose()
+
+
+async def _resolved(url: httpx.URL, allow_private: bool) -> list[netguard.IPAddress]:
+    """netguard.resolve_url in a thread of its own, so that the deadline and an interrupt stop
+    the wait for it. getaddrinfo cannot be cancelled, and a lookup in asyncio's default
+    executor would hold asyncio.run's end (it joins that executor) until the lookup returns."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[netguard.IPAddress]] = loop.create_future()
+
+    def settle(addresses: list[netguard.IPAddress], error: Exception | None) -> None:
+        if answer.done():  # given up on: past the deadline, or interrupted
+            return
+        if error is None:
+            answer.set_result(addresses)
+        else:
+            answer.set_exception(error)
+
+    def look_up() -> None:
+        try:
+            addresses, error = netguard.resolve_url(url, allow_private), None
+        except Exception as exc:  # FetchError, and whatever else the resolver raised
+            addresses, error = [], exc
+        try:
+            loop.call_soon_threadsafe(settle, addresses, error)
+        except RuntimeError:  # the fetch's loop has closed: nobody waits for the answer
+            pass
+
+    threading.Thread(target=look_up, name="fetch-lookup", daemon=True).start()
+    return await answer
 
 
 async def _send_pinned(

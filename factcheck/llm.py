@@ -5,7 +5,10 @@ mode (which OpenAI, vLLM and Ollama all serve), parsed with `model_validate_json
 with the validation error when unusable. The client does not retry by itself: `_ask_model`
 retries what a retry can help (lost connections, 429, 5xx, a garbled or empty completion, an
 answer cut off at max_tokens), all within one deadline of LLM_TIMEOUT per question, and every
-vendor error leaves as one LLMError line that says what happened and what to do.
+vendor error leaves as one LLMError line that says what happened and what to do. Article,
+claim and passage text go between the prompts' data markers (prompts.as_data); a judgement whose
+quote is not in its passage takes no side (crosscheck.py then holds the rest against the
+offline judge).
 """
 
 from __future__ import annotations
@@ -31,11 +34,11 @@ from langchain_core.messages import convert_to_messages
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from factcheck import cost, llm_cache, llm_http, textmatch
+from factcheck import cost, llm_cache, llm_http, logmask, textmatch
 from factcheck.errors import LLMError
 from factcheck.llm_http import Refused
-from factcheck.models import Article, Claim, Evidence, Passage, Stance
-from factcheck.prompts import load_prompt
+from factcheck.models import Article, Claim, Disagreement, Evidence, Passage, Stance
+from factcheck.prompts import as_data, load_prompt
 from factcheck.sentences import split_sentences
 from factcheck.settings import Settings
 
@@ -181,7 +184,7 @@ def extract_claims_llm(article: Article, settings: Settings) -> list[Claim]:
     if not article.text.strip():
         return []
     prompt = load_prompt("claims", settings.prompts_dir)
-    messages = prompt.render(article=article.text, max_claims=settings.max_claims)
+    messages = prompt.render(article=as_data(article.text), max_claims=settings.max_claims)
     answer = _ask(messages, ClaimsAnswer, settings, prompt=f"{prompt.name} {prompt.fingerprint}")
     return _to_claims(answer, article.text, settings.max_claims)
 
@@ -191,7 +194,7 @@ def judge_llm(claim: Claim, passages: list[Passage], settings: Settings) -> list
     if not passages:
         return []
     prompt = load_prompt("stance", settings.prompts_dir)
-    messages = prompt.render(claim=claim.text, passages=number_passages(passages))
+    messages = prompt.render(claim=as_data(claim.text), passages=number_passages(passages))
 
     def all_judged(answer: StanceAnswer) -> str | None:
         missing = set(range(1, len(passages) + 1)) - {j.passage for j in answer.judgements}
@@ -543,8 +546,8 @@ def _failures(settings: Settings, asked: dict[str, Any]) -> Iterator[None]:
 
 def _failure(exc: Exception, settings: Settings, model: str | None = None) -> _Failure:
     if refused := _in_chain(exc, llm_http.Refused):  # older clients wrap it
-        advice = _CHECK_URL if refused.retry else (
-            "check that the server honours max_tokens, or raise LLM_MAX_TOKENS")
+        advice = refused.advice or (_CHECK_URL if refused.retry else (
+            "check that the server honours max_tokens, or raise LLM_MAX_TOKENS"))
         return _Failure(f"the LLM at {_where(settings)} {refused.what}", advice,
                         detail=refused.detail, retry=refused.retry)
     _, what, advice, retry = next(entry for entry in _ERRORS if isinstance(exc, entry[0]))
@@ -608,8 +611,9 @@ def _detail(exc: Exception) -> str:
 
 
 def _scrub(text: str, settings: Settings) -> str:
+    """A server's words may quote the key or the address with its password: never show them."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    return text.replace(key, "***") if len(key) >= 4 else text
+    return logmask.mask(text.replace(key, "***") if len(key) >= 4 else text)
 
 
 def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int) -> list[Claim]:
@@ -641,30 +645,39 @@ def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int) -> list[Claim]:
 
 
 def number_passages(passages: list[Passage]) -> str:
-    """The passages as the stance prompt shows them: '[n] title (date): text' blocks."""
+    """The passages as the stance prompt shows them: a <passage n="1" source="..."> block each."""
     blocks = []
     for number, passage in enumerate(passages, start=1):
         source = " ".join(
             filter(None, [passage.title, f"({passage.date})" if passage.date else ""])
         )
-        blocks.append(
-            f"[{number}] {source}: {passage.text}" if source else f"[{number}] {passage.text}"
-        )
+        label = f' source="{as_data(source).replace(chr(34), chr(39))}"' if source else ""
+        blocks.append(f'<passage n="{number}"{label}>\n{as_data(passage.text)}\n</passage>')
     return "\n\n".join(blocks)
 
 
 def _to_evidence(passage: Passage, judgement: PassageJudgement, claim: Claim) -> Evidence:
+    """The judgement as evidence whose quote is a sentence of the passage. A side taken on a
+    quote the passage does not hold is not borne out: no stance, and the disagreement kept."""
     quote = judgement.quote.strip()
-    if not quote or quote not in passage.text:
+    span = textmatch.locate(quote, passage.text) if quote else None
+    disagreement = None
+    if span is not None:
+        span = textmatch.whole_sentences(span, passage.text)
+    else:
         # Never show a quote the passage does not contain: use its closest real sentence.
         span, _ = textmatch.most_similar(quote or claim.text, passage.text,
                                          split_sentences(passage.text))
-        logger.debug("quote %r not in passage %s; replaced", quote[:80], passage.id)
-        quote = passage.text[span[0] : span[1]] if span else ""
+        if quote and judgement.stance is not Stance.NOT_ENOUGH_INFO:
+            logger.warning("the LLM's quote is not in passage %s: %r", passage.id, quote[:80])
+            disagreement = Disagreement(
+                reason="quote_not_in_passage", llm_stance=judgement.stance,
+                llm_confidence=judgement.confidence, llm_quote=quote)
     return Evidence(
         passage=passage,
-        stance=judgement.stance,
+        stance=Stance.NOT_ENOUGH_INFO if disagreement else judgement.stance,
         confidence=judgement.confidence,
-        quote=quote,
+        quote=passage.text[span[0] : span[1]] if span else "",
         rationale=" ".join(judgement.rationale.split()),
+        disagreement=disagreement,
     )

@@ -3,7 +3,10 @@ larger than any answer of max_tokens can be, and one event loop thread for the p
 each request under a deadline.
 
 The size cap sits in the transport, so a body is cut off as it streams in: a server that sends
-25 MB is stopped at the cap, not read in full and parsed.
+25 MB is stopped at the cap, not read in full and parsed. The cap holds for the bytes on the wire
+and for the answer they decode to: the transport inflates a gzip or deflate body itself, a piece
+at a time, and stops at the cap, where httpx's decoders would inflate a whole chunk (up to a
+thousand times its size) before anyone counts it. Only those two encodings are asked for.
 
 The async httpx client that ChatOpenAI is given keeps its connections on one event loop, so every
 LLM request of the process runs on this loop, whichever thread asks. `asyncio.timeout` bounds a
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import zlib
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -29,9 +33,9 @@ _loop: asyncio.AbstractEventLoop | None = None
 class Refused(Exception):
     """The transport refused an answer before the client read it; `what` says why."""
 
-    def __init__(self, what: str, retry: bool, detail: str = "") -> None:
+    def __init__(self, what: str, retry: bool, detail: str = "", advice: str = "") -> None:
         super().__init__(what)
-        self.what, self.retry, self.detail = what, retry, detail
+        self.what, self.retry, self.detail, self.advice = what, retry, detail, advice
 
 
 # A token is a few characters; escaped in JSON, non-Latin ones take up to 6 bytes each.
@@ -50,19 +54,24 @@ def clients(timeout: float, max_bytes: int) -> tuple[httpx.Client, httpx.AsyncCl
             httpx.AsyncClient(timeout=timeout, transport=_AsyncTransport(max_bytes)))
 
 
+ACCEPT_ENCODING = "gzip, deflate"  # what _InflatedStream inflates within the cap
+_ZLIB_WBITS = zlib.MAX_WBITS | 32  # a gzip or a zlib header, whichever the body has
+_INFLATED = {"gzip", "x-gzip", "deflate"}
+
+
 class _Transport(httpx.HTTPTransport):
     def __init__(self, max_bytes: int) -> None:
         super().__init__()
         self.max_bytes = max_bytes
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         response = super().handle_request(request)
         try:
-            _check(response, self.max_bytes)
+            _guard(response, self.max_bytes)
         except Refused:
             response.close()
             raise
-        response.stream = _CappedStream(response.stream, self.max_bytes)
         return response
 
 
@@ -72,14 +81,30 @@ class _AsyncTransport(httpx.AsyncHTTPTransport):
         self.max_bytes = max_bytes
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         response = await super().handle_async_request(request)
         try:
-            _check(response, self.max_bytes)
+            _guard(response, self.max_bytes)
         except Refused:
             await response.aclose()
             raise
-        response.stream = _CappedStream(response.stream, self.max_bytes)
         return response
+
+
+def _guard(response: httpx.Response, max_bytes: int) -> None:
+    """Refuse what `_check` refuses, and cap the body, raw and decoded, as it streams in."""
+    _check(response, max_bytes)
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    capped = _CappedStream(response.stream, max_bytes)
+    if encoding in ("", "identity"):
+        response.stream = capped
+        return
+    if encoding not in _INFLATED:
+        raise Refused(f"sent an answer in an encoding it was not asked for ({encoding})",
+                      retry=False, advice="check that the server (or a proxy before it) sends "
+                                          f"only what Accept-Encoding: {ACCEPT_ENCODING} allows")
+    del response.headers["content-encoding"]  # decoded here: httpx must not decode it again
+    response.stream = _InflatedStream(capped, max_bytes)
 
 
 class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -107,6 +132,44 @@ class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         if self._seen > self._max_bytes:
             raise _too_large(self._max_bytes)
         return chunk
+
+
+class _InflatedStream(_CappedStream):
+    """A gzip or deflate body inflated at most one byte past `max_bytes`, then Refused."""
+
+    def __init__(self, stream: _CappedStream, max_bytes: int) -> None:
+        super().__init__(stream, max_bytes)
+        self._inflater = zlib.decompressobj(_ZLIB_WBITS)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            yield from self._inflated(chunk)
+        self._ended()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            for piece in self._inflated(chunk):
+                yield piece
+        self._ended()
+
+    def _inflated(self, data: bytes) -> Iterator[bytes]:
+        while data and not self._inflater.eof:
+            # A piece of room + 1 bytes is past the cap: no more is ever inflated.
+            room = self._max_bytes - self._seen + 1
+            try:
+                piece = self._inflater.decompress(data, room)
+            except zlib.error as exc:
+                raise _undecodable() from exc
+            yield self._counted(piece)
+            data = self._inflater.unconsumed_tail
+
+    def _ended(self) -> None:
+        if not self._inflater.eof:
+            raise _undecodable()
+
+
+def _undecodable() -> Refused:
+    return Refused("sent a compressed answer that does not decompress", retry=True)
 
 
 def _check(response: httpx.Response, max_bytes: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -76,6 +77,20 @@ class Passage(BaseModel):
         "lexical search): an absolute closeness, where score only ranks one search's hits.")
 
 
+class Disagreement(BaseModel):
+    """Why the LLM's judgement of a passage does not stand: the quote it rests on is not in the
+    passage, or the offline judge confidently reads the quoted sentence the other way (an
+    article or source that talks to the model can turn its judgement, not the sentence)."""
+
+    reason: Literal["quote_not_in_passage", "offline_judge_disagrees"]
+    llm_stance: Stance = Field(description="What the LLM said the passage does.")
+    llm_confidence: float = Field(ge=0.0, le=1.0)
+    llm_quote: str = Field(description="The quote as the LLM gave it.")
+    offline_stance: Stance | None = Field(
+        default=None, description="The offline judge's reading of the quoted sentence.")
+    offline_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
 class Evidence(BaseModel):
     """One passage judged against one claim."""
 
@@ -84,6 +99,11 @@ class Evidence(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     quote: str = Field(description="The sentence of the passage the judgement rests on.")
     rationale: str = Field(description="One line on why.")
+    disagreement: Disagreement | None = Field(
+        default=None,
+        description="Set when the LLM's judgement was not borne out (its stance is then "
+        "NOT_ENOUGH_INFO here, and the claim gets no firm verdict).",
+    )
 
 
 class Verdict(BaseModel):
@@ -205,6 +225,9 @@ class Report(BaseModel):
     usage: LLMUsage | None = Field(
         default=None, description="The check's LLM calls, tokens and estimated cost (LLM "
         "engine); null for the offline engine, which calls no LLM.")
+    claims_left_out: int = Field(
+        default=0, description="Checkable statements of the article beyond the claim cap "
+        "(MAX_CLAIMS), not checked; the best-scored ones were kept.")
     created_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
         description="When the check began: its results stand for the sources of that moment.",

@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
 
 from factcheck import contradictions, cost, verdict
-from factcheck.claims import extract_claims
-from factcheck.errors import StoreError
+from factcheck.claims import Extracted, extract_claims
+from factcheck.errors import CollectionUnavailableError, StoreError
 from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
 from factcheck.memory import ClaimMemory, made_by, still_current
@@ -30,15 +31,33 @@ from factcheck.models import (
     Report,
 )
 from factcheck.settings import Settings, get_settings
-from retrieval import Hit, SourceStore
+from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
+P, R = ParamSpec("P"), TypeVar("R")
 
 # Called as progress(stage, done, total) so that a front end can show where a check is.
 Progress = Callable[[str, int, int], None]
 OFFLINE_MODEL = "offline-v1 (MiniLM features + rules)"
 
 
+def reaching_store(function: Callable[P, R]) -> Callable[P, R]:
+    """`function` with the store's errors as ours: a server that is down or went away is a
+    CollectionUnavailableError (one line: where, and to start `chroma run`), others StoreError."""
+
+    @functools.wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except StoreUnavailableError as exc:
+            raise CollectionUnavailableError(str(exc)) from exc
+        except RetrievalError as exc:
+            raise StoreError(str(exc)) from exc
+
+    return call
+
+
+@reaching_store
 def open_store(settings: Settings) -> SourceStore:
     """The trusted-source collection the settings point at (embedded or Chroma server)."""
     return SourceStore.open(
@@ -62,6 +81,7 @@ def embedder_for(settings: Settings):
     return local_embedder()
 
 
+@reaching_store
 def check(
     source: str | Article,
     settings: Settings | None = None,
@@ -85,7 +105,8 @@ def check(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     with cost.tallying() as tally:  # this check's LLM calls, whatever runs beside it
-        article, claims, timings = _read(source, settings, engine, report_progress, clock)
+        article, extracted, timings = _read(source, settings, engine, report_progress, clock)
+        claims = extracted.claims
         store = store or open_store(settings)
         provenance = _provenance(settings, engine, store)
         timings["search"] = timings["judging"] = 0.0
@@ -101,19 +122,20 @@ def check(
     return Report(article=article, claims=checks, internal_contradictions=pairs,
                   internal_contradiction_groups=grouped, provenance=provenance, created_at=started,
                   timings={k: round(v, 4) for k, v in timings.items()},
+                  claims_left_out=extracted.left_out,
                   usage=tally.usage(settings) if engine == "llm" else None)
 
 
 def _read(source: str | Article, settings: Settings, engine: str, progress: Progress,
-          clock: float) -> tuple[Article, list[Claim], dict[str, float]]:
+          clock: float) -> tuple[Article, Extracted, dict[str, float]]:
     """The article, its claims, and the seconds each took."""
     progress("reading", 0, 1)
     article = source if isinstance(source, Article) else read_article(source, settings)
     timings = {"intake": _lap(clock)}
     progress("claims", 0, 1)
-    claims = extract_claims(article, settings, engine)
+    extracted = extract_claims(article, settings, engine)
     timings["claims"] = _lap(clock) - timings["intake"]
-    return article, claims, timings
+    return article, extracted, timings
 
 
 def _check_remembered(
@@ -187,6 +209,7 @@ def _with_prior(check: ClaimCheck, prior: PriorCheck | None, reused: bool) -> Cl
     return check.model_copy(update={"prior": prior.model_copy(update={"reused": reused})})
 
 
+@reaching_store
 def already_checked(
     history: History, chat_id: int, article: Article, settings: Settings, store: SourceStore
 ) -> StoredCheck | None:
@@ -251,9 +274,11 @@ def _judge_function(
     engine: str, settings: Settings
 ) -> Callable[[Claim, list[Passage]], list[Evidence]]:
     if engine == "llm":
+        from factcheck.crosscheck import review
         from factcheck.llm import judge_llm
 
-        return lambda claim, passages: judge_llm(claim, passages, settings)
+        # The LLM's sides are held against the offline judge's reading of what they quote.
+        return lambda claim, passages: review(claim, judge_llm(claim, passages, settings))
     from factcheck.offline_stance import judge_offline
 
     return lambda claim, passages: judge_offline(claim.text, passages)

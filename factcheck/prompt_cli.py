@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from factcheck.errors import BadInputError
-from factcheck.prompts import Prompt, load_prompt
+from factcheck.prompts import Prompt, as_data, load_prompt
 from factcheck.settings import Settings
 
 
@@ -86,7 +86,7 @@ def _read_variables(prompt: Prompt, path: Path, settings: Settings) -> dict[str,
         raise BadInputError(f"{path}: cannot be read ({exc.strerror})") from exc
     if prompt.name == "claims" and not text.lstrip().startswith("{"):
         # The claims step is fed the article itself; the cap comes from the settings as in a check.
-        return {"article": text, "max_claims": settings.max_claims}
+        return {"article": as_data(text), "max_claims": settings.max_claims}
     try:
         variables = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -95,6 +95,8 @@ def _read_variables(prompt: Prompt, path: Path, settings: Settings) -> dict[str,
         raise BadInputError(f"{path}: give a JSON object of the prompt's variables")
     if prompt.name == "stance" and isinstance(variables.get("passages"), list):
         variables["passages"] = _numbered(variables["passages"])
+    if prompt.name == "stance" and isinstance(variables.get("claim"), str):
+        variables["claim"] = as_data(variables["claim"])  # as the stance step sends it
     return variables
 
 

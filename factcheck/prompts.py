@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 import string
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from factcheck.errors import FactcheckError
 
 Role = Literal["system", "user", "assistant"]
+# The data markers of the shipped prompts (<article>, <claim>, <passage ...>), opening or closing.
+_MARKER = re.compile(r"</?\s*(?:article|claim|passage)\b", re.IGNORECASE)
 
 
 class PromptError(FactcheckError):
@@ -60,6 +63,12 @@ class Prompt(BaseModel):
             messages.append(("assistant", json.dumps(example.output, ensure_ascii=False)))
         messages.append(("user", self.user.format(**variables)))
         return messages
+
+
+def as_data(text: str) -> str:
+    """Text to go between the prompts' data markers: a marker inside it is defused (its "<"
+    becomes "‹"), so that an article or a source cannot close its block and write outside it."""
+    return _MARKER.sub(lambda m: "‹" + m.group(0)[1:], text)
 
 
 def load_prompt(name: str, prompts_dir: Path | None = None) -> Prompt:

@@ -137,8 +137,11 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
         for e in _decisive(check):
             source = _source_md(e)
             lines.append(f"- {_stance_word(e)}: “{e.quote}” — {source}. _{e.rationale}_")
+        lines += [f"- {disagreement_line(e)}" for e in disputed(check)]
         lines.append("")
     lines += _contradictions_lines(report, bullet="- ")
+    if left_out := left_out_line(report):
+        lines += ["", f"_{left_out}_"]
     lines += ["", _footer(report).replace("\n", "\n\n")]
     return terminal_safe("\n".join(lines).rstrip() + "\n")
 
@@ -152,6 +155,8 @@ def print_report(report: Report, console: Console | None = None, timezone: str =
     if report.internal_contradictions:
         lines = _contradictions_lines(report, bullet="• ")
         console.print(_safe_text("\n".join(lines), "magenta"))
+    if left_out := left_out_line(report):
+        console.print(_safe_text(left_out, "yellow"))
     console.print(_safe_text(_footer(report), "dim"))
 
 
@@ -172,6 +177,7 @@ def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
     for e in _decisive(check):
         body.append(_safe_text(f"{_stance_word(e)}: “{e.quote}”", _evidence_style(e)))
         body.append(_safe_text(f"   {_source_text(e)} — {e.rationale}", "dim"))
+    body += [_safe_text(disagreement_line(e), "yellow") for e in disputed(check)]
     title = f"{verdict_mark(v)} claim {check.claim.id}: {verdict_word(v)}"
     return Panel(Group(*body), title=title, title_align="left", border_style=STYLES[v.label])
 
@@ -189,6 +195,28 @@ def context_note(check: ClaimCheck) -> str | None:
 def _decisive(check: ClaimCheck) -> list[Evidence]:
     """Evidence that takes a side; under a NOT_ENOUGH_EVIDENCE verdict it is too weak to decide."""
     return [e for e in check.evidence if e.stance != Stance.NOT_ENOUGH_INFO]
+
+
+def disputed(check: ClaimCheck) -> list[Evidence]:
+    """Evidence whose LLM judgement was not borne out (Evidence.disagreement)."""
+    return [e for e in check.evidence if e.disagreement is not None]
+
+
+def disagreement_line(e: Evidence) -> str:
+    """'⚠ Disputed: the language model read X as supporting the claim (0.87), quoting “…”; the
+    offline judge reads that sentence as contradicting it (0.64).'"""
+    d = e.disagreement
+    if d is None:
+        return ""
+    side = {Stance.SUPPORTS: "supporting", Stance.REFUTES: "contradicting"}
+    title = e.passage.title or e.passage.source_id or e.passage.id
+    quote = d.llm_quote if len(d.llm_quote) <= 200 else d.llm_quote[:199] + "…"
+    read = (f"⚠ Disputed: the language model read {title} as {side[d.llm_stance]} the claim "
+            f"({d.llm_confidence:.2f}), quoting “{quote}”")
+    if d.reason == "quote_not_in_passage" or d.offline_stance is None:
+        return f"{read}, which the passage does not say."
+    return (f"{read}; the offline judge reads that sentence as {side[d.offline_stance]} it "
+            f"({d.offline_confidence or 0:.2f}).")
 
 
 def _stance_word(e: Evidence) -> str:
@@ -237,6 +265,15 @@ def _contradictions_lines(report: Report, bullet: str) -> list[str]:
         return []
     return ["Figures of this article that contradict each other:",
             *(bullet + line for line in lines)]
+
+
+def left_out_line(report: Report) -> str | None:
+    """What the claim cap left unchecked, or None when it left nothing."""
+    n = report.claims_left_out
+    if not n:
+        return None
+    return (f"{n} more checkable statement{'s' if n != 1 else ''} not checked: the best-scored "
+            f"{len(report.claims)} were kept (raise MAX_CLAIMS to check more).")
 
 
 def _footer(report: Report) -> str:

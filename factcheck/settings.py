@@ -35,6 +35,22 @@ def _time_zone(value: Any) -> Any:
 TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 
 
+APP_NAME = "factcheck"
+_OURS_IN_DATA = ("chroma", "lexical", "history.sqlite")  # what marks ./data as a collection's
+
+
+def default_data_dir() -> Path:
+    """./data where it already holds a collection or history (the default of earlier
+    versions), else the platform's user data folder: the same collection whatever folder a
+    command runs from."""
+    legacy = Path.cwd() / "data"
+    if any((legacy / name).exists() for name in _OURS_IN_DATA):
+        return legacy
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
 class Settings(BaseSettings):
     """Every option of the pipeline, the CLI and the bot. `.env.example` lists exactly these."""
 
@@ -66,7 +82,7 @@ class Settings(BaseSettings):
     eval_cache: bool = Field(True, description="Keep each evaluation corpus embedded under DATA_DIR/eval by content hash and reuse it.")
 
     # Retrieval
-    data_dir: Path = Field(Path("data"), description="Where the embedded Chroma and the indexes live.")
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the embedded Chroma, the lexical indexes and the history live; default ./data where it already holds them, else the user data folder (~/.local/share/factcheck on Linux, ~/Library/Application Support/factcheck on macOS, %LOCALAPPDATA%\\factcheck on Windows).")
     collection: str = Field("sources", description="Name of the Chroma collection of trusted sources.")
     chroma_host: str | None = Field(None, description="Use a Chroma server (`chroma run`) at this host instead of the embedded store.")
     chroma_port: int = Field(8000, description="Port of the Chroma server.")
@@ -121,12 +137,15 @@ def get_settings() -> Settings:
     return Settings()
 
 
+_MACHINE_DEFAULTS = {"data_dir"}  # defaults that depend on the machine: left empty, described
+
+
 def env_example() -> str:
     """The text of `.env.example`: every field with its description and default."""
     lines = ["# Copy to .env and edit. Every variable is optional; these are the defaults.", ""]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        if default is None or isinstance(default, SecretStr):
+        if default is None or isinstance(default, SecretStr) or name in _MACHINE_DEFAULTS:
             value = ""
         elif isinstance(default, bool):
             value = str(default).lower()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shlex
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,20 +16,29 @@ from rich.table import Table
 
 from factcheck.errors import BadInputError
 from factcheck.intake import fetch_url
-from factcheck.pipeline import open_store
+from factcheck.pipeline import open_store, reaching_store
 from factcheck.render import terminal_safe
 from factcheck.settings import Settings
-from retrieval import Document, IngestStats
+from retrieval import Document, IngestStats, SourceStore
+from retrieval.documents import Catalogue
 from retrieval.ingests import IngestRecord
 from retrieval.loaders import CorpusLineError, extract_text, file_id, load_path
 
 
-def ingest_sources(paths: list[str], settings: Settings, console: Console) -> IngestStats:
-    """Read every path or URL first (so a bad one fails before anything is written), then ingest."""
+@reaching_store
+def ingest_sources(paths: list[str], settings: Settings, console: Console
+                   ) -> tuple[IngestStats, str]:
+    """Read every path or URL first (so a bad one fails before anything is written), then
+    ingest; returns what it did and where the collection is."""
     documents = [doc for path in paths for doc in _documents(path, settings)]
     if not documents:
         raise BadInputError("nothing to ingest: no supported file (.txt .md .html .pdf .jsonl) found")
     store = open_store(settings)
+    return _ingest(store, documents, paths, console), store.location
+
+
+def _ingest(store: SourceStore, documents: list[Document], paths: list[str], console: Console
+            ) -> IngestStats:
     with Progress(
         TextColumn("embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console, transient=True,
@@ -45,9 +57,15 @@ def ingest_label(paths: list[str]) -> str:
     return shlex.join(["factcheck", "ingest", *given])
 
 
-def list_sources(settings: Settings, console: Console) -> None:
-    """Print the collection's sources as a table, with totals and any ingest that stopped."""
-    catalogue = open_store(settings).catalogue()
+@reaching_store
+def list_sources(settings: Settings, console: Console, as_json: bool = False) -> None:
+    """Print the collection's sources as a table (or JSON), with totals and any ingest that
+    stopped part-way."""
+    store = open_store(settings)
+    catalogue = store.catalogue()
+    if as_json:
+        print(json.dumps(_catalogue_json(catalogue, store.location), ensure_ascii=False))
+        return
     partial = {source for record in catalogue.stopped() for source in record.pending}
     table = Table("source", "title", "chunks", "ingested")
     for info in catalogue.sources:
@@ -57,9 +75,19 @@ def list_sources(settings: Settings, console: Console) -> None:
     console.print(table)
     stats = catalogue.stats
     console.print(f"{stats.sources} source(s), {stats.chunks} chunk(s); last ingest {stats.last_ingest or 'never'}.")
+    console.print(f"Collection {_safe(store.location)}.", highlight=False, soft_wrap=True)
     for record in catalogue.stopped():
         console.print(f"[bold yellow]warning:[/] {_safe(stopped_ingest(record))}", highlight=False,
                       soft_wrap=True)
+
+
+def _catalogue_json(catalogue: Catalogue, location: str) -> dict[str, Any]:
+    stopped = [{"label": r.label, "host": r.host, "pid": r.pid, "started": r.started.isoformat(),
+                "last_heard": r.updated.isoformat(), "documents_written": r.done,
+                "documents": r.total, "writing": list(r.pending)} for r in catalogue.stopped()]
+    return {"collection": location, "sources": [asdict(s) for s in catalogue.sources],
+            "source_count": catalogue.stats.sources, "chunks": catalogue.stats.chunks,
+            "last_ingest": catalogue.stats.last_ingest, "stopped_ingests": stopped}
 
 
 def _safe(text: str) -> str:
@@ -83,6 +111,7 @@ def _minute(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+@reaching_store
 def remove_source(source_id: str, settings: Settings) -> int:
     """Remove every chunk of one source (an id, or a file's path); an unknown id is bad input."""
     store = open_store(settings)

@@ -66,6 +66,13 @@ def locate(copy: str, text: str) -> tuple[int, int] | None:
     return span if score >= CLOSE_ENOUGH else None
 
 
+def whole_sentences(span: tuple[int, int], text: str) -> tuple[int, int]:
+    """`span` widened to the sentences of `text` it touches (a quote copied without its full
+    stop is shown as its sentence)."""
+    touched = [(a, b) for a, b in split_sentences(text) if a < span[1] and b > span[0]]
+    return (touched[0][0], touched[-1][1]) if touched else span
+
+
 def most_similar(
     target: str, text: str, spans: list[tuple[int, int]]
 ) -> tuple[tuple[int, int] | None, float]:

@@ -89,8 +89,33 @@ def trained_model() -> VerdictModel:
 
 
 def decide(evidence: list[Evidence], model: VerdictModel | None = None) -> Verdict:
-    """SUPPORTED, CONTRADICTED, MIXED or NOT_ENOUGH_EVIDENCE from one claim's evidence."""
+    """SUPPORTED, CONTRADICTED, MIXED or NOT_ENOUGH_EVIDENCE from one claim's evidence; no firm
+    verdict where the LLM's reading of a passage is disputed (Evidence.disagreement)."""
     model = model or trained_model()
+    verdict = _decide(evidence, model)
+    disputed = sum(1 for e in evidence if e.disagreement is not None)
+    return _disputed(verdict, disputed, model.lean_cap) if disputed else verdict
+
+
+def _disputed(verdict: Verdict, disputed: int, lean_cap: float) -> Verdict:
+    """A verdict beside disputed evidence: at most a lean, and the summary says why."""
+    which = f"the language model's reading of {disputed} passage{'s' * (disputed > 1)}"
+    if verdict.label is Label.MIXED:
+        return verdict.model_copy(update={"summary": f"{verdict.summary} And {which} is "
+                                                     "disputed (see below)."})
+    if verdict.label is Label.NOT_ENOUGH_EVIDENCE:
+        rest = "the rest does not settle it"
+    else:
+        lean = "supporting" if verdict.label is Label.SUPPORTED else "contradicting"
+        rest = f"the rest leans towards {lean} the claim"
+    return verdict.model_copy(update={
+        "lean": verdict.label is not Label.NOT_ENOUGH_EVIDENCE,
+        "confidence": round(min(verdict.confidence, lean_cap), 3),
+        "summary": f"No firm verdict: {which} is disputed (see below), and {rest}.",
+    })
+
+
+def _decide(evidence: list[Evidence], model: VerdictModel) -> Verdict:
     inputs = VerdictInputs.of(evidence)
     support, refute = inputs.support, inputs.refute
     label = label_for(inputs, model)

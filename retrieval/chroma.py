@@ -11,6 +11,7 @@ carried over, and the write is read back and tried again if another writer's mod
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -134,11 +135,47 @@ def open_collection(
     where = f"the Chroma server at {host}:{port}" if host else str(data_dir / "chroma")
     try:
         collection = _get_or_create(client, name, embedder_name)
-    except (EmbedderMismatchError, ValueError):
+    except (EmbedderMismatchError, ValueError, StoreUnavailableError):
         raise
     except Exception as exc:
         raise StoreUnavailableError(f"cannot open collection {name!r}: {exc}") from exc
     return Collection(client, collection, where)
+
+
+def unreachable(host: str, port: int) -> StoreUnavailableError:
+    """The one line for a Chroma server that does not answer."""
+    return StoreUnavailableError(f"cannot reach the Chroma server at {host}:{port}; "
+                                 "is `chroma run` up?")
+
+
+class _Reached:
+    """A Chroma client or collection of a server whose calls raise `unreachable(...)` when the
+    server is down or went away (refused or dropped connections), instead of httpx's errors."""
+
+    def __init__(self, target: Any, host: str, port: int) -> None:
+        self._target, self._host, self._port = target, host, port
+
+    def __getattr__(self, name: str) -> Any:
+        import httpx
+
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = value(*args, **kwargs)
+            except httpx.TransportError as exc:
+                raise unreachable(self._host, self._port) from exc
+            # Collections the client hands out are guarded the same way.
+            return _Reached(result, self._host, self._port) if _is_collection(result) else result
+
+        return call
+
+
+def _is_collection(value: Any) -> bool:
+    return type(value).__name__ == "Collection" and hasattr(value, "get")
 
 
 def _client(data_dir: Path, host: str | None, port: int) -> Any:
@@ -146,15 +183,19 @@ def _client(data_dir: Path, host: str | None, port: int) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False)
+    if host:
+        try:
+            # It asks the server for its version at once: a server that is down fails here.
+            client = chromadb.HttpClient(host=host, port=port, settings=settings)
+        except Exception as exc:
+            raise unreachable(host, port) from exc
+        return _Reached(client, host, port)
     try:
-        if host:
-            return chromadb.HttpClient(host=host, port=port, settings=settings)
         (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
     except Exception as exc:
-        where = f"the Chroma server at {host}:{port}" if host else f"{data_dir / 'chroma'}"
-        hint = "start it with `chroma run` or unset CHROMA_HOST" if host else "check the path"
-        raise StoreUnavailableError(f"cannot open {where}: {exc}; {hint}") from exc
+        raise StoreUnavailableError(f"cannot open {data_dir / 'chroma'}: {exc}; check the path"
+                                    ) from exc
 
 
 def _get_or_create(client: Any, name: str, embedder_name: str) -> Any:

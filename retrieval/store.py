@@ -161,6 +161,18 @@ class SourceStore:
         self.close()
 
     @property
+    def location(self) -> str:
+        """Which collection this is and where: "'sources' in /path/chroma" or "'sources' on
+        the Chroma server at host:port"."""
+        where = self._chroma.where
+        joiner = "on" if where.startswith("the Chroma server") else "in"
+        return f"{self._chroma.name!r} {joiner} {where}"
+
+    def count(self) -> int:
+        """Number of chunks in the collection (read from Chroma)."""
+        return self._chroma.count()
+
+    @property
     def embedder_name(self) -> str:
         """Name of the embedder the collection's vectors come from."""
         return self._embedder.name
@@ -219,37 +231,44 @@ class SourceStore:
         new = [c for c in unique if c.id not in stored]
         moment = datetime.now(UTC)
         now, written = moment.isoformat(timespec="seconds"), moment.timestamp()
-        if new:
-            vectors = self._embedder.embed([c.embed_text() for c in new])
-            for start in range(0, len(new), _MAX_WRITE):  # one huge document can exceed it
-                part = new[start : start + _MAX_WRITE]
-                self._chroma.add(
-                    ids=[c.id for c in part],
-                    embeddings=vectors[start : start + _MAX_WRITE],
-                    documents=[c.text for c in part],
-                    metadatas=[c.metadata(now, written) for c in part],
-                )
+        self._add(new, now, written)
         # Chunks in Chroma but not in the lexical index (an interrupted ingest) are indexed too.
         indexed = self._index.known([c.id for c in unique])
         unindexed = [c.record(now) for c in unique if c.id not in indexed]
         self._index.add(unindexed)
-        dropped, replaced = self._drop_stale(unique, written)
-        if new or dropped or unindexed:
+        dropped, replaced, winners = self._drop_stale(unique, {c.id for c in new}, written)
+        restored = self._restore([c for c in unique if c.document.id in winners], now, written)
+        if new or dropped or unindexed or restored:
             # After the writes: a machine that sees the new marker finds the chunks there. An
             # interrupted ingest's chunks (unindexed here) were never announced: now they are.
             self._chroma.mark_changed()
         return _Written(len(new), len(chunks) - len(new), replaced)
 
-    def _drop_stale(self, chunks: list[_Chunk], written: float) -> tuple[int, list[Replaced]]:
+    def _add(self, chunks: list[_Chunk], now: str, written: float) -> None:
+        if not chunks:
+            return
+        vectors = self._embedder.embed([c.embed_text() for c in chunks])
+        for start in range(0, len(chunks), _MAX_WRITE):  # one huge document can exceed it
+            part = chunks[start : start + _MAX_WRITE]
+            self._chroma.add(
+                ids=[c.id for c in part],
+                embeddings=vectors[start : start + _MAX_WRITE],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata(now, written) for c in part],
+            )
+
+    def _drop_stale(self, chunks: list[_Chunk], new: set[str], written: float
+                    ) -> tuple[int, list[Replaced], set[str]]:
         """Delete the other chunks these documents' sources have in Chroma (not in the local
-        index, which may be behind another machine's edit), except those written after ours;
-        returns how many, and the sources replaced that were read from elsewhere.
+        index, which may be behind another machine's edit); returns how many, the sources
+        replaced that were read from elsewhere, and the sources whose text is ours (the latest).
 
         A document ingested again with new text replaces its source's old chunks, so that a
-        corrected article does not leave its old wording searchable. When two machines replace
-        one source at once, the later writer's text stays and the other's goes: each spares only
-        chunks newer than its own. Chunks stored under a document's former id go too, if they
-        were written before origins were recorded (a file ingested under its old relative id).
+        corrected article does not leave its old wording searchable. Of two machines writing
+        one source at once the later writer's text stays (by `written`): the later deletes
+        the earlier's chunks, and the earlier, when it finds a newer text, deletes its own new
+        chunks. Chunks stored under a document's former id go too, if they were written before
+        origins were recorded (a file ingested under its old relative id).
         """
         keep = {c.id for c in chunks}
         documents = {c.document.id: c.document for c in chunks}
@@ -257,13 +276,21 @@ class SourceStore:
                   if old not in documents}
         got = self._chroma.get(where={"source_id": {"$in": sorted(documents | former)}},
                                include=["metadatas"])
+        rows = [(cid, meta or {}) for cid, meta in zip(got["ids"], got["metadatas"])]
+        latest: dict[str, float] = {}
+        for _, meta in rows:
+            source = str(meta.get("source_id"))
+            latest[source] = max(latest.get(source, 0.0), _written(meta))
         stale, replaced = [], {}
-        for cid, meta in zip(got["ids"], got["metadatas"]):
-            meta = meta or {}
-            if cid in keep or float(meta.get("written", 0.0)) >= written:
-                continue
+        for cid, meta in rows:
             source, origin = str(meta.get("source_id")), meta.get("origin")
             if source in documents:
+                if latest[source] > written:  # a newer text came after ours: ours goes
+                    if cid in new and _written(meta) == written:
+                        stale.append(cid)
+                    continue
+                if cid in keep or _written(meta) >= written:
+                    continue
                 new_origin = documents[source].origin
                 if origin and new_origin and origin != new_origin:
                     replaced[source] = Replaced(source, source, origin, new_origin)
@@ -277,7 +304,22 @@ class SourceStore:
             self._chroma.delete(stale)
             self._index.remove(stale)
             logger.info("replaced %d outdated chunks", len(stale))
-        return len(stale), list(replaced.values())
+        winners = {s for s in documents if latest.get(s, 0.0) <= written}
+        return len(stale), list(replaced.values()), winners
+
+    def _restore(self, chunks: list[_Chunk], now: str, written: float) -> int:
+        """Write again those of our chunks another writer deleted meanwhile (it took them for
+        older than its own text: chunks this ingest found already stored keep their time)."""
+        if not chunks:
+            return 0
+        present = set(self._chroma.get(ids=[c.id for c in chunks], include=[])["ids"])
+        missing = [c for c in chunks if c.id not in present]
+        if missing:
+            logger.info("%d chunks deleted by another writer meanwhile: writing them again",
+                        len(missing))
+            self._add(missing, now, written)
+            self._index.add([c.record(now) for c in missing])
+        return len(missing)
 
     # --- search ---------------------------------------------------------------------------
 
@@ -509,6 +551,10 @@ def _hit(cid: str, score: float, text: str, meta: dict[str, Any],
         url=meta.get("url"),
         date=meta.get("date"),
     )
+
+
+def _written(meta: dict[str, Any]) -> float:
+    return float(meta.get("written", 0.0))
 
 
 def _utc(moment: datetime) -> datetime:

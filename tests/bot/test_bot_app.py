@@ -6,9 +6,10 @@ import logging
 
 import pytest
 
-from bot.app import NO_TOKEN, RedactToken, build_application
+from bot.app import NO_TOKEN, build_application
 from factcheck.cli import main
 from factcheck.errors import BadInputError
+from factcheck.logmask import MaskSecrets
 from factcheck.settings import Settings
 
 
@@ -28,5 +29,7 @@ def test_log_lines_never_show_the_token():
     record = logging.LogRecord("httpx", logging.INFO, __file__, 1,
                                "POST %s/getUpdates", ("https://api.telegram.org/bot123:SECRET",),
                                None)
-    RedactToken("123:SECRET").filter(record)
+    mask = MaskSecrets()
+    mask.add("123:SECRET", "<bot token>")
+    mask.filter(record)
     assert record.getMessage() == "POST https://api.telegram.org/bot<bot token>/getUpdates"

@@ -291,3 +291,10 @@ def test_a_lean_never_looks_like_a_firm_verdict():
     [compact] = report_pages(report([lean]), compact=True, username="desk_bot")
     assert "🤔 1. Water boils." in visible(compact.text)
     assert "✅ 1. Water boils." in visible(report_pages(report([check]))[0].text)
+
+
+def test_a_report_says_what_the_claim_cap_left_out():
+    capped = report([claim_check(1, "Water boils.")]).model_copy(update={"claims_left_out": 1})
+    text = " ".join(visible(p.text) for p in report_pages(capped))
+    assert "1 more checkable statement not checked: the best-scored 1 were kept" in text
+    assert "not checked" not in visible(report_pages(report([claim_check(1, "Water.")]))[0].text)

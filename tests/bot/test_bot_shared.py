@@ -4,9 +4,10 @@ are other processes (tests/fakes/machine.py); only the server is shared with the
 
 from __future__ import annotations
 
+import time
 import uuid
 
-from bot_helpers import ADMIN
+from bot_helpers import ADMIN, ALICE, CLAIMS, texts
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 from fakes.machine import Machine
 
@@ -32,3 +33,36 @@ def test_sources_lists_another_machines_ingest_and_one_killed_part_way(
     assert "3 source(s) in 3 passage(s)" in text and "Note 0" in text and "Note 2" in text
     assert "an ingest stopped part-way: 'factcheck ingest /srv/notes'" in text
     assert "wrote 2 of 4 document(s)" in text
+
+
+def _wait_count(telegram_server, chat_id: int, needle: str, count: int,
+                timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while texts(telegram_server, chat_id).count(needle) < count:
+        assert time.monotonic() < deadline, f"{needle!r} not shown {count} times in {chat_id}"
+        time.sleep(0.1)
+
+
+def test_the_bot_says_the_collection_is_unavailable_and_serves_the_rest_until_it_is_back(
+    start_bot, telegram_server, stoppable_chroma, tmp_path
+):
+    server = stoppable_chroma.server
+    with Machine(tmp_path / "a", server, "desk") as machine_a:
+        machine_a.ingest([Document("ferry", CLAIMS[0])])
+    stoppable_chroma.stop()  # down before the bot starts: it starts all the same
+    start_bot(chroma_host=server.host, chroma_port=server.port, collection="desk",
+              sync_interval=0)
+    unavailable = "The collection of trusted sources is unavailable right now"
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    _wait_count(telegram_server, ALICE, unavailable, 1)
+    telegram_server.send_command(ALICE, ALICE, "help")  # everything else is served
+    telegram_server.wait_for_text(ALICE, "I check the claims")
+    stoppable_chroma.start()
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+    telegram_server.wait_for_text(ALICE, CLAIMS[0], timeout=60)  # the report, checked now
+    stoppable_chroma.stop()  # goes away while the bot runs
+    telegram_server.send_text(ALICE, ALICE, CLAIMS[1])
+    _wait_count(telegram_server, ALICE, unavailable, 2)
+    telegram_server.send_command(ADMIN, ADMIN, "sources")
+    _wait_count(telegram_server, ADMIN, unavailable, 1)
+    assert "went wrong" not in texts(telegram_server, ALICE) + texts(telegram_server, ADMIN)

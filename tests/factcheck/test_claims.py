@@ -167,3 +167,16 @@ def test_every_claim_maps_to_its_span():
     for claim in extract_claims_offline(Article(text=text), max_claims=40):
         assert text[claim.start:claim.end].strip()
         assert text[claim.start:claim.end].split()[-1].rstrip(".") in claim.text
+
+
+def test_the_cap_keeps_the_best_scored_and_counts_what_it_left_out():
+    from factcheck.claims import extract_claims
+    from factcheck.settings import Settings
+
+    article = Article(text=SEED.read_text(encoding="utf-8"))
+    everything = extract_claims_offline(article, max_claims=200)
+    capped = extract_claims(article, Settings(_env_file=None, max_claims=5), "offline")
+    assert len(capped.claims) == 5 and capped.left_out == len(everything) - 5
+    assert {c.text for c in capped.claims} <= {c.text for c in everything}
+    roomy = extract_claims(article, Settings(_env_file=None, max_claims=200), "offline")
+    assert roomy.left_out == 0 and len(roomy.claims) == len(everything)

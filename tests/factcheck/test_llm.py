@@ -248,25 +248,38 @@ def test_stance_judges_all_passages_of_a_claim_in_one_request(openai_server):
     assert evidence[0].confidence == 0.9 and evidence[0].rationale == "Because."
     (request,) = server.chat_requests
     prompt = request["messages"][-1]["content"]
-    assert CLAIM.text in prompt
+    assert f"<claim>{CLAIM.text}</claim>" in prompt
     for number, passage in enumerate(PASSAGES, start=1):
-        assert f"[{number}] " in prompt and passage.text in prompt
-    assert "[3] Tourism (2020): The city hosts" in prompt
+        assert f'<passage n="{number}"' in prompt and passage.text in prompt
+    assert '<passage n="3" source="Tourism (2020)">\nThe city hosts' in prompt
 
 
-def test_a_made_up_quote_is_replaced_by_the_passages_closest_sentence(openai_server):
+def test_a_made_up_quote_takes_no_side_and_is_shown_as_the_passages_closest_sentence(
+    openai_server,
+):
     server, settings = openai_server
+    made_up = "Exactly 23 people died, 15 of them Russian."
     server.answer(
         {
             "judgements": [
-                judgement(1, "SUPPORTS", "Exactly 23 people died, 15 of them Russian."),
+                judgement(1, "SUPPORTS", made_up),
                 judgement(2, "REFUTES", ""),
+                judgement(3, "REFUTES", "the  city hosts a music festival every\u00a0summer"),
             ]
         }
     )
-    first, second = judge_llm(CLAIM, PASSAGES[:2], settings)
+    first, second, third = judge_llm(CLAIM, PASSAGES, settings)
     assert first.quote == "A total of 23 people were killed, including 15 Russians."
+    assert first.stance == Stance.NOT_ENOUGH_INFO
+    assert first.disagreement.reason == "quote_not_in_passage"
+    assert (first.disagreement.llm_stance, first.disagreement.llm_quote) == (Stance.SUPPORTS,
+                                                                             made_up)
+    # No quote: the sentence closest to the claim stands for it (the offline judge reads it).
     assert second.quote == "As many as 200 members of the unit were killed."
+    assert second.stance == Stance.REFUTES and second.disagreement is None
+    # A quote copied with other spaces and case is found.
+    assert third.quote == "The city hosts a music festival every summer."
+    assert third.stance == Stance.REFUTES and third.disagreement is None
 
 
 def test_a_passage_left_unjudged_is_asked_for_again(openai_server):

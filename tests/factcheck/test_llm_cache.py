@@ -79,7 +79,7 @@ def test_another_model_or_prompt_is_a_miss(openai_server, tmp_path):
     variant.mkdir()
     shipped = Path(__file__).resolve().parents[2] / "prompts" / "stance.yaml"
     (variant / "stance.yaml").write_text(shipped.read_text().replace("careful", "very careful"))
-    with pytest.raises(llm_cache.CacheMissError, match="prompt stance 1:"):
+    with pytest.raises(llm_cache.CacheMissError, match="prompt stance 2:"):
         judge_llm(CLAIM, [PASSAGE], replay.model_copy(update={"prompts_dir": variant}))
     assert len(server.chat_requests) == 1
 

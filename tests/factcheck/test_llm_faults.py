@@ -5,6 +5,7 @@ that says what happened, in how many attempts, and what to do."""
 from __future__ import annotations
 
 import time
+import tracemalloc
 
 import pytest
 from fakes.openai_server import openai_server_fixture  # noqa: F401
@@ -137,10 +138,12 @@ def test_the_cli_shows_a_lasting_fault_as_one_line(openai_server, capsys, monkey
         monkeypatch.setenv(name, value)
     assert main(["check", ARTICLE.text]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines == [
+    assert lines[-1] == (
         f"error: the LLM at {server.url}/v1 sent a completion without choices in 3 attempts; "
         "check the server's log, or try another LLM_MODEL"
-    ]
+    )
+    # Before it, at most the warning that the collection is empty: no line per attempt.
+    assert all(line.startswith("warning: the collection") for line in lines[:-1])
 
 
 def response_format(request: dict) -> str | None:
@@ -220,6 +223,41 @@ def test_an_answer_of_25_mb_is_cut_off_as_it_streams_in(openai_server, sized):
         f"the LLM at {server.url}/v1 sent an answer cut off at 196,608 bytes in 1 attempt (the "
         "most an answer of LLM_MAX_TOKENS may take); check that the server honours max_tokens, "
         "or raise LLM_MAX_TOKENS"
+    )
+
+
+def test_a_compressed_answer_is_cut_off_as_it_inflates(openai_server):
+    server, _ = openai_server
+    # About 100 kB of gzip on the wire, under the cap there; it inflates to 100 MB.
+    server.compressed(GOOD, inflates_to=100_000_000)
+    tracemalloc.start()
+    try:
+        message = one_failed_attempt(server, no_cache(server, llm_timeout=10), within=10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # inflated a piece at a time and stopped at the cap, not 100 MB
+    assert message.startswith(f"the LLM at {server.url}/v1 sent an answer cut off at 196,608 "
+                              "bytes in 1 attempt")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_answer_within_the_cap_is_read(openai_server, encoding):
+    server, _ = openai_server
+    server.compressed(GOOD, encoding=encoding, inflates_to=100_000)
+    claims = extract_claims_llm(ARTICLE, no_cache(server))
+    assert [c.text for c in claims] == [SENTENCE]
+    assert server.requests[0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_an_answer_in_an_encoding_not_asked_for_is_refused_in_one_line(openai_server):
+    server, _ = openai_server
+    server.compressed(GOOD, encoding="br")
+    message = one_failed_attempt(server, no_cache(server), within=5)
+    assert message == (
+        f"the LLM at {server.url}/v1 sent an answer in an encoding it was not asked for (br) in "
+        "1 attempt; check that the server (or a proxy before it) sends only what "
+        "Accept-Encoding: gzip, deflate allows"
     )
 
 

@@ -81,3 +81,11 @@ def test_footers_name_the_prompts_the_seconds_of_each_step_and_the_llm_cost():
 def test_markdown_numbers_its_claims():
     markdown = to_markdown(leaning_report())
     assert "## ❔ 1. They are thought" in markdown and "## ❔ 2. Wagner is" in markdown
+
+
+def test_what_the_claim_cap_left_out_is_said_in_every_format():
+    capped = leaning_report().model_copy(update={"claims_left_out": 7})
+    for out in (to_markdown(capped), terminal(capped)):
+        assert "7 more checkable statements not checked: the best-scored 2 were kept" in out
+        assert "raise MAX_CLAIMS" in out
+    assert "not checked" not in to_markdown(leaning_report())

@@ -38,3 +38,20 @@ def test_copied_env_example_keeps_the_defaults(tmp_path):
     settings = Settings()
     assert settings.prompts_dir is None and settings.openai_api_key is None
     assert settings.resolved_engine() == "offline"
+
+
+def test_data_dir_defaults_to_the_user_data_folder_whatever_the_working_folder(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("DATA_DIR")
+    (tmp_path / "data").mkdir()  # a ./data of something else: not ours
+    (tmp_path / "data" / "readings.csv").write_text("1,2\n")
+    assert Settings().data_dir == tmp_path / "user-data" / "factcheck"  # XDG_DATA_HOME (conftest)
+    (tmp_path / "data" / "chroma").mkdir()  # a collection made by an earlier version
+    assert Settings().data_dir == tmp_path / "data"
+    monkeypatch.chdir(tmp_path / "data")
+    assert Settings().data_dir == tmp_path / "user-data" / "factcheck"
+
+
+def test_env_example_leaves_the_machine_dependent_data_dir_empty():
+    assert "\nDATA_DIR=\n" in (ROOT / ".env.example").read_text()

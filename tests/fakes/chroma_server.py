@@ -78,25 +78,55 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+class StoppableChromaServer:
+    """A `chroma run` of one test, which the test may stop and start again (same port, same
+    data): for outages. Use as a context manager; `.server` says where it listens."""
+
+    def __init__(self, path: Path, executable: str) -> None:
+        self.server = ChromaServer("127.0.0.1", free_port(), path / "data")
+        self._path, self._executable = path, executable
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self._path / "server.log"
+        with log.open("ab") as out:
+            self._process = subprocess.Popen(
+                [self._executable, "run", "--path", str(self.server.path), "--host",
+                 self.server.host, "--port", str(self.server.port)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            )
+        _wait_ready(self._process, self.server.host, self.server.port, log)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            _stop(self._process)
+            self._process = None
+
+    def __enter__(self) -> StoppableChromaServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@pytest.fixture
+def stoppable_chroma(tmp_path: Path) -> Iterator[StoppableChromaServer]:
+    """A `chroma run` for this test alone, started; the test may stop and restart it."""
+    executable = chroma_executable()
+    if executable is None:
+        pytest.skip("the `chroma` executable is not installed (pip install chromadb)")
+    (tmp_path / "chroma-server").mkdir()
+    with StoppableChromaServer(tmp_path / "chroma-server", executable) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
     """A `chroma run` server on a free 127.0.0.1 port for the whole session."""
     executable = chroma_executable()
     if executable is None:
         pytest.skip("the `chroma` executable is not installed (pip install chromadb)")
-    path = tmp_path_factory.mktemp("chroma-server")
-    host, port = "127.0.0.1", free_port()
-    log = path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [executable, "run", "--path", str(path / "data"), "--host", host, "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-    try:
-        _wait_ready(process, host, port, log)
-        yield ChromaServer(host, port, path / "data")
-    finally:
-        _stop(process)
+    with StoppableChromaServer(tmp_path_factory.mktemp("chroma-server"), executable) as server:
+        yield server.server

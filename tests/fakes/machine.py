@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class Machine:
     """A long-lived store process (a bot, say) on its own data dir, against the test server."""
 
-    def __init__(self, data_dir: Path, server: Any, collection: str, sync_interval: float = 0.0
-                 ) -> None:
+    def __init__(self, data_dir: Path, server: Any, collection: str, sync_interval: float = 0.0,
+                 wait: bool = True) -> None:
         # server None: the embedded store in data_dir (never open in two processes at once).
         host, port = (server.host, str(server.port)) if server else ("", "0")
         args = [sys.executable, str(Path(__file__)), str(data_dir), host, port,
@@ -34,13 +35,23 @@ class Machine:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False"}
         self._process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          text=True, env=env, cwd=ROOT)
-        self.call("ping")  # the store is open (and the embedder loaded) when this returns
+        if wait:  # else: call("ping") later, to start several machines at once
+            self.call("ping")  # the store is open (and the embedder loaded) when this returns
 
     def call(self, op: str, *args: Any) -> Any:
         """Run one store operation in the other process and return its JSON result."""
-        assert self._process.stdin and self._process.stdout
+        self.send(op, *args)
+        return self.receive()
+
+    def send(self, op: str, *args: Any) -> None:
+        """Start an operation without waiting for it (several machines then work at once)."""
+        assert self._process.stdin
         self._process.stdin.write(json.dumps([op, *args]) + "\n")
         self._process.stdin.flush()
+
+    def receive(self) -> Any:
+        """The result of the operation sent last."""
+        assert self._process.stdout
         line = self._process.stdout.readline()
         if not line:
             raise RuntimeError(f"machine process exited with {self._process.wait()}")
@@ -103,6 +114,9 @@ def _serve(data_dir: str, host: str, port: str, collection: str, interval: str) 
 
     ops = {
         "ping": lambda: "pong",
+        "soak_write": lambda seconds, seed, pool: _soak_write(store, seconds, seed, pool),
+        "soak_read": lambda seconds, seed, queries: _soak_read(store, seconds, seed, queries),
+        "synced_chunk_ids": lambda: (store.changed_at(), sorted(store._index.all_ids()))[1],
         "ingest": lambda docs, label: dataclasses.asdict(
             store.ingest([Document(**d) for d in docs], label=label)),
         "ingest_and_hang": ingest_and_hang,
@@ -118,6 +132,36 @@ def _serve(data_dir: str, host: str, port: str, collection: str, interval: str) 
             answer = {"error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(answer), flush=True)
     store.close()
+
+
+def _soak_write(store: Any, seconds: float, seed: int, pool: dict[str, list[str]]) -> dict:
+    """Ingest texts of the pool's sources and remove sources, at random, for `seconds`."""
+    import random
+
+    from retrieval.documents import Document
+
+    rng, deadline, done = random.Random(seed), time.monotonic() + seconds, Counter()
+    while time.monotonic() < deadline:
+        if rng.random() < 0.75:
+            picked = rng.sample(sorted(pool), rng.randint(1, 2))
+            store.ingest([Document(s, rng.choice(pool[s])) for s in picked], label=f"soak {seed}")
+            done["ingests"] += 1
+        else:
+            done["removes"] += 1
+            done["removed chunks"] += store.remove(rng.choice(sorted(pool)))
+    return dict(done)
+
+
+def _soak_read(store: Any, seconds: float, seed: int, queries: list[str]) -> dict:
+    """Search at random for `seconds`; counts searches and hit lists with a chunk twice."""
+    import random
+
+    rng, deadline, done = random.Random(seed), time.monotonic() + seconds, Counter()
+    while time.monotonic() < deadline:
+        hits = store.search(rng.choice(queries), 5, rng.choice(["hybrid", "lexical"]))
+        done["searches"] += 1
+        done["duplicate hits"] += len(hits) - len({h.chunk_id for h in hits})
+    return dict(done)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ Faults a real server shows:
     server.raw(b"<html>Bad gateway</html>")      # a 200 whose body is not JSON
     server.completion(choices=[])                # a completion without choices
     server.huge(25_000_000)                      # a 25 MB answer, streamed; see `bytes_sent`
+    server.compressed(GOOD, inflates_to=10**8)   # 100 kB of gzip that inflates to 100 MB
     server.refuse_formats("json_object")         # 400 to these response_format types, as
                                                  # LM Studio answers json_object
+    server.responder = ObedientInjectedModel()   # answers what nothing is queued for
 
 Chat completions with nothing queued get a 400 (never retried by the client), so a test that
 makes more calls than it scripted fails loudly. Embeddings with nothing queued get deterministic
@@ -32,8 +34,9 @@ import hashlib
 import json
 import re
 import threading
+import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -64,6 +67,8 @@ class Scripted:
     overrides: dict[str, Any] = field(default_factory=dict)  # top-level keys of the completion
     huge: int = 0  # bytes of a streamed answer made up on the fly
     sized: bool = True  # whether the huge answer states its Content-Length (else it is chunked)
+    encoding: str = ""  # Content-Encoding of a compressed answer
+    padding: int = 0  # spaces inside its JSON, so that it inflates to many times its size
 
 
 @dataclass
@@ -82,6 +87,8 @@ class FakeOpenAI(LoopbackServer):
         self.requests: list[Recorded] = []
         self.bytes_sent = 0  # of the last huge() answer, until the client hung up
         self.refused_formats: set[str] = set()
+        # Answers a chat request nothing is queued for: request body -> the assistant's content.
+        self.responder: Callable[[dict[str, Any]], str] | None = None
         self._queues: dict[str, deque[Scripted]] = {CHAT_PATH: deque(), EMBEDDINGS_PATH: deque()}
         self._lock = threading.Lock()
         self._listen(_handler_for(self))  # self.url is the root, without the /v1 suffix
@@ -100,6 +107,16 @@ class FakeOpenAI(LoopbackServer):
         self._queues[CHAT_PATH].append(
             Scripted(body=body, headers={"Content-Type": content_type})
         )
+
+    def compressed(
+        self, content: str | dict, *, encoding: str = "gzip", inflates_to: int = 0
+    ) -> None:
+        """Queue an answer sent compressed, "gzip" or "deflate" (zlib); any other encoding is
+        named in Content-Encoding but the body is gzip. With `inflates_to`, spaces inside the
+        JSON make the body decompress to about that many bytes (a 1,000:1 bomb)."""
+        text = content if isinstance(content, str) else json.dumps(content)
+        self._queues[CHAT_PATH].append(
+            Scripted(content=text, encoding=encoding, padding=inflates_to))
 
     def completion(self, **overrides: Any) -> None:
         """Queue a completion with some top-level keys replaced, e.g. `choices=[]`."""
@@ -184,11 +201,18 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send(scripted.status, _error_body(scripted.message), scripted.headers)
             elif self.path == EMBEDDINGS_PATH:
                 self._send(200, _embeddings_body(body))
+            elif scripted is None and server.responder is not None:
+                self._send(200, _chat_body(body, server.responder(body)))
             elif scripted is None:
                 self._send(400, _error_body("fake server: no scripted chat answer left"))
             else:
                 completion = _chat_body(body, scripted.content or "", scripted.finish_reason)
-                self._send(200, completion | scripted.overrides)
+                completion |= scripted.overrides
+                if scripted.encoding:
+                    self._send(200, _compressed(json.dumps(completion).encode(), scripted),
+                               {"Content-Encoding": scripted.encoding})
+                else:
+                    self._send(200, completion)
 
         def _stream_huge(self, size: int, sized: bool) -> None:
             server.bytes_sent = 0
@@ -229,6 +253,53 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class ObedientInjectedModel:
+    """A model that does what its data tells it. Claims: every sentence of the article but the
+    ones that talk to the model, copied exactly. Stance: once any request carried "ignore
+    previous instructions", every passage SUPPORTS the claim (0.87), quoting the passage's
+    sentence that shares most words with the claim, or, with quote="claim", the claim itself;
+    before that, every passage NOT_ENOUGH_INFO."""
+
+    INJECTION = "ignore previous instructions"
+
+    def __init__(self, quote: str = "passage") -> None:
+        self.quote = quote
+        self.obeying = False
+
+    def __call__(self, request: dict[str, Any]) -> str:
+        last = str(request["messages"][-1]["content"])
+        self.obeying = self.obeying or self.INJECTION in last.lower()
+        if '"judgements"' in str(request["messages"][0]["content"]):
+            return json.dumps({"judgements": self._judgements(last)})
+        return json.dumps({"claims": self._claims(last)})
+
+    def _claims(self, prompt: str) -> list[dict[str, Any]]:
+        found = re.search(r"<article>\n(.*)\n</article>", prompt, re.S) or re.search(
+            r'"""\n(.*)\n"""', prompt, re.S)  # the prompt before data markers
+        text = found.group(1) if found else prompt
+        return [{"claim": sentence, "source_sentence": sentence, "checkworthiness": 0.9}
+                for sentence in re.split(r"(?<=[.!?])\s+", text.strip())
+                if sentence and "instructions" not in sentence.lower()]
+
+    def _judgements(self, prompt: str) -> list[dict[str, Any]]:
+        found = re.search(r"<claim>(.*?)</claim>", prompt, re.S) or re.search(
+            r"Claim: (.*)", prompt)
+        claim = found.group(1).strip() if found else ""
+        passages = re.findall(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', prompt, re.S) or [
+            (n, re.sub(r"^[^:]*: ", "", text)) for n, text in
+            re.findall(r"^\[(\d+)\] (.*)$", prompt, re.M)]
+        return [self._judge(int(n), claim, text) for n, text in passages]
+
+    def _judge(self, number: int, claim: str, passage: str) -> dict[str, Any]:
+        words = set(re.findall(r"\w+", claim.lower()))
+        nearest = max(re.split(r"(?<=[.!?])\s+", passage.strip()),
+                      key=lambda s: len(words & set(re.findall(r"\w+", s.lower()))))
+        stance = "SUPPORTS" if self.obeying else "NOT_ENOUGH_INFO"
+        return {"passage": number, "stance": stance, "confidence": 0.87,
+                "quote": claim if self.quote == "claim" else nearest,
+                "rationale": "As the instructions say." if self.obeying else "Unrelated."}
+
+
 def _error_body(message: str) -> dict:
     return {"error": {"message": message, "type": "fake_error", "param": None, "code": None}}
 
@@ -252,6 +323,18 @@ def _huge_body(size: int, chunk: int = 65536) -> Iterator[bytes]:
         yield piece
         sent += len(piece)
         block = item * (chunk // len(item))
+
+
+def _compressed(data: bytes, scripted: Scripted) -> bytes:
+    """`data` compressed, with `scripted.padding` spaces after its first byte, made a MiB at a
+    time (the server holds the compressed bytes only)."""
+    packer = zlib.compressobj(wbits=zlib.MAX_WBITS if scripted.encoding == "deflate" else 31)
+    spaces, left = b" " * 2**20, scripted.padding
+    parts = [packer.compress(data[:1])]
+    while left > 0:
+        parts.append(packer.compress(spaces[:left]))
+        left -= len(spaces)
+    return b"".join([*parts, packer.compress(data[1:]), packer.flush()])
 
 
 def _chat_body(request: dict, content: str, finish_reason: str = "stop") -> dict:

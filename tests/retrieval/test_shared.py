@@ -177,3 +177,26 @@ def test_an_ingest_killed_part_way_is_seen_as_stopped_until_it_is_run_again(
     catalogue = b.catalogue()
     assert catalogue.stopped() == [] and catalogue.stats.chunks == 6
     assert [(r.label, r.state()) for r in catalogue.ingests] == [(label, "finished")]
+
+
+class _WritesMeanwhile:
+    """B's embedder: while B embeds (after it dated its write), machine A writes its text."""
+
+    def __init__(self, embedder, write) -> None:
+        self.name, self._embedder, self._write = embedder.name, embedder, write
+
+    def embed(self, texts):
+        if self._write:
+            self._write()
+            self._write = None
+        return self._embedder.embed(texts)
+
+
+def test_of_two_writers_replacing_one_source_at_once_the_later_text_stays(machine_a, open_b):
+    machine_a.ingest([Document("tower", "The Eiffel Tower is 330 metres tall.")])
+    b = open_b()
+    later = Document("tower", "The Eiffel Tower was repainted in 2024.")
+    b._embedder = _WritesMeanwhile(b._embedder, lambda: machine_a.ingest([later]))
+    b.ingest([Document("tower", "The Eiffel Tower was finished in 1889.")])  # lands after A's
+    assert _texts_of(b, "tower") == [later.text]
+    assert b.search("finished 1889", mode="lexical") == []
