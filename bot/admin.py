@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from collections.abc import Callable
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.checks import ARTICLE_SUFFIXES, UNAVAILABLE, CheckRequest, run_check
 from bot.handlers import settings_allowed, source_of
+from bot.limits import CheckCancelledError, Job
 from bot.messages import edit_quietly
 from bot.render import error_line, esc, link
 from bot.services import Services, services
-from bot.uploads import download_upload
+from bot.uploads import Upload, download_upload
 from factcheck.errors import BadInputError, CollectionUnavailableError, FactcheckError
 from factcheck.intake import fetch_url
 from factcheck.pipeline import reaching_store
@@ -52,7 +55,8 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/add <URL>… or /add as a reply to a document: ingest into the collection (admins)."""
     s, message = services(context), update.effective_message
-    if not s.access.is_admin(update.effective_user.id if update.effective_user else None):
+    user_id = update.effective_user.id if update.effective_user else None
+    if not s.access.is_admin(user_id):
         await message.reply_text("Only the bot's admins can add sources.")
         return
     replied = message.reply_to_message
@@ -61,14 +65,15 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await message.reply_text("Reply /add to a document, or write /add and one or more links.")
         return
     status = await message.reply_text("📥 Reading the new sources…")
+    job = Job(update.effective_chat.id, user_id, what="/add")
     try:
-        if upload:
-            data = await download_upload(context.bot, upload, s.settings)
-            documents, label = [upload_document(data, upload.name)], f"/add of {upload.name}"
-        else:
-            documents = await asyncio.to_thread(url_documents, context.args, s.settings)
-            label = " ".join(["/add", *context.args])
+        with s.queue.tracked(job):  # /cancel stops the download or the fetches, not the ingest
+            documents, label = await _new_documents(context, s, job, upload)
+        job.raise_if_cancelled()
         stats = await _ingest(s, documents, status, label)
+    except CheckCancelledError:
+        await edit_quietly(status, "✋ /add cancelled; nothing was added.")
+        return
     except CollectionUnavailableError as exc:
         logger.warning("/add: %s", exc)
         await edit_quietly(status, f"⚠️ {UNAVAILABLE} Nothing was added; try again later.")
@@ -80,6 +85,17 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     replaced = "".join(f"\n↪️ {esc(r.describe(), 300)}" for r in stats.replaced[:_LISTED])
     await edit_quietly(status, f"✅ Added {stats.documents} document(s): {stats.chunks_added} new "
                                f"passage(s), {stats.chunks_skipped} already present.{replaced}")
+
+
+async def _new_documents(context: ContextTypes.DEFAULT_TYPE, s: Services, job: Job,
+                         upload: Upload | None) -> tuple[list[Document], str]:
+    """The /add's documents, downloaded or fetched, and its label for the ingest log."""
+    if upload:
+        data = await job.unless_cancelled(download_upload(context.bot, upload, s.settings))
+        return [upload_document(data, upload.name)], f"/add of {upload.name}"
+    urls = context.args or []
+    documents = await asyncio.to_thread(url_documents, urls, s.settings, job.raise_if_cancelled)
+    return documents, " ".join(["/add", *urls])
 
 
 async def _ingest(s: Services, documents: list[Document], status, label: str) -> IngestStats:
@@ -100,13 +116,15 @@ async def _ingest(s: Services, documents: list[Document], status, label: str) ->
     return work.result()
 
 
-def url_documents(urls: list[str], settings: Settings) -> list[Document]:
-    """Fetch each URL (guarded like articles) and extract its text as a source document."""
+def url_documents(urls: list[str], settings: Settings,
+                  interrupt: Callable[[], None] | None = None) -> list[Document]:
+    """Fetch each URL (guarded like articles) and extract its text as a source document;
+    `interrupt` is fetch_url's."""
     documents = []
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise BadInputError(f"{url} is not an http(s) link.")
-        data, content_type, final_url = fetch_url(url, settings)
+        data, content_type, final_url = fetch_url(url, settings, interrupt)
         documents.append(_document(data, content_type or final_url, final_url, final_url, url))
     return documents
 

@@ -169,7 +169,9 @@ async def _queued_check(
         job.raise_if_cancelled()
         if queued:
             await status.show(progress_text("reading", 0, 1))
-        data = (await download_upload(bot, request.upload, services.settings)
+        # /cancel stops a download in progress too (its slot is freed at once).
+        data = (await job.unless_cancelled(download_upload(bot, request.upload,
+                                                           services.settings))
                 if request.upload else None)
         progress = _Progress()
         work = asyncio.ensure_future(

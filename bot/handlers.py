@@ -154,12 +154,14 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel: stop the user's checks in this chat, running or queued."""
+    """/cancel: stop the user's checks in this chat, running or queued, and their /add."""
     user_id = update.effective_user.id if update.effective_user else None
     jobs = services(context).queue.jobs_of(update.effective_chat.id, user_id)
     for job in jobs:
         job.cancel()
-    answer = "✋ Cancelling your check." if jobs else "You have no check in progress in this chat."
+    kinds = " and your ".join(sorted({job.what for job in jobs}))
+    answer = (f"✋ Cancelling your {kinds}." if jobs
+              else "You have no check in progress in this chat.")
     await update.effective_message.reply_text(answer)
 
 

@@ -7,13 +7,16 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,11 @@ class CheckCancelledError(Exception):
 
 @dataclass
 class Job:
-    """One check, from the moment it is asked until its report is sent."""
+    """One check (or an admin's /add), from the moment it is asked until it is answered."""
 
     chat_id: int
     user_id: int | None
+    what: str = "check"  # what /cancel says it cancels
     cancelled: threading.Event = field(default_factory=threading.Event)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -82,6 +86,22 @@ class Job:
         """Called from the worker thread between steps."""
         if self.cancelled.is_set():
             raise CheckCancelledError
+
+    async def unless_cancelled(self, work: Awaitable[Result]) -> Result:
+        """Await `work` on the event loop, or stop it as soon as the job is cancelled (a
+        download drops its connection) and raise CheckCancelledError."""
+        self.raise_if_cancelled()
+        task, woken = asyncio.ensure_future(work), asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({task, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if task.cancelled():
+            raise CheckCancelledError
+        return task.result()
 
 
 PositionCallback = Callable[[int], Awaitable[None]]
@@ -101,13 +121,19 @@ class CheckQueue:
         self, job: Job, on_position: PositionCallback | None = None
     ) -> AsyncIterator[None]:
         """Hold a running slot for the body; wait (reporting positions) while all are busy."""
-        self.jobs.append(job)
-        try:
+        with self.tracked(job):
             await self._acquire(job, on_position)
             try:
                 yield
             finally:
                 self._release()
+
+    @contextmanager
+    def tracked(self, job: Job) -> Iterator[None]:
+        """/cancel finds the job while the body runs (a job that needs no slot: /add)."""
+        self.jobs.append(job)
+        try:
+            yield
         finally:
             self.jobs.remove(job)
 

@@ -4,11 +4,14 @@ trained scorer.
 Offline, the article is read as Markdown (headings, tables and code are structure, not claims),
 each sentence or list item that is a claim (`claim_rules`) is cut into its statements
 (`atomic`), each statement is worded to read alone (`decontext`), and the best-scored ones are
-kept, up to the cap.
+kept, up to the cap. The LLM's claims go through the same rules (`reviewed`): one on a sentence
+the offline path would not claim is dropped, and the rest are worded and marked as offline.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from factcheck import atomic, checkworthiness, claim_rules, contradictions
@@ -16,6 +19,8 @@ from factcheck.blocks import Unit, plain, units
 from factcheck.decontext import Resolver
 from factcheck.models import Article, Claim
 from factcheck.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,25 +84,63 @@ def _best_scored(found: list[Candidate], text: str, max_claims: int) -> list[Cla
 
 def candidates(text: str) -> list[Candidate]:
     """Every statement of the article that is a claim, worded to read alone, in order."""
-    resolver = Resolver()
-    found: list[Candidate] = []
+    return [found for reading in _readings(text, Resolver()) for found in reading.found]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One checked unit as the offline path reads it."""
+
+    unit: Unit
+    read_before: int  # how many of the resolver's sentences came before it: what it may lean on
+    found: list[Candidate]  # its statements; none when it is no claim
+    why_not: str | None  # claim_rules' reason when it is no claim
+
+
+def _readings(text: str, resolver: Resolver) -> Iterator[_Reading]:
+    """The article's checked units in order, each worded by `resolver` as it reads them."""
     for unit in units(text):
         if not unit.checked:
             continue
+        before = len(resolver.read)
         raw = text[unit.start : unit.end]
         wording = _unit_wording(unit, raw)
-        if not _is_claim(unit, raw, wording):
+        if (why_not := _why_not_a_claim(unit, raw, wording)) is not None:
             resolver.add(wording)
+            yield _Reading(unit, before, [], why_not)
             continue
         parts = [(0, len(raw), wording)] if unit.kind == "item" else atomic.split(raw)
-        resolved = []
+        found = []
         for start, end, part in parts:
             words = resolver.resolve(plain(part) if unit.kind != "item" else part)
-            resolved.append(words.text)
             found.append(Candidate(unit.start + start, unit.start + end, words.text,
                                    words.self_contained, words.context))
-        resolver.add(" ".join(resolved))
-    return found
+        resolver.add(" ".join(c.text for c in found))
+        yield _Reading(unit, before, found, None)
+
+
+def reviewed(text: str, proposed: Sequence[tuple[int, int, str]]) -> list[Candidate | None]:
+    """The offline rules applied to claims another extractor (the LLM) proposes, each given as
+    (start, end, wording) with its span in `text`: None for one whose sentence the offline path
+    would not claim (a caption, a question, a quoted opinion, structure); else its wording as the
+    offline resolver leaves it, marked self-contained or not, with its context, as offline."""
+    offline = Resolver()
+    readings = list(_readings(text, offline))
+    kept: list[Candidate | None] = []
+    for start, end, wording in proposed:
+        touched = [r for r in readings if r.unit.start < end and r.unit.end > start]
+        if not (claimed := [r for r in touched if r.found]):
+            why = ", ".join(dict.fromkeys(r.why_not or "" for r in touched)) or "structure"
+            logger.info("dropped a claim whose sentence is not a claim (%s): %r", why,
+                        text[start:end][:80])
+            kept.append(None)
+            continue
+        resolver = Resolver()
+        for sentence in offline.read[: claimed[0].read_before]:
+            resolver.add(sentence)
+        words = resolver.resolve(wording)
+        kept.append(Candidate(start, end, words.text, words.self_contained, words.context))
+    return kept
 
 
 def _unit_wording(unit: Unit, raw: str) -> str:
@@ -105,7 +148,7 @@ def _unit_wording(unit: Unit, raw: str) -> str:
     return f"{unit.lead_in} {wording}" if unit.lead_in else wording
 
 
-def _is_claim(unit: Unit, raw: str, wording: str) -> bool:
+def _why_not_a_claim(unit: Unit, raw: str, wording: str) -> str | None:
     if unit.kind == "item" and len(plain(raw).split()) < claim_rules.MIN_WORDS:
-        return False  # "- more staff" states nothing checkable, whatever its lead-in
-    return claim_rules.is_checkable(wording)
+        return "fragment"  # "- more staff" states nothing checkable, whatever its lead-in
+    return claim_rules.reason(wording)

@@ -131,8 +131,10 @@ def _window_checkworthiness(window: list[str], settings: Settings) -> list[float
 
     starts = list(accumulate((len(s) + 1 for s in window[:-1]), initial=0))
     article = Article(text="\n".join(window), source="checkworthiness window")
-    # Every sentence may be a claim, so the prompt's cap must not drop any.
-    claims = extract_claims_llm(article, settings.model_copy(update={"max_claims": len(window)}))
+    # Every sentence may be a claim, so the prompt's cap must not drop any; the offline rules do
+    # not apply either, as the offline scorer is measured without them.
+    claims = extract_claims_llm(article, settings.model_copy(update={"max_claims": len(window)}),
+                                rules=False)
     scores = [0.0] * len(window)
     for claim in claims:  # a claim belongs to the sentence its source span starts in
         index = bisect_right(starts, claim.start) - 1

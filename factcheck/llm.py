@@ -34,7 +34,7 @@ from langchain_core.messages import convert_to_messages
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from factcheck import cost, llm_cache, llm_http, logmask, textmatch
+from factcheck import claims, cost, llm_cache, llm_http, logmask, textmatch
 from factcheck.errors import LLMError
 from factcheck.llm_http import Refused
 from factcheck.models import Article, Claim, Disagreement, Evidence, Passage, Stance
@@ -179,14 +179,20 @@ def prompt_fingerprints(settings: Settings) -> dict[str, str]:
     return {name: load_prompt(name, settings.prompts_dir).fingerprint for name in PROMPT_NAMES}
 
 
-def extract_claims_llm(article: Article, settings: Settings) -> list[Claim]:
-    """The article's checkable claims, each spanning the article sentence it comes from."""
+def extract_claims_llm(article: Article, settings: Settings, rules: bool = True) -> list[Claim]:
+    """The article's checkable claims, each spanning the article sentence it comes from.
+
+    With `rules` (the product's path) the offline rules apply to the answer too (claims.reviewed):
+    a claim on a caption, a question or a quoted opinion is dropped, and a wording that still
+    leans on the article is resolved where a rule can, else marked with its context. Without
+    them, the model's own choice is measured (`eval checkworthiness --engine llm`).
+    """
     if not article.text.strip():
         return []
     prompt = load_prompt("claims", settings.prompts_dir)
     messages = prompt.render(article=as_data(article.text), max_claims=settings.max_claims)
     answer = _ask(messages, ClaimsAnswer, settings, prompt=f"{prompt.name} {prompt.fingerprint}")
-    return _to_claims(answer, article.text, settings.max_claims)
+    return _to_claims(answer, article.text, settings.max_claims, rules)
 
 
 def judge_llm(claim: Claim, passages: list[Passage], settings: Settings) -> list[Evidence]:
@@ -616,10 +622,11 @@ def _scrub(text: str, settings: Settings) -> str:
     return logmask.mask(text.replace(key, "***") if len(key) >= 4 else text)
 
 
-def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int) -> list[Claim]:
+def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int, rules: bool) -> list[Claim]:
     """Claims whose source sentence is in `text`: the most check-worthy `max_claims`, in article
     order. Only the first 2 x max_claims listed are read; a claim whose source the article does
-    not hold is dropped."""
+    not hold is dropped, and with `rules` so is one whose sentence the offline rules say is no
+    claim, and the rest are worded and marked as the offline path words and marks its own."""
     listed = answer.claims[: 2 * max_claims]
     if len(answer.claims) > len(listed):
         logger.warning("the LLM listed %d claims for at most %d; only the first %d are read",
@@ -636,11 +643,16 @@ def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int) -> list[Claim]:
             logger.warning("dropped a claim whose source is not in the article: %r", source[:80])
             continue
         found.append((item.checkworthiness, *span, wording))
-    kept = sorted(found, key=lambda c: -c[0])[:max_claims]
-    kept.sort(key=lambda c: c[1])
+    spans = [(start, end, wording) for _, start, end, wording in found]
+    marked = claims.reviewed(text, spans) if rules else [
+        claims.Candidate(*span, self_contained=True, context=None) for span in spans]
+    kept = sorted(((worth, c) for (worth, *_), c in zip(found, marked) if c is not None),
+                  key=lambda pair: -pair[0])[:max_claims]
+    kept.sort(key=lambda pair: pair[1].start)
     return [
-        Claim(id=number, text=wording, start=start, end=end, checkworthiness=worth)
-        for number, (worth, start, end, wording) in enumerate(kept, start=1)
+        Claim(id=number, text=c.text, start=c.start, end=c.end, checkworthiness=worth,
+              self_contained=c.self_contained, context=c.context)
+        for number, (worth, c) in enumerate(kept, start=1)
     ]
 
 

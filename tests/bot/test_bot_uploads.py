@@ -1,17 +1,21 @@
 """Uploads are capped at FETCH_MAX_BYTES while they stream in, whatever size the message states:
 the bot stops reading at the limit and refuses with one short line; nothing is checked or added.
-The Bot API test server serves such files without Content-Length, so only the stream tells."""
+The Bot API test server serves such files without Content-Length, so only the stream tells.
+/cancel stops a download in progress and frees its check's slot."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from bot_helpers import ADMIN, ALICE, GROUP
+from bot_helpers import ADMIN, ALICE, BOB, CLAIMS, GROUP, report_done, texts
 
 from factcheck import pipeline
 from factcheck.history import open_history
 
 LIMIT = 100_000
 BIG = b"The river flooded the old town in 2021.\n" * 400_000  # 16 MB, under Telegram's 20 MB
+SLOW = BIG[:2_000_000]  # downloaded in 31 pieces of 64 KiB, one every 0.5 s: 15 s in all
 
 
 @pytest.fixture
@@ -76,3 +80,21 @@ def test_a_file_telegram_will_not_serve_to_bots_is_refused_with_a_line_that_says
     telegram_server.send_document(ALICE, ALICE, "huge.txt", huge, declared_size=None)
     assert "20 MB" in telegram_server.wait_for_text(ALICE, "larger than Telegram lets")["text"]
     assert checks_run == []
+
+
+def test_cancel_stops_an_upload_downloading_and_frees_its_slot_at_once(
+    start_bot, telegram_server, settings, checks_run
+):
+    start_bot(fetch_timeout=120, max_concurrent_checks=1)
+    telegram_server.send_document(ALICE, ALICE, "flood.txt", SLOW, drip=0.5)
+    telegram_server.wait_for("downloading")
+    cancelled = time.monotonic()
+    telegram_server.send_command(ALICE, ALICE, "cancel")
+    telegram_server.wait_for_text(ALICE, "Check cancelled")
+    assert time.monotonic() - cancelled < 5  # not when the 15 s download ends
+    assert telegram_server.wait_for("download").params["sent"] < len(SLOW)  # the bot hung up
+    telegram_server.send_text(BOB, BOB, CLAIMS[1])
+    report_done(telegram_server, BOB)
+    assert "in the queue" not in texts(telegram_server, BOB)  # the slot was free again
+    assert checks_run == [CLAIMS[1]]
+    assert [c.chat_id for c in open_history(settings).checks()] == [BOB]

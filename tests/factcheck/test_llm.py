@@ -146,7 +146,7 @@ def test_an_answer_off_the_schema_is_asked_again_naming_the_field(openai_server)
 
 def test_json_in_a_code_fence_is_accepted(openai_server):
     server, settings = openai_server
-    text = "It added that 15 of them were Russians."
+    text = "The health ministry said on Monday that 23 people were killed in the strike."
     server.answer("```json\n" + json.dumps(claims_answer((text, text, 0.5))) + "\n```")
     assert [c.text for c in extract_claims_llm(ARTICLE, settings)] == [text]
 
@@ -174,7 +174,7 @@ def test_a_timeout_is_an_llm_error_naming_the_timeout(openai_server):
 def test_a_rate_limit_is_retried_by_the_client(openai_server):
     server, settings = openai_server
     server.error(429, headers={"Retry-After": "0"}, message="slow down")
-    text = "It added that 15 of them were Russians."
+    text = "The health ministry said on Monday that 23 people were killed in the strike."
     server.answer(claims_answer((text, text, 0.5)))
     assert [c.text for c in extract_claims_llm(ARTICLE, settings)] == [text]
     assert len(server.chat_requests) == 2

@@ -3,11 +3,18 @@ the answer, with the real client against the scripted server (tests/fakes/openai
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from pathlib import Path
 
-from factcheck import claim_rules
+from fakes.openai_server import openai_server_fixture  # noqa: F401
+
+from factcheck import claim_rules, claims
 from factcheck.blocks import units
+from factcheck.cli import main
+from factcheck.llm import extract_claims_llm
+from factcheck.models import Article
 from factcheck.prompts import load_prompt
 from factcheck.textmatch import normalised
 
@@ -63,3 +70,114 @@ def test_the_example_shows_what_the_offline_rules_keep_and_leave_out():
     wordings = [c["claim"] for c in example.output["claims"]]
     assert len(wordings) > len(sources)  # a sentence split in two
     assert not any(re.match(r"(It|They|He|She|The museum)\b", w) for w in wordings)
+
+
+# Made up for these tests (not in the claim set): a caption, a quoted opinion, a question, a
+# pronoun the rules resolve ("She said") and two they cannot ("It blamed", "They have asked").
+FERRY = """Kestrel Ferries cuts winter crossings to Brannock
+
+Kestrel Ferries said on Thursday that it had cut its winter timetable to Brannock Island from six crossings a day to two. It blamed a shortage of trained crew.
+
+Photo: The ferry Morven at the Brannock pier.
+
+Islanders' association chair Ruth Okafor said about 1,800 people live on the island all year. She said the last winter cut, in 2019, lasted four months. "This is a betrayal," she said. Will the council step in?
+
+They have asked the transport minister to intervene.
+"""
+LEAD = ("Kestrel Ferries said on Thursday that it had cut its winter timetable to Brannock Island "
+        "from six crossings a day to two.")
+# What a model that half follows the prompt answers: it lists the caption, the quote and the
+# question too, leaves two pronouns as written, and makes one source up.
+FERRY_ANSWER = [
+    (LEAD, LEAD, 0.9),
+    ("It blamed a shortage of trained crew.", "It blamed a shortage of trained crew.", 0.6),
+    ("The ferry Morven is at the Brannock pier.",
+     "Photo: The ferry Morven at the Brannock pier.", 0.3),
+    ("About 1,800 people live on Brannock Island all year, according to Ruth Okafor.",
+     "Islanders' association chair Ruth Okafor said about 1,800 people live on the island all "
+     "year.", 0.8),
+    ("She said the last winter cut, in 2019, lasted four months.",
+     "She said the last winter cut, in 2019, lasted four months.", 0.7),
+    ("Ruth Okafor called the timetable cut a betrayal.", '"This is a betrayal," she said.', 0.5),
+    ("The council may step in.", "Will the council step in?", 0.4),
+    ("They have asked the transport minister to intervene.",
+     "They have asked the transport minister to intervene.", 0.5),
+    ("Kestrel Ferries sold two ships in 2022.", "Kestrel Ferries sold two ships in 2022.", 0.9),
+]
+
+
+def claims_answer(rows) -> dict:
+    return {"claims": [{"claim": c, "source_sentence": s, "checkworthiness": w}
+                       for c, s, w in rows]}
+
+
+def test_the_offline_rules_apply_to_the_llms_claims(openai_server, caplog):
+    server, settings = openai_server
+    server.answer(claims_answer(FERRY_ANSWER))
+    caplog.set_level(logging.INFO, logger="factcheck.claims")
+    found = extract_claims_llm(Article(text=FERRY), settings)
+    kept = [(c.text, c.self_contained, c.context) for c in found]
+    assert kept == [
+        (LEAD, True, None),
+        # No rule can tell who "It" is (Kestrel Ferries is no organisation noun): marked, with
+        # its context, as the offline path marks it.
+        ("It blamed a shortage of trained crew.", False, LEAD),
+        ("About 1,800 people live on Brannock Island all year, according to Ruth Okafor.",
+         True, None),
+        # The one person the sentence before names.
+        ("Ruth Okafor said the last winter cut, in 2019, lasted four months.", True, None),
+        ("They have asked the transport minister to intervene.", False,
+         "Will the council step in?"),
+    ]
+    assert [c.id for c in found] == [1, 2, 3, 4, 5]
+    assert [FERRY[c.start : c.end] for c in found][1] == "It blamed a shortage of trained crew."
+    dropped = " ".join(r.getMessage() for r in caplog.records if "not a claim" in r.getMessage())
+    for why in ("(caption)", "(quoted opinion)", "(question)"):
+        assert why in dropped
+    (request,) = server.chat_requests  # one call, the claims prompt
+    assert "<article>" in request["messages"][-1]["content"]
+
+
+def test_the_llm_claims_get_the_offline_marks_for_the_same_wording(openai_server):
+    """A model that copies every sentence as it stands gets, for each sentence the offline path
+    keeps whole, the same wording, self_contained and context as the offline path."""
+    server, settings = openai_server
+    text = (CLAIM_SET / "harbour_fire.txt").read_text(encoding="utf-8")
+    sentences = sentences_of(text)
+    server.answer(claims_answer([(s, s, 0.5) for s in sentences]))
+    found = extract_claims_llm(Article(text=text), settings.model_copy(update={"max_claims": 40}))
+    offline = {(c.start, c.end): c for c in claims.candidates(text)}
+    compared = 0
+    for claim in found:
+        if (mine := offline.get((claim.start, claim.end))) is not None:
+            assert (claim.text, claim.self_contained, claim.context) == (
+                mine.text, mine.self_contained, mine.context)
+            compared += 1
+    assert compared >= 10 and any(not c.self_contained for c in found)
+    # Every sentence the offline path claims is kept, every other one is dropped.
+    claimed = [s for s in sentences
+               if any(text.index(s) <= start < text.index(s) + len(s) for start, _ in offline)]
+    assert [text[c.start : c.end] for c in found] == claimed
+    assert len(claimed) < len(sentences)
+
+
+def test_the_report_marks_a_leaning_llm_claim_as_it_marks_an_offline_one(openai_server, capsys,
+                                                                         monkeypatch):
+    server, _ = openai_server
+    server.answer(claims_answer(FERRY_ANSWER))
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+    monkeypatch.setenv("LLM_CACHE", "false")
+    article = Path("ferry.txt")
+    article.write_text(FERRY, encoding="utf-8")
+    # An empty collection: no stance call. Markdown, as the terminal wraps its lines.
+    assert main(["check", str(article), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Leans on the article") == 2
+    assert f"Leans on the article; the sentence before it: “{LEAD}”" in out
+    assert "Ruth Okafor said the last winter cut" in out
+    assert "Brannock pier" not in out and "betrayal" not in out
+    server.answer(claims_answer(FERRY_ANSWER))
+    assert main(["check", str(article), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    marks = [(c["claim"]["self_contained"], c["claim"]["context"]) for c in report["claims"]]
+    assert marks[1] == (False, LEAD) and marks[0] == (True, None)

@@ -16,7 +16,8 @@ from factcheck.llm import chat_model, extract_claims_llm, judge_llm, write_summa
 from factcheck.models import Article, Claim, Passage
 from factcheck.settings import Settings
 
-SENTENCE = "It added that 15 of them were Russians."
+# It reads alone: the offline rules leave its wording as it is.
+SENTENCE = "The Foreign Ministry added that 15 of them were Russians."
 ARTICLE = Article(text=f"The ministry spoke on Monday. {SENTENCE}")
 GOOD = {"claims": [{"claim": SENTENCE, "source_sentence": SENTENCE, "checkworthiness": 0.5}]}
 # What a fault must never show: a vendor's exception name or object dump.
@@ -267,7 +268,7 @@ def test_claims_not_in_the_article_are_dropped(openai_server):
                 "source_sentence": f"Officials said {n} tanks were sold abroad."}
                for n in range(20)]
     paraphrase = {"claim": "Fifteen were Russians.", "checkworthiness": 0.4,
-                  "source_sentence": "It added that fifteen of them were Russian."}
+                  "source_sentence": "The Foreign Ministry added that fifteen of them were Russian."}
     typography = {"claim": "The ministry spoke.", "checkworthiness": 0.3,
                   "source_sentence": "the  ministry spoke\u00a0on Monday."}
     server.answer({"claims": made_up + [paraphrase, typography]})

@@ -94,6 +94,7 @@ class _StoredFile:
     data: bytes
     mime_type: str
     declared_size: int | None = -1  # the file_size Telegram states; -1: the real one
+    drip: float = 0.0  # seconds between the 64 KiB pieces of its download
 
     @property
     def size(self) -> int | None:
@@ -217,12 +218,12 @@ class BotApiMethods:
         self._cond.notify_all()
 
     def _store_file(self, kind: str, file_name: str, data: bytes, mime_type: str,
-                    declared_size: int | None = -1) -> _StoredFile:
+                    declared_size: int | None = -1, drip: float = 0.0) -> _StoredFile:
         number = self._next_id("file")
         suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
         stored = _StoredFile(f"F{number:05d}-{kind}", f"U{number:05d}",
                              f"{kind}s/file_{number}{suffix}", file_name, data, mime_type,
-                             declared_size)
+                             declared_size, drip)
         self._files[stored.file_id] = stored
         self._paths[stored.path] = stored.file_id
         return stored

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -40,7 +41,7 @@ class Served(Protocol):
 
     def dispatch(self, token: str, method: str, params: dict, files: dict) -> dict | None: ...
 
-    def download(self, token: str, file_path: str) -> tuple[bytes, bool] | None: ...
+    def download(self, token: str, file_path: str) -> tuple[bytes, bool, float] | None: ...
 
     def downloaded(self, file_path: str, status: int, sent: int) -> None: ...
 
@@ -90,14 +91,15 @@ def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
                 self._send(404, json.dumps(_not_found()).encode())
                 server.downloaded(file_path, 404, 0)
                 return
-            data, sized = found
-            sent = self._send(200, data, "application/octet-stream", sized)
+            data, sized, drip = found
+            sent = self._send(200, data, "application/octet-stream", sized, drip)
             server.downloaded(file_path, 200, sent)
 
         def _send(self, status: int, data: bytes, ctype: str = "application/json",
-                  sized: bool = True) -> int:
+                  sized: bool = True, drip: float = 0.0) -> int:
             """Answer; the bytes of `data` sent before the client went away. Unsized: no
-            Content-Length, the connection's end ends the body."""
+            Content-Length, the connection's end ends the body. `drip`: seconds between
+            pieces."""
             sent = 0
             try:
                 self.send_response(status)
@@ -109,7 +111,10 @@ def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                 self.end_headers()
                 for start in range(0, len(data), _CHUNK):
+                    if start and drip:
+                        time.sleep(drip)
                     self.wfile.write(data[start:start + _CHUNK])
+                    self.wfile.flush()
                     sent = min(len(data), start + _CHUNK)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a cancelled long poll): nothing to tell it

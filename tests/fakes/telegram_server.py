@@ -21,10 +21,12 @@ Inject what users do (each returns what Telegram would deliver, as a dict):
     send_mention(chat_id, user_id, text, chat_type="group", **kwargs) -> message  "@<bot> text"
     send_document(chat_id, user_id, filename, data, mime_type="application/octet-stream",
                   caption=None, reply_to_message_id=None, chat_type="private",
-                  declared_size=-1) -> message
+                  declared_size=-1, drip=0.0) -> message
         declared_size: the file_size the message and getFile state (-1: the real one; None:
         none; or a wrong number); a file whose size is not the real one is downloaded
         without Content-Length, streamed until the bot stops reading
+        drip: seconds between the 64 KiB pieces of its download (a slow download; the
+        "download" call's `sent` says where the bot hung up)
     press_button(chat_id, user_id, message_id, callback_data=None, *, text=None) -> callback id
     forge_callback(chat_id, user_id, message_id, data) -> callback id   any data, any message
     post_in_channel(chat_id, text, title=None) -> message                  (a channel_post)
@@ -38,7 +40,7 @@ Read what the bot did (all thread-safe; dicts are Bot API JSON):
 
     calls -> list[Call]          every request: method, params, time, status, result, description
         (a file download is method "download", params file_path and the bytes `sent` before
-        the bot stopped reading or the file ended)
+        the bot stopped reading or the file ended; "downloading", file_path, when it began)
     sent_messages(chat_id) -> list[dict]    the bot's messages as they are now (after edits)
     transcript(chat_id, names=None) -> str   the chat as read now: "you> …", "bot> …", buttons
         as "[label]" rows under their message (names: user id -> name)
@@ -203,10 +205,12 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         reply_to_message_id: int | None = None,
         chat_type: str = "private",
         declared_size: int | None = -1,
+        drip: float = 0.0,
     ) -> dict:
         """A user uploads a file; the bot can fetch it with getFile and download it."""
         with self._cond:
-            stored = self._store_file("document", filename, data, mime_type, declared_size)
+            stored = self._store_file("document", filename, data, mime_type, declared_size,
+                                      drip)
         document = Document(
             stored.file_id, stored.unique_id, file_name=filename, mime_type=mime_type,
             file_size=stored.size,
@@ -464,14 +468,16 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         self._record(Call(name, logged, arrived, 200, result))
         return {"ok": True, "result": result}
 
-    def download(self, token: str, file_path: str) -> tuple[bytes, bool] | None:
-        """The bytes behind a getFile file_path and whether to send their length, or None."""
+    def download(self, token: str, file_path: str) -> tuple[bytes, bool, float] | None:
+        """The bytes behind a getFile file_path, whether to send their length and the seconds
+        between their pieces, or None."""
         with self._cond:
             file_id = self._paths.get(file_path) if token == self.token else None
             stored = self._files[file_id] if file_id else None
         if stored is None:
             return None
-        return stored.data, stored.size == len(stored.data)
+        self._record(Call("downloading", {"file_path": file_path}, time.time(), 200))
+        return stored.data, stored.size == len(stored.data), stored.drip
 
     def downloaded(self, file_path: str, status: int, sent: int) -> None:
         """Record a download once it ended: `sent` bytes went out before the bot stopped."""
