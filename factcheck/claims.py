@@ -19,6 +19,7 @@ from factcheck.blocks import Unit, plain, units
 from factcheck.decontext import Resolver
 from factcheck.models import Article, Claim
 from factcheck.settings import Settings
+from factcheck.textmatch import normalised
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +139,18 @@ def reviewed(text: str, proposed: Sequence[tuple[int, int, str]]) -> list[Candid
         resolver = Resolver()
         for sentence in offline.read[: claimed[0].read_before]:
             resolver.add(sentence)
-        words = resolver.resolve(wording)
+        words = resolver.resolve(_with_lead_in(claimed[0].unit, text, wording))
         kept.append(Candidate(start, end, words.text, words.self_contained, words.context))
     return kept
+
+
+def _with_lead_in(unit: Unit, text: str, wording: str) -> str:
+    """A list item copied as it stands is read with its lead-in, as offline ("The budget
+    includes 38 new electric buses"); a wording of the LLM's own is left as it is."""
+    raw = text[unit.start : unit.end]
+    if unit.lead_in and normalised(wording)[0] == normalised(plain(raw))[0]:
+        return _unit_wording(unit, raw)
+    return wording
 
 
 def _unit_wording(unit: Unit, raw: str) -> str:

@@ -18,6 +18,7 @@ Faults a real server shows:
     server.refuse_formats("json_object")         # 400 to these response_format types, as
                                                  # LM Studio answers json_object
     server.responder = ObedientInjectedModel()   # answers what nothing is queued for
+    server.responder = LabelledClaimsModel(rows) # answers the claims prompt from a claim set
 
 Chat completions with nothing queued get a 400 (never retried by the client), so a test that
 makes more calls than it scripted fails loudly. Embeddings with nothing queued get deterministic
@@ -298,6 +299,31 @@ class ObedientInjectedModel:
         return {"passage": number, "stance": stance, "confidence": 0.87,
                 "quote": claim if self.quote == "claim" else nearest,
                 "rationale": "As the instructions say." if self.obeying else "Unrelated."}
+
+
+class LabelledClaimsModel:
+    """A model that answers the claims prompt from a labelled claim set (tests/data/claim_set):
+    for the article in the request, each labelled sentence copied as it stands as both claim and
+    source sentence (no rewording, no split), scored 0.9 when labelled a claim and 0.3 when not.
+    With `every_sentence` it lists the sentences that are not claims too (a model that leaves out
+    nothing), else only the claims. Measures what the code does with an answer, not a model."""
+
+    def __init__(self, rows: list[dict[str, Any]], every_sentence: bool = True) -> None:
+        self.articles: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            self.articles.setdefault(row["article"], []).append(row)
+        self.every_sentence = every_sentence
+        self.answered: list[str] = []  # the articles asked about, in order
+
+    def __call__(self, request: dict[str, Any]) -> str:
+        prompt = " ".join(str(request["messages"][-1]["content"]).split())
+        name, rows = next((name, rows) for name, rows in self.articles.items()
+                          if " ".join(rows[-1]["sentence"].split()) in prompt)
+        self.answered.append(name)
+        return json.dumps({"claims": [
+            {"claim": row["sentence"], "source_sentence": row["sentence"],
+             "checkworthiness": 0.9 if row["claim"] else 0.3}
+            for row in rows if self.every_sentence or row["claim"]]})
 
 
 def _error_body(message: str) -> dict:
