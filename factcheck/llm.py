@@ -2,9 +2,10 @@
 
 This is the only module that imports langchain_openai or openai. Answers are asked for in JSON
 mode (which OpenAI, vLLM and Ollama all serve), parsed with `model_validate_json`, and re-asked
-with the validation error when unusable. The client does not retry by itself: `_ask_model`
+with the validation error when unusable. The client does not retry by itself: `_retried`
 retries what a retry can help (lost connections, 429, 5xx, a garbled or empty completion, an
-answer cut off at max_tokens), all within one deadline of LLM_TIMEOUT per question, and every
+answer cut off at max_tokens), all within one deadline of LLM_TIMEOUT per question or batch of
+embeddings, and every
 vendor error leaves as one LLMError line that says what happened and what to do. Article,
 claim and passage text go between the prompts' data markers (prompts.as_data); a judgement whose
 quote is not in its passage takes no side (crosscheck.py then holds the rest against the
@@ -32,6 +33,7 @@ import openai
 from langchain_core.exceptions import LangChainException
 from langchain_core.messages import convert_to_messages
 from langchain_openai import ChatOpenAI
+from openai.types import CreateEmbeddingResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from factcheck import claims, cost, llm_cache, llm_http, logmask, textmatch
@@ -57,6 +59,7 @@ _REFUSES_FORMAT = re.compile(r"response_format|json_object|json_schema|json mode
 _BACKOFF = (0.5, 8.0)
 
 Answer = TypeVar("Answer", bound=BaseModel)
+Result = TypeVar("Result")
 
 
 class ExtractedClaim(BaseModel):
@@ -233,11 +236,14 @@ class OpenAIEmbedder:
     def __init__(self, settings: Settings) -> None:
         self.name = f"openai:{settings.openai_embedding_model}"
         self._settings = settings
-        self._client = openai.OpenAI(
+        # Like chat calls: no retries of its own, each batch under one deadline on the LLM loop.
+        self._client = openai.AsyncOpenAI(
             base_url=settings.openai_base_url,
             api_key=_api_key(settings),
             timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
+            max_retries=0,
+            http_client=llm_http.async_client(
+                settings.llm_timeout, llm_http.embeddings_limit(self.batch_size)),
         )
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -251,11 +257,17 @@ class OpenAIEmbedder:
             batch = [
                 text if text.strip() else " " for text in texts[start : start + self.batch_size]
             ]
-            with _translated_errors(self._settings, model):
-                response = self._client.embeddings.create(model=model, input=batch)
+            response = _retried(lambda deadline, b=batch: self._create(b, deadline),
+                                self._settings)
             rows.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
         vectors = np.asarray(rows, dtype=np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+
+    def _create(self, batch: list[str], deadline: float) -> CreateEmbeddingResponse:
+        model = self._settings.openai_embedding_model
+        request = self._client.embeddings.create(model=model, input=batch)
+        with _failures(self._settings, {}, model):
+            return llm_http.run(request, deadline - time.monotonic())
 
 
 def _api_key(settings: Settings) -> str:
@@ -305,22 +317,33 @@ def _ask_model(
 ) -> tuple[str, Answer]:
     """(reply, answer) that fits `schema`, within LLM_TIMEOUT and LLM_MAX_RETRIES retries."""
     model = chat_model(settings)
-    deadline = time.monotonic() + settings.llm_timeout
     conversation = list(messages)
+
+    def attempt(deadline: float) -> tuple[str, Answer]:
+        try:
+            reply = _invoke_in_a_format(model, conversation, schema, settings, deadline)
+            answer, problem = _validated(reply, schema, check)
+            if answer is None:
+                raise _unusable(reply, problem, settings)
+        except _Failure as failure:
+            conversation.extend(failure.turns)  # a re-ask, for the next attempt
+            raise
+        return reply, answer
+
+    return _retried(attempt, settings)
+
+
+def _retried(attempt: Callable[[float], Result], settings: Settings) -> Result:
+    """attempt(deadline) until it returns, retrying a _Failure where a retry can help, at most
+    LLM_MAX_RETRIES times and all within one LLM_TIMEOUT (`deadline` is time.monotonic's)."""
+    deadline = time.monotonic() + settings.llm_timeout
     retries = settings.llm_max_retries
     attempts = 0
     failure: _Failure | None = None
     while True:
         attempts += 1
         try:
-            reply = _invoke(model, conversation, schema, settings, deadline - time.monotonic())
-            answer, problem = _validated(reply, schema, check)
-            if answer is not None:
-                return reply, answer
-            failure = _unusable(reply, problem, settings)
-        except _FormatRefused as refused:
-            _next_format(refused, settings)
-            continue  # at once, and not counted as a retry: the request was never read
+            return attempt(deadline)
         except _TimedOut as timed_out:
             if failure is None:
                 raise LLMError(timed_out.line(attempts)) from None
@@ -331,7 +354,17 @@ def _ask_model(
             failure = caught
         time.sleep(_wait_for_retry(failure, attempts, retries, deadline, settings))
         retries -= 1
-        conversation += failure.turns
+
+
+def _invoke_in_a_format(model: ChatOpenAI, messages: list[tuple[str, str]],
+                        schema: type[BaseModel], settings: Settings, deadline: float) -> str:
+    """_invoke, asked again at once in the next format while the server refuses one (not
+    counted as a retry: the request was never read)."""
+    while True:
+        try:
+            return _invoke(model, messages, schema, settings, deadline - time.monotonic())
+        except _FormatRefused as refused:
+            _next_format(refused, settings)
 
 
 def _wait_for_retry(
@@ -528,8 +561,10 @@ _RETRY_STATUS = {408, 409}
 
 
 @contextmanager
-def _failures(settings: Settings, asked: dict[str, Any]) -> Iterator[None]:
-    """Turn a request's faults into a _Failure whose line never shows the API key."""
+def _failures(settings: Settings, asked: dict[str, Any], model: str | None = None
+              ) -> Iterator[None]:
+    """Turn a request's faults into a _Failure whose line never shows the API key (`model`:
+    the one asked, when it is not LLM_MODEL)."""
     try:
         yield
     except openai.BadRequestError as exc:
@@ -537,7 +572,7 @@ def _failures(settings: Settings, asked: dict[str, Any]) -> Iterator[None]:
         if kind and _REFUSES_FORMAT.search(_detail(exc)):
             raise _FormatRefused(kind, f"the LLM at {_where(settings)} refused response_format "
                                        f"{kind} (HTTP 400: {_detail(exc)})") from exc
-        raise _failure(exc, settings) from exc
+        raise _failure(exc, settings, model) from exc
     except TimeoutError as exc:
         raise _TimedOut(
             f"the LLM at {_where(settings)} did not answer within {settings.llm_timeout:g} s",
@@ -547,13 +582,12 @@ def _failures(settings: Settings, asked: dict[str, Any]) -> Iterator[None]:
         raise _cut_off(settings) from exc
     except (openai.OpenAIError, LangChainException, llm_http.Refused, ValueError, KeyError,
             TypeError) as exc:
-        raise _failure(exc, settings) from exc
+        raise _failure(exc, settings, model) from exc
 
 
 def _failure(exc: Exception, settings: Settings, model: str | None = None) -> _Failure:
     if refused := _in_chain(exc, llm_http.Refused):  # older clients wrap it
-        advice = refused.advice or (_CHECK_URL if refused.retry else (
-            "check that the server honours max_tokens, or raise LLM_MAX_TOKENS"))
+        advice = refused.advice or _CHECK_URL
         return _Failure(f"the LLM at {_where(settings)} {refused.what}", advice,
                         detail=refused.detail, retry=refused.retry)
     _, what, advice, retry = next(entry for entry in _ERRORS if isinstance(exc, entry[0]))
@@ -588,16 +622,6 @@ def _retry_after(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(moment.timestamp() - time.time(), 0.0)
-
-
-@contextmanager
-def _translated_errors(settings: Settings, model: str) -> Iterator[None]:
-    """The embedder's errors as one LLMError line (its client retries by itself)."""
-    try:
-        yield
-    except (openai.OpenAIError, LangChainException) as exc:
-        failure = _failure(exc, settings, model)
-        raise LLMError(f"{failure.what}; {failure.advice}") from exc
 
 
 def _where(settings: Settings) -> str:

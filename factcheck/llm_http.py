@@ -1,6 +1,6 @@
-"""How the LLM's requests travel: httpx clients that refuse what is not a completion or is
-larger than any answer of max_tokens can be, and one event loop thread for the process that runs
-each request under a deadline.
+"""How the LLM's requests travel: httpx clients that refuse what is not JSON or is larger than
+any answer of max_tokens (or a batch of embeddings) can be, and one event loop thread for the
+process that runs each request under a deadline.
 
 The size cap sits in the transport, so a body is cut off as it streams in: a server that sends
 25 MB is stopped at the cap, not read in full and parsed. The cap holds for the bytes on the wire
@@ -8,10 +8,10 @@ and for the answer they decode to: the transport inflates a gzip or deflate body
 at a time, and stops at the cap, where httpx's decoders would inflate a whole chunk (up to a
 thousand times its size) before anyone counts it. Only those two encodings are asked for.
 
-The async httpx client that ChatOpenAI is given keeps its connections on one event loop, so every
-LLM request of the process runs on this loop, whichever thread asks. `asyncio.timeout` bounds a
-request as a whole (connection, headers, body), which per-read timeouts do not: a server that
-sends a byte a second never trips them.
+The async httpx clients that ChatOpenAI and the embedder are given keep their connections on one
+event loop, so every LLM request of the process runs on this loop, whichever thread asks.
+`asyncio.timeout` bounds a request as a whole (connection, headers, body), which per-read
+timeouts do not: a server that sends a byte a second never trips them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import asyncio
 import threading
 import zlib
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -43,15 +44,41 @@ BYTES_PER_TOKEN = 32
 ENVELOPE_BYTES = 65_536  # the completion's JSON around the answer
 
 
-def answer_limit(max_tokens: int) -> int:
-    """The most bytes a completion of `max_tokens` tokens may take on the wire."""
-    return ENVELOPE_BYTES + BYTES_PER_TOKEN * max_tokens
+# An embedding of 3,072 dimensions as JSON floats takes about 70 kB.
+BYTES_PER_EMBEDDING = 131_072
 
 
-def clients(timeout: float, max_bytes: int) -> tuple[httpx.Client, httpx.AsyncClient]:
+@dataclass(frozen=True)
+class Cap:
+    """The most bytes an answer may take (on the wire and decoded), and what to say past it."""
+
+    bytes: int
+    detail: str
+    advice: str
+
+
+def answer_limit(max_tokens: int) -> Cap:
+    """The most bytes a completion of `max_tokens` tokens may take."""
+    return Cap(ENVELOPE_BYTES + BYTES_PER_TOKEN * max_tokens,
+               "the most an answer of LLM_MAX_TOKENS may take",
+               "check that the server honours max_tokens, or raise LLM_MAX_TOKENS")
+
+
+def embeddings_limit(batch_size: int) -> Cap:
+    """The most bytes the embeddings of `batch_size` texts may take."""
+    return Cap(ENVELOPE_BYTES + BYTES_PER_EMBEDDING * batch_size,
+               f"the most {batch_size} embeddings may take",
+               "check that OPENAI_EMBEDDING_MODEL is an embedding model")
+
+
+def clients(timeout: float, cap: Cap) -> tuple[httpx.Client, httpx.AsyncClient]:
     """The sync and async clients for ChatOpenAI (the async one belongs to this loop)."""
-    return (httpx.Client(timeout=timeout, transport=_Transport(max_bytes)),
-            httpx.AsyncClient(timeout=timeout, transport=_AsyncTransport(max_bytes)))
+    return (httpx.Client(timeout=timeout, transport=_Transport(cap)), async_client(timeout, cap))
+
+
+def async_client(timeout: float, cap: Cap) -> httpx.AsyncClient:
+    """An async client whose requests run on this loop (`run`)."""
+    return httpx.AsyncClient(timeout=timeout, transport=_AsyncTransport(cap))
 
 
 ACCEPT_ENCODING = "gzip, deflate"  # what _InflatedStream inflates within the cap
@@ -60,15 +87,15 @@ _INFLATED = {"gzip", "x-gzip", "deflate"}
 
 
 class _Transport(httpx.HTTPTransport):
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, cap: Cap) -> None:
         super().__init__()
-        self.max_bytes = max_bytes
+        self.cap = cap
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         response = super().handle_request(request)
         try:
-            _guard(response, self.max_bytes)
+            _guard(response, self.cap)
         except Refused:
             response.close()
             raise
@@ -76,26 +103,26 @@ class _Transport(httpx.HTTPTransport):
 
 
 class _AsyncTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, cap: Cap) -> None:
         super().__init__()
-        self.max_bytes = max_bytes
+        self.cap = cap
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         response = await super().handle_async_request(request)
         try:
-            _guard(response, self.max_bytes)
+            _guard(response, self.cap)
         except Refused:
             await response.aclose()
             raise
         return response
 
 
-def _guard(response: httpx.Response, max_bytes: int) -> None:
+def _guard(response: httpx.Response, cap: Cap) -> None:
     """Refuse what `_check` refuses, and cap the body, raw and decoded, as it streams in."""
-    _check(response, max_bytes)
+    _check(response, cap)
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    capped = _CappedStream(response.stream, max_bytes)
+    capped = _CappedStream(response.stream, cap)
     if encoding in ("", "identity"):
         response.stream = capped
         return
@@ -104,14 +131,14 @@ def _guard(response: httpx.Response, max_bytes: int) -> None:
                       retry=False, advice="check that the server (or a proxy before it) sends "
                                           f"only what Accept-Encoding: {ACCEPT_ENCODING} allows")
     del response.headers["content-encoding"]  # decoded here: httpx must not decode it again
-    response.stream = _InflatedStream(capped, max_bytes)
+    response.stream = _InflatedStream(capped, cap)
 
 
 class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that stops with Refused once it passes `max_bytes`."""
+    """A response body that stops with Refused once it passes the cap."""
 
-    def __init__(self, stream: Any, max_bytes: int) -> None:
-        self._stream, self._max_bytes, self._seen = stream, max_bytes, 0
+    def __init__(self, stream: Any, cap: Cap) -> None:
+        self._stream, self._cap, self._seen = stream, cap, 0
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._stream:
@@ -129,16 +156,16 @@ class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def _counted(self, chunk: bytes) -> bytes:
         self._seen += len(chunk)
-        if self._seen > self._max_bytes:
-            raise _too_large(self._max_bytes)
+        if self._seen > self._cap.bytes:
+            raise _too_large(self._cap)
         return chunk
 
 
 class _InflatedStream(_CappedStream):
-    """A gzip or deflate body inflated at most one byte past `max_bytes`, then Refused."""
+    """A gzip or deflate body inflated at most one byte past the cap, then Refused."""
 
-    def __init__(self, stream: _CappedStream, max_bytes: int) -> None:
-        super().__init__(stream, max_bytes)
+    def __init__(self, stream: _CappedStream, cap: Cap) -> None:
+        super().__init__(stream, cap)
         self._inflater = zlib.decompressobj(_ZLIB_WBITS)
 
     def __iter__(self) -> Iterator[bytes]:
@@ -155,7 +182,7 @@ class _InflatedStream(_CappedStream):
     def _inflated(self, data: bytes) -> Iterator[bytes]:
         while data and not self._inflater.eof:
             # A piece of room + 1 bytes is past the cap: no more is ever inflated.
-            room = self._max_bytes - self._seen + 1
+            room = self._cap.bytes - self._seen + 1
             try:
                 piece = self._inflater.decompress(data, room)
             except zlib.error as exc:
@@ -172,20 +199,20 @@ def _undecodable() -> Refused:
     return Refused("sent a compressed answer that does not decompress", retry=True)
 
 
-def _check(response: httpx.Response, max_bytes: int) -> None:
+def _check(response: httpx.Response, cap: Cap) -> None:
     """Refuse, unread, a successful answer that is not JSON (a proxy's or a login page) or
-    that says it is larger than `max_bytes`."""
+    that says it is larger than the cap."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if response.is_success and kind and not kind.endswith("json"):
         raise Refused(f"sent a completion that is not JSON ({kind})", retry=True)
     length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > max_bytes:
-        raise _too_large(max_bytes)
+    if length.isdigit() and int(length) > cap.bytes:
+        raise _too_large(cap)
 
 
-def _too_large(max_bytes: int) -> Refused:
-    return Refused(f"sent an answer cut off at {max_bytes:,} bytes", retry=False,
-                   detail="the most an answer of LLM_MAX_TOKENS may take")
+def _too_large(cap: Cap) -> Refused:
+    return Refused(f"sent an answer cut off at {cap.bytes:,} bytes", retry=False,
+                   detail=cap.detail, advice=cap.advice)
 
 
 def run(coroutine: Coroutine[Any, Any, Result], seconds: float) -> Result:

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         None, description="Any OpenAI-compatible server (vLLM, Ollama, ...), e.g. http://localhost:11434/v1."
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model for claims and stance.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds one question to the LLM may take, all its retries included (a deadline, not a per-read timeout).")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds one question to the LLM (or one batch of OpenAI embeddings) may take, all its retries included (a deadline, not a per-read timeout).")
     llm_max_retries: int = Field(3, ge=0, description="Retries of a failed or malformed LLM answer (lost connections, 429, 5xx, a garbled, empty or cut-off answer), within LLM_TIMEOUT.")
     llm_max_tokens: int = Field(4096, gt=0, description="Most tokens of one LLM answer (max_tokens on every call); an answer of more than 32 bytes a token (plus 64 KiB) is cut off as it arrives, however the server counts.")
     llm_concurrency: int = Field(4, description="Claims judged by the LLM at the same time.")

@@ -12,7 +12,13 @@ from fakes.openai_server import openai_server_fixture  # noqa: F401
 
 from factcheck.cli import main
 from factcheck.errors import LLMError
-from factcheck.llm import chat_model, extract_claims_llm, judge_llm, write_summary_lede
+from factcheck.llm import (
+    OpenAIEmbedder,
+    chat_model,
+    extract_claims_llm,
+    judge_llm,
+    write_summary_lede,
+)
 from factcheck.models import Article, Claim, Passage
 from factcheck.settings import Settings
 
@@ -102,20 +108,35 @@ def test_a_retry_after_past_the_deadline_is_not_waited_for(openai_server):
     )
 
 
-def test_all_retries_end_within_one_deadline_of_llm_timeout(openai_server):
+ASKED = {  # what each endpoint is asked through
+    "chat": lambda settings: extract_claims_llm(ARTICLE, settings),
+    "embeddings": lambda settings: OpenAIEmbedder(settings).embed(["war in syria"]),
+}
+
+
+@pytest.mark.parametrize("endpoint", ASKED)
+def test_all_retries_end_within_one_deadline_of_llm_timeout(openai_server, endpoint):
     server, _ = openai_server
     settings = no_cache(server, llm_timeout=2, llm_max_retries=10)
     for _ in range(11):  # each slow, each asking for a short wait: 11 of them take 6 s
-        server.error(503, headers={"Retry-After": "0.2"}, delay=0.35)
+        server.error(503, headers={"Retry-After": "0.2"}, delay=0.35, endpoint=endpoint)
     started = time.monotonic()
     with pytest.raises(LLMError) as caught:
-        extract_claims_llm(ARTICLE, settings)
+        ASKED[endpoint](settings)
     assert time.monotonic() - started < 2.5
-    attempts = len(server.chat_requests)
+    attempts = len(server.chat_requests + server.embedding_requests)
     assert 2 <= attempts < 11
     message = str(caught.value)
     assert f"answered HTTP 503 (scripted error) in {attempts} attempts" in message
     assert "the LLM_TIMEOUT of 2 s" in message
+
+
+def test_an_embeddings_fault_is_retried_and_the_vectors_used(openai_server):
+    server, _ = openai_server
+    server.error(502, endpoint="embeddings", message="bad gateway")
+    vectors = OpenAIEmbedder(no_cache(server)).embed(["war in syria"])
+    assert vectors.shape == (1, 32)
+    assert len(server.embedding_requests) == 2
 
 
 def test_a_request_is_cut_at_the_deadline_however_it_started(openai_server):
