@@ -30,6 +30,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+MIN_SECRET = 8
+
+
 class MaskSecrets(logging.Filter):
     """A handler filter that rewrites each record with its secrets masked."""
 
@@ -39,8 +42,11 @@ class MaskSecrets(logging.Filter):
         self._lock = threading.Lock()
 
     def add(self, secret: str | None, label: str) -> None:
-        """Mask this exact value as `label` too (a key that has no recognisable shape)."""
-        if secret and len(secret) >= 4:
+        """Mask this exact value as `label` too (a key that has no recognisable shape).
+
+        Values shorter than MIN_SECRET are left alone: masking "test" or "ollama" (placeholder
+        keys of local servers) would rewrite ordinary words and paths in every line."""
+        if secret and len(secret) >= MIN_SECRET:
             with self._lock:
                 self._secrets[secret] = label
 
@@ -75,6 +81,12 @@ _mask = MaskSecrets()
 def mask(text: str) -> str:
     """`text` as a log line would show it: for messages that quote errors (a bot's chat)."""
     return _mask.mask(text)
+
+
+def forget_secrets() -> None:
+    """Forget the exact values added so far (tests: one test's settings must not mask the next's)."""
+    with _mask._lock:
+        _mask._secrets.clear()
 
 
 def add_secret(secret: str | None, label: str) -> None:

@@ -11,6 +11,7 @@ from fakes.chroma_server import chroma_server, stoppable_chroma  # noqa: F401
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 from fakes.telegram_server import telegram_server_fixture  # noqa: F401
 
+from factcheck import logmask
 from factcheck.settings import APP_NAME, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +47,4 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+    logmask.forget_secrets()  # a test's keys must not mask words in the next test's lines

@@ -60,3 +60,11 @@ def test_each_kind_of_secret_is_masked_in_messages_arguments_and_tracebacks():
     mask.filter(failed)
     text = logging.Formatter().format(failed)
     assert "ConnectionError" in text and PASSWORD not in text and "http://***@host" in text
+
+
+def test_a_short_placeholder_key_masks_no_ordinary_words():
+    mask = MaskSecrets()
+    mask.add("test", "<OPENAI_API_KEY>")  # what a local server's placeholder key looks like
+    mask.add("ollama", "<OPENAI_API_KEY>")
+    line = "the BM25 postings file /tmp/pytest-1/test_x/data is damaged (ollama model)"
+    assert mask.mask(line) == line
