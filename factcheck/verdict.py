@@ -66,7 +66,9 @@ class VerdictModel:
     def probabilities(self, inputs: VerdictInputs) -> np.ndarray:
         """P(label) for each of LABELS."""
         mean = np.array(self.mean)
-        closest = mean[2] if len(mean) > 2 and inputs.closest is None else inputs.closest or 0.0
+        closest = inputs.closest
+        if closest is None:  # no cosine (lexical search): the training average moves nothing
+            closest = float(mean[2]) if len(mean) > 2 else 0.0
         row = np.array([inputs.support, inputs.refute, closest])[: len(mean)]
         logits = (row - mean) / np.array(self.scale) @ np.array(self.coef) + np.array(self.intercept)
         exp = np.exp(logits - logits.max())
