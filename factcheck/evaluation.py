@@ -408,7 +408,7 @@ def _is_complete(folder: Path, store: SourceStore) -> bool:
     except (OSError, ValueError):
         return False
     # A collection changed after the marker was written is not trusted.
-    return isinstance(marker, dict) and marker.get("chunks") == store.stats().chunks
+    return isinstance(marker, dict) and marker.get("chunks") == store.count()
 
 
 def _mark_complete(folder: Path, corpus: Path, store: SourceStore) -> None:

@@ -39,6 +39,7 @@ class MaskSecrets(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self._secrets: dict[str, str] = {}
+        self._ordered: tuple[tuple[str, str], ...] = ()  # longest first, sorted once per add
         self._lock = threading.Lock()
 
     def add(self, secret: str | None, label: str) -> None:
@@ -49,12 +50,11 @@ class MaskSecrets(logging.Filter):
         if secret and len(secret) >= MIN_SECRET:
             with self._lock:
                 self._secrets[secret] = label
+                self._ordered = tuple(sorted(self._secrets.items(), key=lambda kv: -len(kv[0])))
 
     def mask(self, text: str) -> str:
         """`text` with every known secret and every secret-shaped string masked."""
-        with self._lock:
-            secrets = sorted(self._secrets.items(), key=lambda item: -len(item[0]))
-        for secret, label in secrets:
+        for secret, label in self._ordered:  # a tuple swapped whole: no lock needed to read
             text = text.replace(secret, label)
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
@@ -87,6 +87,7 @@ def forget_secrets() -> None:
     """Forget the exact values added so far (tests: one test's settings must not mask the next's)."""
     with _mask._lock:
         _mask._secrets.clear()
+        _mask._ordered = ()
 
 
 def add_secret(secret: str | None, label: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ from factcheck.models import (
     Report,
 )
 from factcheck.settings import Settings, get_settings
+from factcheck.textmatch import word_form
 from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -187,20 +187,16 @@ def _stated_word_for_word(
     """The reusable claims, worded otherwise than when checked, that a source states word for
     word: the earlier result was judged on the other wording and may be weaker than this one's
     ('leans supported 0.50' where the source's own sentence gives 'supported 0.73')."""
-    reworded = [i for i in found if _words(claims[i].text) != _words(priors[i].text)]
+    reworded = [i for i in found if word_form(claims[i].text) != word_form(priors[i].text)]
     if not reworded:
         return []
     hits = store.search_many([claims[i].text for i in reworded], k=3, mode="lexical")
     stated = [i for i, claim_hits in zip(reworded, hits)
-              if any(f" {_words(claims[i].text)} " in f" {_words(h.text)} " for h in claim_hits)]
+              if any(f" {word_form(claims[i].text)} " in f" {word_form(h.text)} " for h in claim_hits)]
     if stated:
         logger.info("checking %d remembered claims again: a source states them word for word",
                     len(stated))
     return stated
-
-
-def _words(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
 def _with_prior(check: ClaimCheck, prior: PriorCheck | None, reused: bool) -> ClaimCheck:

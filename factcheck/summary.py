@@ -26,6 +26,7 @@ from factcheck.history import History, StoredCheck
 from factcheck.models import ClaimCheck, Evidence, Label, Stance, Verdict, as_utc
 from factcheck.render import MARKS, WORDS, best_evidence, terminal_safe, user_date
 from factcheck.settings import Settings
+from factcheck.textmatch import word_form
 
 logger = logging.getLogger(__name__)
 
@@ -206,11 +207,6 @@ def build_summary(
     )
 
 
-def normalise(text: str) -> str:
-    """A claim's wording reduced for grouping: lower case, letters and digits, single spaces."""
-    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
-
-
 def _groups(checks: list[StoredCheck], group_of: GroupOf | None) -> dict[tuple[str, int], str]:
     """Group id per claim: from `group_of` where it knows the claim, else by normalised text."""
     known: dict[tuple[str, int], str] = {}
@@ -219,7 +215,7 @@ def _groups(checks: list[StoredCheck], group_of: GroupOf | None) -> dict[tuple[s
             known = group_of([c.id for c in checks])
         except FactcheckError as exc:  # the memory is a nicety: text grouping still works
             logger.warning("claim groups unavailable, grouping by wording: %s", exc)
-    claims = [((s.id, c.claim.id), normalise(c.claim.text))
+    claims = [((s.id, c.claim.id), word_form(c.claim.text))
               for s in checks for c in s.report.claims]
     # A claim the memory does not know (checked before it existed) joins the group of the
     # same wording when the memory knows that wording.
@@ -428,9 +424,9 @@ def allowed_numbers(summary: Summary, lede: str) -> set[str]:
               len(summary.contradicted), len(summary.open_claims)]
     allowed = {str(n) for n in counts} | numbers_in(summary.window)
     # A claim's own figures ("built in 1975") only inside the claim's words, not as a count.
-    written = normalise(lede)
+    written = word_form(lede)
     for item in listed:
-        if normalise(item.text) in written:
+        if word_form(item.text) in written:
             allowed |= numbers_in(item.text)
     return allowed
 

@@ -8,6 +8,7 @@ dashes, non-breaking and zero-width spaces, compatibility forms (NFKC).
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -90,3 +91,8 @@ def most_similar(
         if score > best_score:
             best, best_score = span, score
     return best, best_score
+
+
+def word_form(text: str) -> str:
+    """Lower-case words and digits, single-spaced: a wording compared or grouped as words."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
