@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factcheck.claims import extract_claims
+from factcheck.engines import engine_for
 from factcheck.errors import BadInputError
 from factcheck.evaluation import EvalProgress, read_jsonl
 from factcheck.intake import read_article
@@ -67,11 +67,11 @@ def eval_claims(
     """Precision and recall of "is a claim", the self-contained share and the atomic share."""
     articles = load_claim_set(labels, settings)
     tally = _Tally()
-    engine = settings.resolved_engine()
+    engine = engine_for(settings)
     for done, (article, gold) in enumerate(articles):
         if progress:
             progress("examples", done, len(articles))
-        claims = extract_claims(article, settings, engine).claims
+        claims = engine.extract_claims(article).claims
         _count(tally, article.source, gold, claims, recorder)
     if progress:
         progress("examples", len(articles), len(articles))

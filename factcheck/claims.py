@@ -1,5 +1,5 @@
-"""Claim extraction: the LLM when configured, else rules on the article's sentences plus a
-trained scorer.
+"""Claim extraction by rules on the article's sentences plus a trained scorer, and the same rules
+applied to the claims another extractor (the LLM) proposes.
 
 Offline, the article is read as Markdown (headings, tables and code are structure, not claims),
 each sentence or list item that is a claim (`claim_rules`) is cut into its statements
@@ -18,7 +18,6 @@ from factcheck import atomic, checkworthiness, claim_rules, contradictions
 from factcheck.blocks import Unit, plain, units
 from factcheck.decontext import Resolver
 from factcheck.models import Article, Claim
-from factcheck.settings import Settings
 from factcheck.textmatch import normalised
 
 logger = logging.getLogger(__name__)
@@ -43,30 +42,18 @@ class Extracted:
     left_out: int = 0
 
 
-def extract_claims(article: Article, settings: Settings, engine: str) -> Extracted:
-    """The article's checkable claims, in article order, at most `settings.max_claims`.
-
-    The LLM is asked for at most that many and chooses them itself, so it reports none left out.
-    """
-    if engine == "llm":
-        from factcheck import llm
-
-        return Extracted(llm.extract_claims_llm(article, settings))
-    found = candidates(article.text)
-    claims = _best_scored(found, article.text, settings.max_claims)
-    return Extracted(claims, left_out=len(found) - len(claims))
-
-
 def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
     """Each statement of a claim sentence is a claim; the best-scored ones are kept, up to
     `max_claims`.
 
     The score only ranks: no threshold drops a checkable sentence of a short article.
     """
-    return _best_scored(candidates(article.text), article.text, max_claims)
+    return best_scored(candidates(article.text), article.text, max_claims)
 
 
-def _best_scored(found: list[Candidate], text: str, max_claims: int) -> list[Claim]:
+def best_scored(found: list[Candidate], text: str, max_claims: int) -> list[Claim]:
+    """The best-scored `max_claims` of `found` as claims, in article order; a figure that another
+    figure of the article contradicts is kept first."""
     if not found:
         return []
     scores = checkworthiness.score([c.text for c in found])

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from factcheck import claim_eval, evaluation, runs
+from factcheck import claim_eval, cost, evaluation, runs
 from factcheck.settings import Settings
 
 
@@ -60,7 +60,7 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
 
 def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     files = {flag.lstrip("-"): getattr(args, flag.lstrip("-")) for flag in args.files}
-    before = runs.usage_snapshot(settings)
+    before = cost.usage.snapshot()
     recorder = runs.Recorder()
     with _progress_bar() as progress:
         result = _measure(args, settings, recorder, progress)

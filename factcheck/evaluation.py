@@ -13,16 +13,15 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
-from itertools import accumulate
 from pathlib import Path
 
-from factcheck import checkworthiness, metrics
+from factcheck import metrics
+from factcheck.engines import Engine, engine_for
 from factcheck.errors import BadInputError, FactcheckError, StoreError
 from factcheck.models import Article, Claim, Label, Passage
 from factcheck.runs import Prediction, Recorder
@@ -37,9 +36,6 @@ logger = logging.getLogger(__name__)
 # progress(stage, done, total): "ingest" of the corpus, then "examples" judged or searched.
 EvalProgress = Callable[[str, int, int], None]
 COMPLETE = "complete.json"  # written after a successful ingest of an evaluation corpus
-# Sentences per claims call when the LLM scores check-worthiness: a window of a transcript
-# gives the model context, and stays far below any context limit.
-LLM_WINDOW = 30
 _CACHE_VERSION = "1"  # part of an evaluation collection's folder name; bump when chunking changes
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
@@ -82,8 +78,9 @@ def eval_stance(
 ) -> dict:
     """Accuracy and macro-F1 of the stance of each passage on its claim."""
     rows = read_jsonl(pairs, ("id", "claim", "passage", "label"))
-    judge = _stance_judge(settings)
-    predicted = _map_concurrently(judge, rows, settings, recorder, progress)
+    engine = engine_for(settings)
+    predicted = _map_concurrently(partial(_stance_of, engine), rows, engine.concurrency,
+                                  recorder, progress)
     return metrics.classification_report([r["label"] for r in rows], predicted, STANCES)
 
 
@@ -92,9 +89,7 @@ def eval_checkworthiness(
     progress: EvalProgress | None = None,
 ) -> dict:
     """MAP and P@10 of ranking each group's sentences by check-worthiness."""
-    scorer: Callable[[list[str]], Sequence[float]] = checkworthiness.score
-    if settings.resolved_engine() == "llm":
-        scorer = partial(llm_checkworthiness, settings=settings)
+    scorer = engine_for(settings).score_checkworthiness
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in read_jsonl(sentences, ("id", "group", "text", "label")):
         groups[str(row["group"])].append(row)
@@ -115,33 +110,6 @@ def eval_checkworthiness(
     return {"n": sum(len(g) for g in groups.values()), "map": _mean(aps), "p@10": _mean(p10s)}
 
 
-def llm_checkworthiness(sentences: list[str], settings: Settings) -> list[float]:
-    """Each sentence's score from the LLM claims prompt: its best claim's check-worthiness, else 0.
-
-    The sentences go LLM_WINDOW at a time, one per line, as the article of one claims call.
-    """
-    windows = [sentences[i : i + LLM_WINDOW] for i in range(0, len(sentences), LLM_WINDOW)]
-    with ThreadPoolExecutor(max_workers=max(1, settings.llm_concurrency)) as pool:
-        scored = pool.map(lambda window: _window_checkworthiness(window, settings), windows)
-    return [score for window in scored for score in window]
-
-
-def _window_checkworthiness(window: list[str], settings: Settings) -> list[float]:
-    from factcheck.llm import extract_claims_llm
-
-    starts = list(accumulate((len(s) + 1 for s in window[:-1]), initial=0))
-    article = Article(text="\n".join(window), source="checkworthiness window")
-    # Every sentence may be a claim, so the prompt's cap must not drop any; the offline rules do
-    # not apply either, as the offline scorer is measured without them.
-    claims = extract_claims_llm(article, settings.model_copy(update={"max_claims": len(window)}),
-                                rules=False)
-    scores = [0.0] * len(window)
-    for claim in claims:  # a claim belongs to the sentence its source span starts in
-        index = bisect_right(starts, claim.start) - 1
-        scores[index] = max(scores[index], claim.checkworthiness)
-    return scores
-
-
 def eval_verdicts(
     corpus: Path, claims: Path, settings: Settings, recorder: Recorder | None = None,
     progress: EvalProgress | None = None,
@@ -156,7 +124,8 @@ def eval_verdicts(
             label = report.claims[0].verdict.label if report.claims else Label.NOT_ENOUGH_EVIDENCE
             return VERDICT_TO_STANCE.get(label, "NOT_ENOUGH_INFO")
 
-        predicted = _map_concurrently(verdict_of, rows, settings, recorder, progress)
+        predicted = _map_concurrently(verdict_of, rows, engine_for(settings).concurrency,
+                                      recorder, progress)
     report = metrics.classification_report([r["label"] for r in rows], predicted, STANCES)
     return {key: report[key] for key in ("n", "accuracy", "macro_f1", "per_label")}
 
@@ -180,7 +149,8 @@ def eval_scifact(
             found = report.claims[0].evidence if report.claims else []
             return json.dumps(predicted_abstracts(found))
 
-        predicted = _map_concurrently(abstracts_of, rows, settings, recorder, progress)
+        predicted = _map_concurrently(abstracts_of, rows, engine_for(settings).concurrency,
+                                      recorder, progress)
     gold_rationales = read_rationales(rationales) if rationales else None
     return scifact_scores(rows, [json.loads(p) for p in predicted], gold_rationales)
 
@@ -266,27 +236,15 @@ def _parse_line(path: Path, number: int, line: str, required: tuple[str, ...]) -
     return row
 
 
-def _stance_judge(settings: Settings) -> Callable[[dict], str]:
-    if settings.resolved_engine() == "llm":
-        from factcheck.llm import judge_llm
-
-        def judge(row: dict) -> str:
-            claim = Claim(id=1, text=row["claim"], start=0, end=len(row["claim"]), checkworthiness=1.0)
-            evidence = judge_llm(claim, [Passage(id=str(row["id"]), text=row["passage"])], settings)
-            return evidence[0].stance.value if evidence else "NOT_ENOUGH_INFO"
-
-        return judge
-    from factcheck.offline_stance import judge_offline
-
-    def judge_offline_row(row: dict) -> str:
-        evidence = judge_offline(row["claim"], [Passage(id=str(row["id"]), text=row["passage"])])
-        return evidence[0].stance.value if evidence else "NOT_ENOUGH_INFO"
-
-    return judge_offline_row
+def _stance_of(engine: Engine, row: dict) -> str:
+    """The stance the engine's model alone reads in a pair row's passage."""
+    claim = Claim(id=1, text=row["claim"], start=0, end=len(row["claim"]), checkworthiness=1.0)
+    evidence = engine.stance(claim, [Passage(id=str(row["id"]), text=row["passage"])])
+    return evidence[0].stance.value if evidence else "NOT_ENOUGH_INFO"
 
 
 def _map_concurrently(
-    function: Callable[[dict], str], rows: list[dict], settings: Settings,
+    function: Callable[[dict], str], rows: list[dict], workers: int,
     recorder: Recorder | None = None, progress: EvalProgress | None = None,
 ) -> list[str]:
     done = iter(range(1, len(rows) + 1))  # next() on it is atomic, so threads count safely
@@ -304,8 +262,7 @@ def _map_concurrently(
         return predicted
 
     _report(progress, "examples", 0, len(rows))
-    workers = settings.llm_concurrency if settings.resolved_engine() == "llm" else 1
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(timed, rows))
 
 

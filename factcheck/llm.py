@@ -21,9 +21,12 @@ import random
 import re
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -47,6 +50,9 @@ from factcheck.settings import Settings
 logger = logging.getLogger(__name__)
 
 PROMPT_NAMES = ("claims", "stance")
+# Sentences per claims call when the LLM scores check-worthiness: a window of a transcript
+# gives the model context, and stays far below any context limit.
+LLM_WINDOW = 30
 # Local servers (vLLM, Ollama) ignore the key, but the client refuses to start without one.
 _DUMMY_KEY = "not-needed"
 # How JSON is asked for, in the order tried: JSON mode (OpenAI, vLLM, Ollama), a JSON schema
@@ -106,29 +112,6 @@ class SummaryLede(BaseModel):
 
     lede: str
 
-
-class UsageMeter:
-    """Tokens sent and received by this process's LLM calls (cache hits cost none)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.calls = self.tokens_in = self.tokens_out = 0
-
-    def add(self, tokens_in: int, tokens_out: int) -> None:
-        """Count one answered call, here and in the tally of the check that made it."""
-        with self._lock:
-            self.calls += 1
-            self.tokens_in += tokens_in
-            self.tokens_out += tokens_out
-        cost.count(tokens_in, tokens_out)
-
-    def snapshot(self) -> tuple[int, int, int]:
-        """(calls, tokens in, tokens out) so far; subtract two snapshots for one run's share."""
-        with self._lock:
-            return self.calls, self.tokens_in, self.tokens_out
-
-
-usage = UsageMeter()
 
 # The models named by the prompt files' `output_schema`.
 ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
@@ -196,6 +179,31 @@ def extract_claims_llm(article: Article, settings: Settings, rules: bool = True)
     messages = prompt.render(article=as_data(article.text), max_claims=settings.max_claims)
     answer = _ask(messages, ClaimsAnswer, settings, prompt=f"{prompt.name} {prompt.fingerprint}")
     return _to_claims(answer, article.text, settings.max_claims, rules)
+
+
+def checkworthiness_llm(sentences: list[str], settings: Settings) -> list[float]:
+    """Each sentence's score from the claims prompt: its best claim's check-worthiness, else 0.
+
+    The sentences go LLM_WINDOW at a time, one per line, as the article of one claims call.
+    """
+    windows = [sentences[i : i + LLM_WINDOW] for i in range(0, len(sentences), LLM_WINDOW)]
+    with ThreadPoolExecutor(max_workers=max(1, settings.llm_concurrency)) as pool:
+        scored = pool.map(lambda window: _window_checkworthiness(window, settings), windows)
+    return [score for window in scored for score in window]
+
+
+def _window_checkworthiness(window: list[str], settings: Settings) -> list[float]:
+    starts = list(accumulate((len(s) + 1 for s in window[:-1]), initial=0))
+    article = Article(text="\n".join(window), source="checkworthiness window")
+    # Every sentence may be a claim, so the prompt's cap must not drop any; the offline rules do
+    # not apply either, as the offline scorer is measured without them.
+    claims = extract_claims_llm(article, settings.model_copy(update={"max_claims": len(window)}),
+                                rules=False)
+    scores = [0.0] * len(window)
+    for claim in claims:  # a claim belongs to the sentence its source span starts in
+        index = bisect_right(starts, claim.start) - 1
+        scores[index] = max(scores[index], claim.checkworthiness)
+    return scores
 
 
 def judge_llm(claim: Claim, passages: list[Passage], settings: Settings) -> list[Evidence]:
@@ -486,7 +494,7 @@ def _invoke(
     if (generation.generation_info or {}).get("finish_reason") == "length":
         raise _cut_off(settings)
     counted = getattr(reply, "usage_metadata", None) or {}
-    usage.add(counted.get("input_tokens", 0), counted.get("output_tokens", 0))
+    cost.usage.add(counted.get("input_tokens", 0), counted.get("output_tokens", 0))
     logger.debug("LLM call: %s tokens in, %s out",
                  counted.get("input_tokens"), counted.get("output_tokens"))
     content = reply.content

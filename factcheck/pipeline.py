@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from factcheck import contradictions, cost, verdict
-from factcheck.claims import Extracted, extract_claims
+from factcheck.claims import Extracted
+from factcheck.engines import Engine, engine_for, provenance_of
 from factcheck.errors import CollectionUnavailableError, StoreError
 from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
@@ -38,7 +39,6 @@ P, R = ParamSpec("P"), TypeVar("R")
 
 # Called as progress(stage, done, total) so that a front end can show where a check is.
 Progress = Callable[[str, int, int], None]
-OFFLINE_MODEL = "offline-v1 (MiniLM features + rules)"
 
 
 def reaching_store(function: Callable[P, R]) -> Callable[P, R]:
@@ -98,7 +98,7 @@ def check(
     `fresh` asks for everything to be checked again.
     """
     settings = settings or get_settings()
-    engine = settings.resolved_engine()
+    engine = engine_for(settings)
     report_progress = progress or (lambda stage, done, total: None)
     # Results stand for the sources as they were when the check began: a source added while
     # it runs must make it stale (memory.still_current), so the report is dated now.
@@ -108,7 +108,7 @@ def check(
         article, extracted, timings = _read(source, settings, engine, report_progress, clock)
         claims = extracted.claims
         store = store or open_store(settings)
-        provenance = _provenance(settings, engine, store)
+        provenance = provenance_of(engine, store.embedder_name)
         timings["search"] = timings["judging"] = 0.0
         check_claims = functools.partial(_check_claims, store=store, settings=settings,
                                          engine=engine, progress=report_progress,
@@ -123,17 +123,17 @@ def check(
                   internal_contradiction_groups=grouped, provenance=provenance, created_at=started,
                   timings={k: round(v, 4) for k, v in timings.items()},
                   claims_left_out=extracted.left_out,
-                  usage=tally.usage(settings) if engine == "llm" else None)
+                  usage=engine.usage(tally.snapshot()))
 
 
-def _read(source: str | Article, settings: Settings, engine: str, progress: Progress,
+def _read(source: str | Article, settings: Settings, engine: Engine, progress: Progress,
           clock: float) -> tuple[Article, Extracted, dict[str, float]]:
     """The article, its claims, and the seconds each took."""
     progress("reading", 0, 1)
     article = source if isinstance(source, Article) else read_article(source, settings)
     timings = {"intake": _lap(clock)}
     progress("claims", 0, 1)
-    extracted = extract_claims(article, settings, engine)
+    extracted = engine.extract_claims(article)
     timings["claims"] = _lap(clock) - timings["intake"]
     return article, extracted, timings
 
@@ -214,15 +214,15 @@ def already_checked(
     stored = history.find_article(chat_id, article.text)
     if stored is None:
         return None
-    now = _provenance(settings, settings.resolved_engine(), store)
+    now = provenance_of(engine_for(settings), store.embedder_name)
     if made_by(stored.report.provenance) != made_by(now):
         return None
     return stored if still_current(stored.report.created_at, store.changed_at()) else None
 
 
 def _check_claims(
-    claims: list[Claim], store: SourceStore, settings: Settings, engine: str, progress: Progress,
-    timings: dict[str, float],
+    claims: list[Claim], store: SourceStore, settings: Settings, engine: Engine,
+    progress: Progress, timings: dict[str, float],
 ) -> list[ClaimCheck]:
     if not claims:
         return []
@@ -235,7 +235,7 @@ def _check_claims(
         for claim_hits in hits
     ]
     judging = time.perf_counter()
-    judged = _judge_all(claims, passages, settings, engine, progress)
+    judged = _judge_all(claims, passages, engine, progress)
     timings["judging"] += _lap(judging)
     return [
         ClaimCheck(claim=c, verdict=verdict.decide(ev), evidence=_ordered(ev))
@@ -244,40 +244,21 @@ def _check_claims(
 
 
 def _judge_all(
-    claims: list[Claim], passages: list[list[Passage]], settings: Settings, engine: str,
-    progress: Progress,
+    claims: list[Claim], passages: list[list[Passage]], engine: Engine, progress: Progress,
 ) -> list[list[Evidence]]:
-    judge = _judge_function(engine, settings)
     done = 0
 
     def judge_one(pair: tuple[Claim, list[Passage]]) -> list[Evidence]:
         nonlocal done
-        evidence = judge(pair[0], pair[1]) if pair[1] else []
+        evidence = engine.judge(pair[0], pair[1]) if pair[1] else []
         done += 1
         progress("checking", done, len(claims))
         return evidence
 
-    # The LLM engine waits on the network, so claims go concurrently under a limit;
-    # the offline engine is CPU-bound numpy and gains nothing from threads.
-    workers = settings.llm_concurrency if engine == "llm" else 1
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=engine.concurrency) as pool:
         tasks = [pool.submit(cost.in_this_check(judge_one), pair)
                  for pair in zip(claims, passages)]
         return [task.result() for task in tasks]
-
-
-def _judge_function(
-    engine: str, settings: Settings
-) -> Callable[[Claim, list[Passage]], list[Evidence]]:
-    if engine == "llm":
-        from factcheck.crosscheck import review
-        from factcheck.llm import judge_llm
-
-        # The LLM's sides are held against the offline judge's reading of what they quote.
-        return lambda claim, passages: review(claim, judge_llm(claim, passages, settings))
-    from factcheck.offline_stance import judge_offline
-
-    return lambda claim, passages: judge_offline(claim.text, passages)
 
 
 def _ordered(evidence: list[Evidence]) -> list[Evidence]:
@@ -297,24 +278,6 @@ def _passage(hit: Hit) -> Passage:
         source_id=hit.source_id, score=round(float(hit.score), 4),
         similarity=None if hit.similarity is None else round(float(hit.similarity), 4),
     )
-
-
-def _provenance(settings: Settings, engine: str, store: SourceStore) -> Provenance:
-    if engine == "llm":
-        from factcheck.llm import prompt_fingerprints
-
-        return Provenance(
-            engine="llm", model=settings.llm_model, embedder=store.embedder_name,
-            prompts=prompt_fingerprints(settings),
-        )
-    return Provenance(engine="offline", model=offline_model(), embedder=store.embedder_name)
-
-
-def offline_model() -> str:
-    """The offline models' name with their weights' fingerprint: new weights, new results."""
-    from factcheck.weights import fingerprint
-
-    return f"{OFFLINE_MODEL} weights:{fingerprint()}"
 
 
 def _lap(start: float) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from factcheck.cost import priced
+from factcheck.cost import Counts, since
 from factcheck.errors import BadInputError
 from factcheck.models import LLMUsage
 from factcheck.settings import Settings
@@ -74,12 +74,12 @@ class Recorder:
 
 def build_record(
     kind: str, files: dict[str, Path], settings: Settings, metrics: dict, recorder: Recorder,
-    usage_before: tuple[int, int, int], options: dict[str, Any] | None = None,
+    usage_before: Counts, options: dict[str, Any] | None = None,
 ) -> RunRecord:
     """The run record of one evaluation, from its inputs, its metrics and what was recorded."""
-    from factcheck.pipeline import offline_model  # the pipeline imports much: only when needed
+    from factcheck.engines import engine_for  # the engines import much: only when needed
 
-    engine = settings.resolved_engine()
+    engine = engine_for(settings)
     predictions = recorder.predictions
     commit, dirty = git_state()
     return RunRecord(
@@ -87,23 +87,12 @@ def build_record(
         kind=kind, git_commit=commit, git_dirty=dirty,
         datasets={flag: {"path": str(path), "sha256": dataset_sha256(path)}
                   for flag, path in files.items()},
-        engine=engine,
-        model=settings.llm_model if engine == "llm" else offline_model(),
-        prompts=_prompts(settings) if engine == "llm" else {},
+        engine=engine.name, model=engine.model, prompts=engine.prompts,
         options=options or {}, metrics=metrics,
         latency_p50=percentile(recorder.seconds, 50), latency_p95=percentile(recorder.seconds, 95),
-        usage=_usage(settings, usage_before) if engine == "llm" else None,
+        usage=engine.usage(since(usage_before)),
         predictions=sorted(predictions, key=lambda p: p.id),
     )
-
-
-def usage_snapshot(settings: Settings) -> tuple[int, int, int]:
-    """The LLM usage counters now (zeros for the offline engine, which never imports the LLM)."""
-    if settings.resolved_engine() != "llm":
-        return 0, 0, 0
-    from factcheck.llm import usage
-
-    return usage.snapshot()
 
 
 def save_run(record: RunRecord, runs_dir: Path) -> Path:
@@ -171,19 +160,6 @@ def _git(*args: str) -> str:
     done = subprocess.run(["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True,
                           timeout=10, check=True)
     return done.stdout.strip()
-
-
-def _prompts(settings: Settings) -> dict[str, str]:
-    from factcheck.llm import prompt_fingerprints
-
-    return prompt_fingerprints(settings)
-
-
-def _usage(settings: Settings, before: tuple[int, int, int]) -> Usage:
-    from factcheck.llm import usage
-
-    calls, tokens_in, tokens_out = (a - b for a, b in zip(usage.snapshot(), before))
-    return priced(settings, calls, tokens_in, tokens_out)
 
 
 def compare_runs(before: RunRecord, after: RunRecord) -> dict[str, Any]:

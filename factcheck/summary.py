@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from factcheck.engines import engine_for
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import History, StoredCheck
 from factcheck.models import ClaimCheck, Evidence, Label, Stance, Verdict, as_utc
@@ -396,16 +397,15 @@ def _plural(n: int, noun: str) -> str:
 
 
 def lede(summary: Summary, settings: Settings) -> str | None:
-    """Two or three sentences by the LLM (LLM engine only), or None: template only."""
-    if settings.resolved_engine() != "llm" or summary.empty:
+    """Two or three sentences by the engine (the LLM's), or None: template only."""
+    if summary.empty:
         return None
-    from factcheck.llm import write_summary_lede  # langchain loads only for the LLM engine
-
-    known = facts(summary)
     try:
-        text = write_summary_lede(known, settings)
+        text = engine_for(settings).write_lede(facts(summary))
     except FactcheckError as exc:
         logger.warning("summary lede dropped, the LLM failed: %s", exc)
+        return None
+    if text is None:  # an engine that writes no prose (offline)
         return None
     if invented := numbers_in(text) - allowed_numbers(summary, text):
         logger.warning("summary lede dropped: it has numbers the store does not (%s): %r",

@@ -170,13 +170,13 @@ def test_every_claim_maps_to_its_span():
 
 
 def test_the_cap_keeps_the_best_scored_and_counts_what_it_left_out():
-    from factcheck.claims import extract_claims
+    from factcheck.engines.offline import OfflineEngine
     from factcheck.settings import Settings
 
     article = Article(text=SEED.read_text(encoding="utf-8"))
     everything = extract_claims_offline(article, max_claims=200)
-    capped = extract_claims(article, Settings(_env_file=None, max_claims=5), "offline")
+    capped = OfflineEngine(Settings(_env_file=None, max_claims=5)).extract_claims(article)
     assert len(capped.claims) == 5 and capped.left_out == len(everything) - 5
     assert {c.text for c in capped.claims} <= {c.text for c in everything}
-    roomy = extract_claims(article, Settings(_env_file=None, max_claims=200), "offline")
+    roomy = OfflineEngine(Settings(_env_file=None, max_claims=200)).extract_claims(article)
     assert roomy.left_out == 0 and len(roomy.claims) == len(everything)

@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from factcheck import cost
-from factcheck.llm import usage
+from factcheck.cost import usage
 from factcheck.settings import Settings
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from factcheck import evaluation
 from factcheck.cli import main
+from factcheck.llm import LLM_WINDOW
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 
@@ -84,8 +85,8 @@ def test_eval_checkworthiness_with_the_llm_scores_each_sentence_by_its_claims(
     groups: dict[str, list[dict]] = {}
     for row in rows:
         groups.setdefault(row["group"], []).append(row)
-    windows = [members[i : i + evaluation.LLM_WINDOW]
-               for members in groups.values() for i in range(0, len(members), evaluation.LLM_WINDOW)]
+    windows = [members[i : i + LLM_WINDOW]
+               for members in groups.values() for i in range(0, len(members), LLM_WINDOW)]
     for window in windows:  # the scripted LLM finds a claim in each check-worthy sentence
         found = [{"claim": r["text"], "source_sentence": r["text"], "checkworthiness": 0.9}
                  for r in window if r["label"]]
@@ -98,7 +99,7 @@ def test_eval_checkworthiness_with_the_llm_scores_each_sentence_by_its_claims(
     assert len(server.chat_requests) == len(windows)
     first = server.chat_requests[0]["messages"]
     assert "\n".join(r["text"] for r in windows[0]) in first[-1]["content"]
-    assert f"at most {evaluation.LLM_WINDOW} claims" in first[0]["content"]
+    assert f"at most {LLM_WINDOW} claims" in first[0]["content"]
 
 
 def test_eval_scifact_on_the_sample(capsys):

@@ -12,17 +12,12 @@ import pytest
 from fakes.reports import claim_check, report
 from rich.console import Console
 
+from factcheck.engines.offline import OFFLINE_MODEL, offline_model
 from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
 from factcheck.memory import ClaimMemory, details_agree, open_memory, still_current
 from factcheck.models import Article, Label, Report
-from factcheck.pipeline import (
-    OFFLINE_MODEL,
-    already_checked,
-    check,
-    offline_model,
-    open_store,
-)
+from factcheck.pipeline import already_checked, check, open_store
 from factcheck.render import print_report, prior_line, to_markdown, user_date
 from factcheck.settings import Settings
 from retrieval import Document

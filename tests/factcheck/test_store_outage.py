@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-import factcheck.pipeline
 from factcheck.cli import main
+from factcheck.engines.offline import OfflineEngine
 from factcheck.settings import get_settings
 
 CLAIM = "The ferry to Inishmore leaves at nine every morning."
@@ -42,13 +42,13 @@ def test_a_server_that_goes_away_during_a_check_is_the_same_one_line(capsys, on_
     (tmp_path / "note.txt").write_text(CLAIM)
     assert main(["ingest", "note.txt"]) == 0
     capsys.readouterr()
-    extract = factcheck.pipeline.extract_claims
+    extract = OfflineEngine.extract_claims
 
     def stop_then_extract(*args, **kwargs):
         on_server.stop()  # after the store opened, before the search
         return extract(*args, **kwargs)
 
-    monkeypatch.setattr(factcheck.pipeline, "extract_claims", stop_then_extract)
+    monkeypatch.setattr(OfflineEngine, "extract_claims", stop_then_extract)
     assert main(["check", CLAIM]) == 1
     out, err = capsys.readouterr()
     assert err.endswith(_line(on_server.server)) and err.count("error:") == 1
