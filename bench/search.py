@@ -222,7 +222,7 @@ def measure(open_store: Callable[[], SourceStore], words: list[str], n_queries: 
         store.search(queries[0])
         measured["hybrid, real MiniLM"] = latencies(store, queries[:50])
         report("hybrid, real MiniLM query embedding", measured["hybrid, real MiniLM"])
-    except Exception as exc:  # noqa: BLE001 - the bench still reports the store's own cost
+    except Exception as exc:  # the bench still reports the store's own cost
         print(f"real embedder not measured: {exc}")
     current, peak = rss_mb()
     print(f"RSS now {current:.0f} MB, peak {peak:.0f} MB (limit 1,536 MB)")
