@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from telegram.ext import ContextTypes
 
 from bot.limits import Access, CheckQueue, RateLimiter
+from factcheck.desk import Desk
 from factcheck.history import History
 from factcheck.memory import ClaimMemory, open_memory
 from factcheck.pipeline import embedder_for, open_store, reaching_store
@@ -62,6 +63,11 @@ class Services:
     def store(self) -> SourceStore:
         """The source collection's store (opened on first use: from a worker thread)."""
         return self.collection.store()
+
+    @property
+    def desk(self) -> Desk:
+        """The desk that checks, stores and remembers (from a worker thread)."""
+        return Desk(self.settings, self.history, self.memory)
 
     @classmethod
     def build(cls, settings: Settings, collection: Collection, history: History) -> Services:
