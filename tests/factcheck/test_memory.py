@@ -12,6 +12,7 @@ import pytest
 from fakes.reports import claim_check, report
 from rich.console import Console
 
+from cli.render import print_report
 from factcheck.desk import MemoryRecall, already_checked
 from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
@@ -23,7 +24,7 @@ from factcheck.pipeline import (
     offline_model,
     open_store,
 )
-from factcheck.render import print_report, prior_line, to_markdown, user_date
+from factcheck.render import prior_line, to_markdown, user_date
 from factcheck.settings import Settings
 from retrieval import Document
 from retrieval.embedder import local_embedder

@@ -69,7 +69,7 @@ def test_an_article_checked_here_is_checked_again_after_another_machines_ingest(
 
 def _cli(capsys, monkeypatch, settings: Settings, *argv: str) -> tuple[int, str, str]:
     """`factcheck ARGV` as machine B runs it (its environment), in this process."""
-    from factcheck.cli import main
+    from cli import main
     from factcheck.settings import get_settings
 
     for name, value in (("DATA_DIR", settings.data_dir), ("COLLECTION", settings.collection),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import factcheck.pipeline
-from factcheck.cli import main
+from cli import main
 from factcheck.settings import get_settings
 
 CLAIM = "The ferry to Inishmore leaves at nine every morning."
