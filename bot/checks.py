@@ -25,11 +25,9 @@ from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMErro
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
 from factcheck.render import user_date
-from retrieval.loaders import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = sorted(SUPPORTED_SUFFIXES - {".jsonl"})
 UNAVAILABLE = "The collection of trusted sources is unavailable right now."
 GROUP_EDIT_INTERVAL = 3.0  # Telegram allows about 20 messages a minute in a group
 

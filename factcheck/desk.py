@@ -26,9 +26,10 @@ from factcheck.errors import FactcheckError, StoreError
 from factcheck.history import History, StoredCheck
 from factcheck.memory import ClaimMemory, made_by, still_current
 from factcheck.models import Article, Claim, ClaimCheck, PriorCheck, Provenance, Report
-from factcheck.pipeline import CheckClaims, Progress, SourceStore, reaching_store
+from factcheck.pipeline import CheckClaims, Progress, reaching_store
 from factcheck.settings import Settings
 from factcheck.textmatch import word_form
+from retrieval import SourceStore
 
 logger = logging.getLogger(__name__)
 
