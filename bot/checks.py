@@ -24,7 +24,6 @@ from factcheck.desk import Asker, DeskCheck
 from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
-from factcheck.render import user_date
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +126,10 @@ async def _noted(sending: Awaitable[Message], services: Services,
 async def _answer(bot: Bot, services: Services, request: CheckRequest, done: DeskCheck,
                   status: StatusMessage) -> None:
     """Send the report; a repeat of an earlier check says so."""
-    notice = None
-    if done.repeat_of:  # the same article, already checked here: no new check, no LLM call
-        when = user_date(done.repeat_of.report.created_at, services.settings.timezone)
-        notice = f"Already checked here on {when}; sources unchanged since."
     if not status.quiet:  # the status becomes the report; new messages if it was never sent
         await send_report(bot, request.chat_id, done.report, done.check_id,
                           services.settings.timezone, request.compact, await status.message(),
-                          notice=notice)
+                          notice=done.notice(services.settings.timezone))
 
 
 async def _queued_check(
