@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "examples" / "seed_article.txt"
-FACTCHECK = [sys.executable, "-m", "factcheck.cli"]
+FACTCHECK = [sys.executable, "-m", "factcheck"]
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from telegram import Bot, Message
 
@@ -21,17 +20,13 @@ from bot.messages import StatusMessage, edit_html, resume_html, send_html
 from bot.render import error_line, progress_text, queue_text, report_pages
 from bot.services import Services
 from bot.uploads import Upload, download_upload
-from factcheck import pipeline
+from factcheck.desk import Asker, DeskCheck
 from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
-from factcheck.history import StoredCheck
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
-from factcheck.render import user_date
-from retrieval.loaders import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = sorted(SUPPORTED_SUFFIXES - {".jsonl"})
 UNAVAILABLE = "The collection of trusted sources is unavailable right now."
 GROUP_EDIT_INTERVAL = 3.0  # Telegram allows about 20 messages a minute in a group
 
@@ -60,13 +55,10 @@ class CheckRequest:
         """Groups get a short report with a link to the details in private."""
         return self.chat_type in ("group", "supergroup")
 
-
-@dataclass(frozen=True)
-class _Outcome:
-    """A new report, or the chat's earlier check of the same article (`earlier`)."""
-
-    report: Report
-    earlier: StoredCheck | None = None
+    @property
+    def asker(self) -> Asker:
+        """Who asked, for the desk."""
+        return Asker(self.chat_id, self.chat_type, self.user_id, self.message_id)
 
 
 class _Progress:
@@ -77,11 +69,12 @@ class _Progress:
 
 
 async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str | None:
-    """Check the request's article, store the result and answer; returns the stored check id."""
+    """Check the request's article at the desk (which stores it) and answer; returns the stored
+    check id."""
     status = _status_message(bot, services, request)
     job = Job(request.chat_id, request.user_id)
     try:
-        outcome = await _queued_check(bot, services, request, job, status)
+        done = await _queued_check(bot, services, request, job, status)
     except CheckCancelledError:
         await status.finish("✋ Check cancelled.")
         return None
@@ -101,7 +94,8 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
     except Exception:
         await status.finish("❗ This check failed.")
         raise
-    return await _store_and_answer(bot, services, request, outcome, status)
+    await _answer(bot, services, request, done, status)
+    return done.check_id
 
 
 def _status_message(bot: Bot, services: Services, request: CheckRequest) -> StatusMessage:
@@ -129,35 +123,18 @@ async def _noted(sending: Awaitable[Message], services: Services,
     return message
 
 
-async def _store_and_answer(bot: Bot, services: Services, request: CheckRequest,
-                            outcome: _Outcome, status: StatusMessage) -> str:
-    """Store the check (a repeat too, so that summaries and counts include it), remember its
-    claims and send the report; returns the stored check id."""
-    report, notice, asked = outcome.report, None, None
-    if outcome.earlier:  # the same article, already checked here: no new check, no LLM call
-        earlier = outcome.earlier
-        # The repeat keeps the report's created_at (its results stand for the sources then);
-        # the stored row is dated now, when the chat asked.
-        report = report.model_copy(update={"repeat_of": report.repeat_of or earlier.id})
-        when = user_date(earlier.report.created_at, services.settings.timezone)
-        notice = f"Already checked here on {when}; sources unchanged since."
-        asked = datetime.now(UTC)
-    check_id = services.history.add_check(report, request.chat_id, request.chat_type,
-                                          request.user_id, request.message_id, asked)
-    if services.memory is not None:
-        try:
-            await asyncio.to_thread(services.memory.remember, check_id, report, request.chat_id)
-        except FactcheckError as exc:  # the report matters more than the memory of it
-            logger.error("could not remember check %s: %s", check_id, exc)
+async def _answer(bot: Bot, services: Services, request: CheckRequest, done: DeskCheck,
+                  status: StatusMessage) -> None:
+    """Send the report; a repeat of an earlier check says so."""
     if not status.quiet:  # the status becomes the report; new messages if it was never sent
-        await send_report(bot, request.chat_id, report, check_id, services.settings.timezone,
-                          request.compact, await status.message(), notice=notice)
-    return check_id
+        await send_report(bot, request.chat_id, done.report, done.check_id,
+                          services.settings.timezone, request.compact, await status.message(),
+                          notice=done.notice(services.settings.timezone))
 
 
 async def _queued_check(
     bot: Bot, services: Services, request: CheckRequest, job: Job, status: StatusMessage
-) -> _Outcome:
+) -> DeskCheck:
     queued = False
 
     async def show_position(position: int) -> None:
@@ -184,8 +161,8 @@ async def _queued_check(
 
 
 async def _watch(
-    work: asyncio.Future[_Outcome], progress: _Progress, status: StatusMessage, interval: float
-) -> _Outcome:
+    work: asyncio.Future[DeskCheck], progress: _Progress, status: StatusMessage, interval: float
+) -> DeskCheck:
     """Wait for the worker, editing the status at most once per `interval` seconds."""
     shown = progress_text("reading", 0, 1)
     while True:
@@ -200,9 +177,9 @@ async def _watch(
 
 def _read_and_check(
     request: CheckRequest, data: bytes | None, services: Services, job: Job, progress: _Progress
-) -> _Outcome:
-    """The worker thread: read the article (never a local file), answer from the chat's earlier
-    check of it if that still stands, else run the pipeline."""
+) -> DeskCheck:
+    """The worker thread: read the article (never a local file) and check it at the desk, which
+    answers from the chat's earlier check of it if that still stands and stores the check."""
     settings = services.settings
     if request.article is not None:
         article = request.article
@@ -212,22 +189,13 @@ def _read_and_check(
         # /cancel stops a fetch in progress too, so that the check's slot is freed at once.
         article = read_article(request.text or "", settings, local_files=False,
                                interrupt=job.raise_if_cancelled)
-    if not request.fresh:
-        earlier = pipeline.already_checked(services.history, request.chat_id, article, settings,
-                                           services.store)
-        if earlier:
-            return _Outcome(earlier.report, earlier)
 
     def report_progress(stage: str, done: int, total: int) -> None:
         job.raise_if_cancelled()  # a cancelled check stops at its next step
         progress.latest = (stage, done, total)
 
-    job.raise_if_cancelled()
-    report = pipeline.check(
-        article, settings, store=services.store, progress=report_progress,
-        memory=services.memory, chat_id=request.chat_id, fresh=request.fresh,
-    )
-    return _Outcome(report)
+    return services.desk.check(article, request.asker, services.store, fresh=request.fresh,
+                               progress=report_progress)
 
 
 async def send_report(

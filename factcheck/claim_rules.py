@@ -255,4 +255,4 @@ def _looks_finite(words: list[str], i: int, sure: bool = False) -> bool:
         return True  # "Reservoirs fall", "RTEL1 interacts with", "Spending almost doubles"
     plural_or_verb = word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3
     # "Pro-regime forces in the city" is a caption; "…in prostate stroma results in…" a claim.
-    return plural_or_verb and (adverb or bool(after) and (after not in _PREPOSITIONS or i >= 3))
+    return plural_or_verb and (adverb or (bool(after) and (after not in _PREPOSITIONS or i >= 3)))

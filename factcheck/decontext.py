@@ -281,7 +281,7 @@ def _phrase(tokens: list[str], n: int) -> str:
 
 
 def _modifier(token: str) -> bool:
-    return token.isalpha() and token.lower() not in _FUNCTION and not token.endswith("ed") or (
+    return (token.isalpha() and token.lower() not in _FUNCTION and not token.endswith("ed")) or (
         "-" in token and token[:1].isalpha())
 
 

@@ -76,5 +76,4 @@ def classification_report(gold: Sequence[str], pred: Sequence[str], labels: Sequ
 
 
 def _dedupe(ranked: Sequence[str]) -> list[str]:
-    seen: set[str] = set()
-    return [d for d in ranked if not (d in seen or seen.add(d))]
+    return list(dict.fromkeys(ranked))  # first occurrence of each, in order

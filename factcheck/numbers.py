@@ -352,7 +352,7 @@ def _noun_and_event(tokens: list[_Token], i: int) -> tuple[str | None, str | Non
     j = i
     while j < len(tokens) and len(phrase) < 3:
         word = tokens[j].lower
-        if not word.isalpha() and "-" not in word or word in _STOP or word in _EVENTS:
+        if (not word.isalpha() and "-" not in word) or word in _STOP or word in _EVENTS:
             break
         if phrase and (word.endswith("ed") or word.endswith("ing")):
             break
@@ -413,15 +413,15 @@ def _merge_ratios(text: str, found: list[Quantity]) -> list[Quantity]:
     merged: list[Quantity] = []
     for q in found:
         prev = merged[-1] if merged else None
-        if prev and prev.unit is None and re.fullmatch(r"\s+in\s+", text[prev.end : q.start]):
-            if q.value and prev.value == prev.low == prev.high:
-                ratio = prev.value / q.value
-                merged[-1] = Quantity(
-                    value=ratio, low=ratio * q.value / max(q.high, q.value),
-                    high=ratio * q.value / max(q.low, 1e-12), approximate=q.approximate,
-                    qualifier=q.qualifier, unit="ratio", event=q.event or prev.event,
-                    start=prev.start, end=q.end,
-                )
-                continue
+        if (prev and prev.unit is None and re.fullmatch(r"\s+in\s+", text[prev.end : q.start])
+                and q.value and prev.value == prev.low == prev.high):
+            ratio = prev.value / q.value
+            merged[-1] = Quantity(
+                value=ratio, low=ratio * q.value / max(q.high, q.value),
+                high=ratio * q.value / max(q.low, 1e-12), approximate=q.approximate,
+                qualifier=q.qualifier, unit="ratio", event=q.event or prev.event,
+                start=prev.start, end=q.end,
+            )
+            continue
         merged.append(q)
     return merged

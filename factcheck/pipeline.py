@@ -11,34 +11,36 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeAlias, TypeVar
 
 from factcheck import contradictions, cost, verdict
 from factcheck.claims import Extracted
 from factcheck.engines import Engine, engine_for, provenance_of
 from factcheck.errors import CollectionUnavailableError, StoreError
-from factcheck.history import History, StoredCheck
 from factcheck.intake import read_article
-from factcheck.memory import ClaimMemory, made_by, still_current
-from factcheck.models import (
-    Article,
-    Claim,
-    ClaimCheck,
-    Evidence,
-    Passage,
-    PriorCheck,
-    Provenance,
-    Report,
-)
+from factcheck.models import Article, Claim, ClaimCheck, Evidence, Passage, Provenance, Report
 from factcheck.settings import Settings, get_settings
-from factcheck.textmatch import word_form
 from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 P, R = ParamSpec("P"), TypeVar("R")
+# The source collection, as open_store returns it: the fronts' name for it (bot/ and cli/
+# import factcheck, never retrieval).
+Store: TypeAlias = SourceStore
 
 # Called as progress(stage, done, total) so that a front end can show where a check is.
 Progress = Callable[[str, int, int], None]
+# Checks claims against the sources: search, stance, verdict.
+CheckClaims = Callable[[list[Claim]], list[ClaimCheck]]
+
+
+class Recall(Protocol):
+    """A check's hook into earlier checks (the desk's claim memory, factcheck.desk): returns a
+    ClaimCheck for each claim, in order, calling `check_claims` for those it cannot answer.
+    `provenance` is what this check is made by, `store` the sources it searches."""
+
+    def __call__(self, claims: list[Claim], check_claims: CheckClaims, store: SourceStore,
+                 provenance: Provenance) -> list[ClaimCheck]: ...
 
 
 def reaching_store(function: Callable[P, R]) -> Callable[P, R]:
@@ -58,7 +60,7 @@ def reaching_store(function: Callable[P, R]) -> Callable[P, R]:
 
 
 @reaching_store
-def open_store(settings: Settings) -> SourceStore:
+def open_store(settings: Settings) -> Store:
     """The trusted-source collection the settings point at (embedded or Chroma server)."""
     return SourceStore.open(
         settings.data_dir,
@@ -87,15 +89,12 @@ def check(
     settings: Settings | None = None,
     store: SourceStore | None = None,
     progress: Progress | None = None,
-    memory: ClaimMemory | None = None,
-    chat_id: int | None = None,
-    fresh: bool = False,
+    recall: Recall | None = None,
 ) -> Report:
     """Check an article (text, file path, URL, '-' or an Article) and return its Report.
 
-    With a claim memory, claims checked before are marked (`prior`), and those whose earlier
-    check is newer than the collection's last change reuse its verdict and evidence, unless
-    `fresh` asks for everything to be checked again.
+    With a `recall` hook (the desk's claim memory), earlier checks answer what they can: see
+    factcheck.desk, which runs a desk's checks through here.
     """
     settings = settings or get_settings()
     engine = engine_for(settings)
@@ -113,8 +112,8 @@ def check(
         check_claims = functools.partial(_check_claims, store=store, settings=settings,
                                          engine=engine, progress=report_progress,
                                          timings=timings)
-        checks = check_claims(claims) if memory is None else _check_remembered(
-            claims, check_claims, memory, chat_id, fresh, provenance, store)
+        checks = (check_claims(claims) if recall is None
+                  else recall(claims, check_claims, store, provenance))
     timings["evidence"] = _lap(clock) - timings["intake"] - timings["claims"]
     pairs = contradictions.find(claims, article.text)
     grouped = contradictions.groups(claims, article.text) if pairs else []
@@ -136,88 +135,6 @@ def _read(source: str | Article, settings: Settings, engine: Engine, progress: P
     extracted = engine.extract_claims(article)
     timings["claims"] = _lap(clock) - timings["intake"]
     return article, extracted, timings
-
-
-def _check_remembered(
-    claims: list[Claim], check_claims: Callable[[list[Claim]], list[ClaimCheck]],
-    memory: ClaimMemory, chat_id: int | None, fresh: bool, provenance: Provenance,
-    store: SourceStore,
-) -> list[ClaimCheck]:
-    """Check the claims the memory cannot answer; mark every claim it has met before."""
-    try:
-        priors = memory.recall([c.text for c in claims], chat_id)
-    except StoreError as exc:  # the memory is an aid: the check goes on without it
-        logger.error("claim memory unavailable, checking without it: %s", exc)
-        return check_claims(claims)
-    reused = {} if fresh else _reusable(claims, priors, memory, store, provenance)
-    checked = iter(check_claims([c for i, c in enumerate(claims) if i not in reused]))
-    return [
-        _with_prior(reused[i].model_copy(update={"claim": c}) if i in reused else next(checked),
-                    priors[i], i in reused)
-        for i, c in enumerate(claims)
-    ]
-
-
-def _reusable(
-    claims: list[Claim], priors: list[PriorCheck | None], memory: ClaimMemory,
-    store: SourceStore, provenance: Provenance,
-) -> dict[int, ClaimCheck]:
-    """Claims whose earlier check, by the same engine, model and prompts, is newer than the
-    sources, unless a source states the claim's new wording word for word."""
-    changed_at = store.changed_at()
-    maker = made_by(provenance)
-    found = {}
-    for i, prior in enumerate(priors):
-        if prior is None or not still_current(prior.checked_at, changed_at):
-            continue
-        earlier = memory.earlier(prior)
-        if earlier is not None and earlier[1] == maker:
-            found[i] = earlier[0]
-    for i in _stated_word_for_word(claims, priors, found, store):
-        del found[i]
-    if found:
-        logger.info("reused %d earlier claim checks (sources unchanged since)", len(found))
-    return found
-
-
-def _stated_word_for_word(
-    claims: list[Claim], priors: list[PriorCheck | None], found: dict[int, ClaimCheck],
-    store: SourceStore,
-) -> list[int]:
-    """The reusable claims, worded otherwise than when checked, that a source states word for
-    word: the earlier result was judged on the other wording and may be weaker than this one's
-    ('leans supported 0.50' where the source's own sentence gives 'supported 0.73')."""
-    reworded = [i for i in found if word_form(claims[i].text) != word_form(priors[i].text)]
-    if not reworded:
-        return []
-    hits = store.search_many([claims[i].text for i in reworded], k=3, mode="lexical")
-    stated = [i for i, claim_hits in zip(reworded, hits)
-              if any(f" {word_form(claims[i].text)} " in f" {word_form(h.text)} " for h in claim_hits)]
-    if stated:
-        logger.info("checking %d remembered claims again: a source states them word for word",
-                    len(stated))
-    return stated
-
-
-def _with_prior(check: ClaimCheck, prior: PriorCheck | None, reused: bool) -> ClaimCheck:
-    if prior is None:
-        return check
-    return check.model_copy(update={"prior": prior.model_copy(update={"reused": reused})})
-
-
-@reaching_store
-def already_checked(
-    history: History, chat_id: int, article: Article, settings: Settings, store: SourceStore
-) -> StoredCheck | None:
-    """The chat's earlier check of this same article, if it can stand: same engine, model and
-    prompts, and newer than the collection's last change. None means: check it."""
-    stored = history.find_article(chat_id, article.text)
-    if stored is None:
-        return None
-    now = provenance_of(engine_for(settings), store.embedder_name)
-    if made_by(stored.report.provenance) != made_by(now):
-        return None
-    return stored if still_current(stored.report.created_at, store.changed_at()) else None
 
 
 def _check_claims(

@@ -1,4 +1,5 @@
-"""Render a Report for people (terminal, Markdown) and programs (JSON)."""
+"""Render a Report as text for people (Markdown, and the lines every front shows) and for
+programs (JSON). The terminal's colours are the CLI's (cli/render.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,6 @@ import re
 from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.text import Text
 
 from factcheck.models import (
     ClaimCheck,
@@ -30,12 +27,6 @@ MARKS = {
     Label.CONTRADICTED: "❌",
     Label.MIXED: "⚖️",
     Label.NOT_ENOUGH_EVIDENCE: "❔",
-}
-STYLES = {
-    Label.SUPPORTED: "green",
-    Label.CONTRADICTED: "red",
-    Label.MIXED: "yellow",
-    Label.NOT_ENOUGH_EVIDENCE: "dim",
 }
 LEAN_MARK = "🤔"
 WORDS = {
@@ -134,52 +125,16 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
         if check.prior:
             line = prior_line(check.prior, timezone)
             lines += [f"🔁 _{line}_ (check `{check.prior.check_id}`)", ""]
-        for e in _decisive(check):
+        for e in decisive(check):
             source = _source_md(e)
-            lines.append(f"- {_stance_word(e)}: “{e.quote}” — {source}. _{e.rationale}_")
+            lines.append(f"- {stance_word(e)}: “{e.quote}” — {source}. _{e.rationale}_")
         lines += [f"- {disagreement_line(e)}" for e in disputed(check)]
         lines.append("")
-    lines += _contradictions_lines(report, bullet="- ")
+    lines += contradictions_section(report, bullet="- ")
     if left_out := left_out_line(report):
         lines += ["", f"_{left_out}_"]
-    lines += ["", _footer(report).replace("\n", "\n\n")]
+    lines += ["", footer(report).replace("\n", "\n\n")]
     return terminal_safe("\n".join(lines).rstrip() + "\n")
-
-
-def print_report(report: Report, console: Console | None = None, timezone: str = "UTC") -> None:
-    """Print the report to the terminal with colours; dates in `timezone`."""
-    console = console or Console()
-    console.print(_safe_text(headline(report), "bold"))
-    for check in report.claims:
-        console.print(_claim_panel(check, timezone))
-    if report.internal_contradictions:
-        lines = _contradictions_lines(report, bullet="• ")
-        console.print(_safe_text("\n".join(lines), "magenta"))
-    if left_out := left_out_line(report):
-        console.print(_safe_text(left_out, "yellow"))
-    console.print(_safe_text(_footer(report), "dim"))
-
-
-def _safe_text(text: str, style: str = "") -> Text:
-    # Text never reads markup; terminal_safe removes what the terminal would act on.
-    return Text(terminal_safe(text), style=style)
-
-
-def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
-    v = check.verdict
-    summary = _safe_text(f"{v.summary} (confidence {v.confidence:.2f})", "italic")
-    body = [_safe_text(check.claim.text)]
-    if note := context_note(check):
-        body.append(_safe_text(note, "yellow"))
-    body.append(summary)
-    if check.prior:
-        body.append(_safe_text(f"🔁 {prior_line(check.prior, timezone)}", "cyan"))
-    for e in _decisive(check):
-        body.append(_safe_text(f"{_stance_word(e)}: “{e.quote}”", _evidence_style(e)))
-        body.append(_safe_text(f"   {_source_text(e)} — {e.rationale}", "dim"))
-    body += [_safe_text(disagreement_line(e), "yellow") for e in disputed(check)]
-    title = f"{verdict_mark(v)} claim {check.claim.id}: {verdict_word(v)}"
-    return Panel(Group(*body), title=title, title_align="left", border_style=STYLES[v.label])
 
 
 def context_note(check: ClaimCheck) -> str | None:
@@ -192,7 +147,7 @@ def context_note(check: ClaimCheck) -> str | None:
     return "⚠ Leans on the article"
 
 
-def _decisive(check: ClaimCheck) -> list[Evidence]:
+def decisive(check: ClaimCheck) -> list[Evidence]:
     """Evidence that takes a side; under a NOT_ENOUGH_EVIDENCE verdict it is too weak to decide."""
     return [e for e in check.evidence if e.stance != Stance.NOT_ENOUGH_INFO]
 
@@ -219,18 +174,10 @@ def disagreement_line(e: Evidence) -> str:
             f"({d.offline_confidence or 0:.2f}).")
 
 
-def _stance_word(e: Evidence) -> str:
+def stance_word(e: Evidence) -> str:
+    """'Supports' or 'Contradicts', 'Weakly …' below CREDIBLE (it did not decide the verdict)."""
     word = "Supports" if e.stance == Stance.SUPPORTS else "Contradicts"
     return word if e.confidence >= CREDIBLE else f"Weakly {word.lower()}"
-
-
-def _evidence_style(e: Evidence) -> str:
-    return {Stance.SUPPORTS: "green", Stance.REFUTES: "red"}.get(e.stance, "")
-
-
-def _source_text(e: Evidence) -> str:
-    title = e.passage.title or e.passage.source_id or e.passage.id
-    return f"{title} <{e.passage.url}>" if e.passage.url else title
 
 
 def _source_md(e: Evidence) -> str:
@@ -259,7 +206,8 @@ def _figure_text(figure: Figure) -> str:
     return f"{figure.figure} ({'; '.join([*figure.sources, where])})"
 
 
-def _contradictions_lines(report: Report, bullet: str) -> list[str]:
+def contradictions_section(report: Report, bullet: str) -> list[str]:
+    """The lead-in and one `bullet` line per measure whose figures conflict; none if none."""
     lines = contradiction_lines(report)
     if not lines:
         return []
@@ -276,7 +224,8 @@ def left_out_line(report: Report) -> str | None:
             f"{len(report.claims)} were kept (raise MAX_CLAIMS to check more).")
 
 
-def _footer(report: Report) -> str:
+def footer(report: Report) -> str:
+    """Which engine checked it, how long each step took, the prompts and the LLM's cost."""
     p = report.provenance
     seconds = report.timings.get("total")
     took = f" in {seconds:.2f} s" if seconds is not None else ""

@@ -1,53 +1,50 @@
-"""Managing the trusted-source collection from the command line: ingest, list, remove."""
+"""The trusted-source collection: read sources, ingest them, describe and remove them (what the
+CLI's `ingest` and `sources` commands and the bot's /sources and /add print is theirs)."""
 
 from __future__ import annotations
 
-import json
 import shlex
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-
 from factcheck.errors import BadInputError
 from factcheck.intake import fetch_url
 from factcheck.pipeline import open_store, reaching_store
-from factcheck.render import terminal_safe
 from factcheck.settings import Settings
-from retrieval import Document, IngestStats, SourceStore
+from retrieval import Document, IngestStats
 from retrieval.documents import Catalogue
 from retrieval.ingests import IngestRecord
 from retrieval.loaders import CorpusLineError, extract_text, file_id, load_path
 
+IngestProgress = Callable[[int, int], None]  # (done, total), as SourceStore.ingest calls it
+
 
 @reaching_store
-def ingest_sources(paths: list[str], settings: Settings, console: Console
-                   ) -> tuple[IngestStats, str]:
-    """Read every path or URL first (so a bad one fails before anything is written), then
-    ingest; returns what it did and where the collection is."""
+def read_sources(paths: list[str], settings: Settings) -> list[Document]:
+    """Every path's or URL's documents, all read before anything is written (so that a bad one
+    fails first); nothing to ingest is bad input."""
     documents = [doc for path in paths for doc in _documents(path, settings)]
     if not documents:
         raise BadInputError("nothing to ingest: no supported file (.txt .md .html .pdf .jsonl) found")
+    return documents
+
+
+@reaching_store
+def ingest_documents(
+    documents: list[Document], paths: list[str], settings: Settings,
+    progress_bar: Callable[[], AbstractContextManager[IngestProgress | None]] = nullcontext,
+) -> tuple[IngestStats, str]:
+    """Ingest what `read_sources` read from `paths`; returns what it did and where the
+    collection is. `progress_bar()` is opened once the collection is reached (a collection
+    that cannot be reached is one error line, no bar) and gives the `progress(done, total)`
+    that follows the embedding."""
     store = open_store(settings)
-    return _ingest(store, documents, paths, console), store.location
-
-
-def _ingest(store: SourceStore, documents: list[Document], paths: list[str], console: Console
-            ) -> IngestStats:
-    with Progress(
-        TextColumn("embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=None)
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return store.ingest(documents, progress, label=ingest_label(paths))
+    with progress_bar() as progress:
+        return store.ingest(documents, progress, label=ingest_label(paths)), store.location
 
 
 def ingest_label(paths: list[str]) -> str:
@@ -58,41 +55,20 @@ def ingest_label(paths: list[str]) -> str:
 
 
 @reaching_store
-def list_sources(settings: Settings, console: Console, as_json: bool = False) -> None:
-    """Print the collection's sources as a table (or JSON), with totals and any ingest that
-    stopped part-way."""
+def catalogue_of(settings: Settings) -> tuple[Catalogue, str]:
+    """What the collection holds (sources, totals, ingests that stopped) and where it is."""
     store = open_store(settings)
-    catalogue = store.catalogue()
-    if as_json:
-        print(json.dumps(_catalogue_json(catalogue, store.location), ensure_ascii=False))
-        return
-    partial = {source for record in catalogue.stopped() for source in record.pending}
-    table = Table("source", "title", "chunks", "ingested")
-    for info in catalogue.sources:
-        flag = " (partly written?)" if info.source_id in partial else ""
-        table.add_row(_safe(info.source_id + flag), _safe(info.title or ""), str(info.chunks),
-                      _safe(info.ingested_at or ""))
-    console.print(table)
-    stats = catalogue.stats
-    console.print(f"{stats.sources} source(s), {stats.chunks} chunk(s); last ingest {stats.last_ingest or 'never'}.")
-    console.print(f"Collection {_safe(store.location)}.", highlight=False, soft_wrap=True)
-    for record in catalogue.stopped():
-        console.print(f"[bold yellow]warning:[/] {_safe(stopped_ingest(record))}", highlight=False,
-                      soft_wrap=True)
+    return store.catalogue(), store.location
 
 
-def _catalogue_json(catalogue: Catalogue, location: str) -> dict[str, Any]:
+def catalogue_json(catalogue: Catalogue, location: str) -> dict[str, Any]:
+    """The catalogue as `factcheck sources --format json` prints it."""
     stopped = [{"label": r.label, "host": r.host, "pid": r.pid, "started": r.started.isoformat(),
                 "last_heard": r.updated.isoformat(), "documents_written": r.done,
                 "documents": r.total, "writing": list(r.pending)} for r in catalogue.stopped()]
     return {"collection": location, "sources": [asdict(s) for s in catalogue.sources],
             "source_count": catalogue.stats.sources, "chunks": catalogue.stats.chunks,
             "last_ingest": catalogue.stats.last_ingest, "stopped_ingests": stopped}
-
-
-def _safe(text: str) -> str:
-    # Source ids, titles and labels are other people's text: no markup, no terminal commands.
-    return escape(terminal_safe(text))
 
 
 def stopped_ingest(record: IngestRecord) -> str:

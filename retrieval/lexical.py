@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import Stemmer
@@ -326,7 +327,8 @@ class LexicalIndex:
         cache = self.path.with_suffix(".postings.npz")
         partial = cache.with_suffix(f".{os.getpid()}.tmp.npz")
         try:
-            np.savez(partial, **postings.to_arrays())
+            arrays: dict[str, Any] = postings.to_arrays()  # savez's stubs type **kwds as its flags
+            np.savez(partial, **arrays)
             os.replace(partial, cache)  # readers never see a half-written file
         except OSError as exc:
             logger.warning("could not save the BM25 index to %s: %s", cache, exc)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
+from typing import cast
 
 from retrieval.documents import Document
 
@@ -202,8 +203,10 @@ def _parse_corpus_line(raw: bytes, path: Path, line_no: int) -> Document:
         raise CorpusLineError(path, line_no, "'id' is not a string or an integer")
     if not isinstance(row["text"], str) or not row["text"].strip():
         raise CorpusLineError(path, line_no, "'text' is not a non-empty string")
-    optional = {key: _optional_str(row, key, path, line_no) for key in ("title", "url", "date")}
-    return Document(id=str(row["id"]), text=row["text"], **optional)
+    return Document(id=str(row["id"]), text=row["text"],
+                    title=_optional_str(row, "title", path, line_no),
+                    url=_optional_str(row, "url", path, line_no),
+                    date=_optional_str(row, "date", path, line_no))
 
 
 def _optional_str(row: dict, key: str, path: Path, line_no: int) -> str | None:
@@ -286,7 +289,9 @@ def join_wrapped_lines(text: str) -> str:
 def _html_text(data: bytes) -> tuple[str | None, str]:
     import trafilatura
 
-    document = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
+    # as_dict=False (the default): a Document or None, never a dict.
+    document = cast("trafilatura.settings.Document | None", trafilatura.bare_extraction(
+        data, with_metadata=True, include_comments=False))
     text = (document.text or "") if document else ""
     title = document.title if document else None
     if text.strip():

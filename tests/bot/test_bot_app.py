@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.app import NO_TOKEN, build_application
-from factcheck.cli import main
+from cli import main
 from factcheck.errors import BadInputError
 from factcheck.logmask import MaskSecrets
 from factcheck.settings import Settings

@@ -77,7 +77,7 @@ def start_bot_process(settings: Settings, server: TelegramTestServer, log: Path
     }
     mark = len(server.calls)
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "factcheck.cli", "bot"], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "factcheck", "bot"], env=env,
                                    stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
     try:
         server.wait_for("setMyCommands", timeout=120, after=mark)

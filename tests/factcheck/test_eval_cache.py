@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import retrieval.embedder
+from cli import main
 from factcheck import evaluation
-from factcheck.cli import main
 from factcheck.errors import StoreError
 from factcheck.settings import Settings
 from retrieval import SourceStore
@@ -128,7 +128,7 @@ def test_progress_reports_ingest_and_every_example(embedder):
 
 def eval_process() -> subprocess.Popen:
     """`factcheck eval retrieval` on the test corpus in a process of its own."""
-    command = [sys.executable, "-m", "factcheck.cli", "eval", "retrieval", "--corpus",
+    command = [sys.executable, "-m", "factcheck", "eval", "retrieval", "--corpus",
                str(CORPUS), "--claims", str(CLAIMS), "--json"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -11,7 +11,7 @@ import pytest
 from fakes.openai_server import ObedientInjectedModel, openai_server_fixture  # noqa: F401
 
 from bot.render import report_pages
-from factcheck.cli import main
+from cli import main
 from factcheck.models import Label, Stance
 from factcheck.pipeline import check, open_store
 from retrieval import Document

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from fakes.openai_server import LabelledClaimsModel, openai_server_fixture  # noqa: F401
 
+from cli import main
 from factcheck import claim_rules, claims
 from factcheck.blocks import units
-from factcheck.cli import main
 from factcheck.llm import extract_claims_llm
 from factcheck.models import Article
 from factcheck.prompts import load_prompt

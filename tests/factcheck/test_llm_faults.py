@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 
-from factcheck.cli import main
+from cli import main
 from factcheck.errors import LLMError
 from factcheck.llm import (
     OpenAIEmbedder,

@@ -12,13 +12,15 @@ import pytest
 from fakes.reports import claim_check, report
 from rich.console import Console
 
+from cli.render import print_report
+from factcheck.desk import MemoryRecall, already_checked
 from factcheck.engines.offline import OFFLINE_MODEL, offline_model
 from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
 from factcheck.memory import ClaimMemory, details_agree, open_memory, still_current
 from factcheck.models import Article, Label, Report
-from factcheck.pipeline import already_checked, check, open_store
-from factcheck.render import print_report, prior_line, to_markdown, user_date
+from factcheck.pipeline import check, open_store
+from factcheck.render import prior_line, to_markdown, user_date
 from factcheck.settings import Settings
 from retrieval import Document
 from retrieval.embedder import local_embedder
@@ -214,7 +216,7 @@ def checked(server, settings, memory, article: str, chat_id: int, stances: int =
     server.answer(claims_answer(article))
     for _ in range(stances):
         server.answer(stance_answer())
-    report = check(article, settings, memory=memory, chat_id=chat_id, **options)
+    report = check(article, settings, recall=MemoryRecall(memory, chat_id, **options))
     memory.remember(f"check{len(server.chat_requests)}", report, chat_id)
     return report
 
@@ -257,7 +259,7 @@ def test_results_of_another_engine_are_not_reused(llm):
     memory.remember("offline", report_of("23 people were killed in the strike."), chat_id=1)
     server.answer({"claims": [claims_answer(ARTICLE)["claims"][0]]})
     server.answer(stance_answer())
-    [claim] = check(ARTICLE, settings, memory=memory, chat_id=1).claims
+    [claim] = check(ARTICLE, settings, recall=MemoryRecall(memory, chat_id=1)).claims
     assert claim.prior.check_id == "offline" and not claim.prior.reused
     assert claim.verdict.label == Label.SUPPORTED
 
@@ -370,15 +372,16 @@ def test_a_claim_a_source_states_word_for_word_is_checked_again_not_handed_an_ol
     stated = "The strike near the river killed 23 people on Monday."
     store.ingest([Document(id="wire", title="Wire report", text=stated)])
     memory = open_memory(settings, local_embedder())
+    recall = MemoryRecall(memory, chat_id=1)
     first = check("On Monday, 23 people were killed in the strike near the river.", settings,
-                  store=store, memory=memory, chat_id=1)
+                  store=store, recall=recall)
     memory.remember("first", first, chat_id=1)
     # Another wording the source does not state: the earlier result stands for it.
     other = check("23 people were killed on Monday in the strike near the river.", settings,
-                  store=store, memory=memory, chat_id=1)
+                  store=store, recall=recall)
     assert other.claims[0].prior.reused
     # The source's own sentence: judged afresh (the earlier result was the other wording's).
-    again = check(stated, settings, store=store, memory=memory, chat_id=1)
+    again = check(stated, settings, store=store, recall=recall)
     [claim] = again.claims
     assert claim.prior is not None and not claim.prior.reused
     assert claim.evidence and claim.evidence[0].quote == stated

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from factcheck.cli import main
+from cli import main
 from factcheck.pipeline import check, open_store
 from factcheck.settings import Settings
 from retrieval import Document

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fakes.reports import claim_check, report
 from rich.console import Console
 
+from cli.render import print_report
 from factcheck import contradictions
 from factcheck.models import Label, LLMUsage, Provenance
-from factcheck.render import print_report, to_markdown
+from factcheck.render import to_markdown
 
 CONTEXT = "Russia’s assistance has proved to be a major success."
 

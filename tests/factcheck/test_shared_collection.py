@@ -12,10 +12,11 @@ import pytest
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 from fakes.machine import Machine
 
+from factcheck.desk import MemoryRecall, already_checked
 from factcheck.history import open_history
 from factcheck.memory import open_memory
 from factcheck.models import Article, Label
-from factcheck.pipeline import already_checked, check, open_store
+from factcheck.pipeline import check, open_store
 from factcheck.settings import Settings
 from retrieval import Document
 
@@ -45,13 +46,13 @@ def shared(tmp_path: Path, chroma_server):  # noqa: F811
 def test_a_verdict_made_stale_by_another_machines_ingest_is_not_reused(shared):
     machine_a, settings = shared
     store, memory = open_store(settings), open_memory(settings, open_store(settings).embedder)
-    first = check(CLAIM, settings, store=store, memory=memory, chat_id=1)
+    first = check(CLAIM, settings, store=store, recall=MemoryRecall(memory, chat_id=1))
     assert first.claims[0].verdict.label == Label.NOT_ENOUGH_EVIDENCE
     memory.remember("first", first, chat_id=1)
 
     machine_a.ingest([_corpus_document("2095573")])  # the source that answers it
 
-    again = check(CLAIM, settings, store=store, memory=memory, chat_id=1)
+    again = check(CLAIM, settings, store=store, recall=MemoryRecall(memory, chat_id=1))
     assert again.claims[0].prior is not None and not again.claims[0].prior.reused
     assert again.claims[0].verdict.label == Label.SUPPORTED
 
@@ -68,7 +69,7 @@ def test_an_article_checked_here_is_checked_again_after_another_machines_ingest(
 
 def _cli(capsys, monkeypatch, settings: Settings, *argv: str) -> tuple[int, str, str]:
     """`factcheck ARGV` as machine B runs it (its environment), in this process."""
-    from factcheck.cli import main
+    from cli import main
     from factcheck.settings import get_settings
 
     for name, value in (("DATA_DIR", settings.data_dir), ("COLLECTION", settings.collection),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from factcheck.cli import main
+from cli import main
 from factcheck.pipeline import open_store
 from factcheck.settings import get_settings
 from retrieval import Document

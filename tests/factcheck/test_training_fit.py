@@ -9,7 +9,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
 
-import train_offline  # noqa: E402
+import train_offline
 
 
 def test_signed_columns_never_push_the_wrong_way() -> None:

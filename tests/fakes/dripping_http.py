@@ -10,6 +10,7 @@ read waits as long as `interval`, so only a deadline on the whole download cuts 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from http.server import BaseHTTPRequestHandler
 
@@ -51,10 +52,8 @@ def _handler_for(server: DrippingServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # the name http.server calls
             server._arrived()
-            try:
-                server._drip(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up, as the deadline tests want
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                server._drip(self)  # a broken pipe: the client gave up, as the deadline tests want
             self.close_connection = True
 
         def log_message(self, *args: object) -> None:

@@ -371,7 +371,9 @@ class TelegramTestServer(LoopbackServer, BotApiMethods):
         """The first call (index >= after) matching predicate, or a method name answered ok."""
         if isinstance(predicate, str):
             method = predicate
-            predicate = lambda call: call.method == method and call.ok
+
+            def predicate(call: Call) -> bool:
+                return call.method == method and call.ok
         check = predicate
 
         def found() -> Call | None:

@@ -12,8 +12,8 @@ from retrieval.embedder import (
     MAX_TOKENS,
     MiniLMEmbedder,
     length_batches,
-    package_model_dir,
     local_embedder,
+    package_model_dir,
 )
 
 SENTENCES = [

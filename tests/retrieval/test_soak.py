@@ -15,7 +15,7 @@ import pytest
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 from fakes.machine import Machine
 
-from factcheck.cli import main
+from cli import main
 from factcheck.settings import get_settings
 from retrieval.chunking import chunk_id, split_chunks
 from retrieval.embedder import local_embedder

@@ -1,27 +1,36 @@
-"""The `factcheck` command: ingest sources, check articles, list sources, evaluate, run the bot."""
+"""The `factcheck` command: ingest sources, check articles, list sources, evaluate, run the bot.
+
+The CLI is a front: it reads arguments, calls the core (factcheck) and prints; the terminal's
+layout is cli.render's."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
-import sys
 import traceback
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
+from cli.eval_commands import add_eval_commands
+from cli.prompt_commands import add_prompt_commands
+from cli.render import err
+from cli.source_commands import add_source_commands
 from factcheck import logmask
 from factcheck.errors import BadInputError, FactcheckError
+from factcheck.render import terminal_safe
 from factcheck.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from factcheck.history import SQLiteHistory
-    from retrieval.documents import Replaced
 
 logger = logging.getLogger(__name__)
-err = Console(stderr=True, soft_wrap=True)  # one error, one line, whatever the width
+DISTRIBUTION = "factcheck-bot"  # pyproject.toml's project name: where --version reads from
+ENGINES = ["offline", "llm"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,10 +56,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str = "") -> int:
-    from rich.markup import escape
-
-    from factcheck.render import terminal_safe
-
     if args.debug:  # as plain text, masked: vendor errors may quote keys and URLs
         details = "".join(traceback.format_exception(exc))
         err.print(logmask.mask(terminal_safe(details)), markup=False, highlight=False)
@@ -70,29 +75,30 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="factcheck", description=__doc__)
+    parser = argparse.ArgumentParser(prog="factcheck", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="check an article: a file, a URL, '-' for stdin, or text")
-    check.add_argument("source")
-    check.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    check.add_argument("--engine", choices=["offline", "llm"])
+    check.add_argument("source", help="a .txt .md .html .pdf file, an http(s) URL, '-' to read "
+                       "standard input, or the article's text itself")
+    check.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                       help="text: coloured panels (default); markdown; json: the report's "
+                            "schema (docs/report-schema.md)")
+    check.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
+    check.add_argument("--history", action=argparse.BooleanOptionalAction,
+                       help="keep the check in the desk's history and claim memory (chat id 0, "
+                            "'terminal'), answer an article checked before from it and reuse "
+                            "remembered results (default: CHECK_HISTORY)")
+    check.add_argument("--fresh", action="store_true",
+                       help="with --history: check every claim again, reusing nothing")
     check.set_defaults(run=_run_check)
 
-    ingest = commands.add_parser("ingest", help="add files, folders, corpus .jsonl or URLs to the collection")
-    ingest.add_argument("paths", nargs="+", metavar="PATH|URL")
-    ingest.set_defaults(run=_run_ingest)
-
-    sources = commands.add_parser("sources", help="list the collection's sources, or remove one")
-    sources.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
-    sources.add_argument("source_id", nargs="?")
-    sources.add_argument("--format", choices=["text", "json"], default="text",
-                         help="json: every source with its chunk count, and stopped ingests")
-    sources.set_defaults(run=_run_sources)
+    add_source_commands(commands)
 
     bot = commands.add_parser("bot", help="run the Telegram bot (token from TELEGRAM_BOT_TOKEN)")
-    bot.add_argument("--engine", choices=["offline", "llm"])
+    bot.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
     bot.set_defaults(run=_run_bot)
 
     summary = commands.add_parser("summary", help="what the bot checked over a window, "
@@ -102,30 +108,35 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--since", default="24h", metavar="24h|7d|N",
                          help="hours, days, or the last N checks (default 24h)")
     summary.add_argument("--chart", type=Path, metavar="FILE.png", help="also draw the chart here")
-    summary.add_argument("--engine", choices=["offline", "llm"],
+    summary.add_argument("--engine", choices=ENGINES,
                          help="llm adds a lede written by the model (numbers checked)")
     summary.set_defaults(run=_run_summary)
 
     feedback = commands.add_parser("feedback", help="export readers' feedback from the bot")
     feedback_actions = feedback.add_subparsers(required=True, metavar="ACTION")
     export = feedback_actions.add_parser("export", help="write corrections as an eval JSONL file")
-    export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE",
+                        help="the JSONL file to write (its folder is made if missing)")
     export.add_argument("--format", choices=["claims", "pairs"], default="claims",
                         help="claims (eval verdicts/retrieval) or pairs (eval stance)")
     export.set_defaults(run=_run_feedback_export)
-
-    from factcheck.eval_cli import add_eval_commands
-    from factcheck.prompt_cli import add_prompt_commands
 
     add_eval_commands(commands)
     add_prompt_commands(commands)
     return parser
 
 
-def _run_check(args: argparse.Namespace, settings: Settings) -> int:
-    from rich.markup import escape
+def _version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
+
+def _run_check(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.render import print_report
     from factcheck import render
+    from factcheck.desk import check_in_terminal
     from factcheck.intake import read_article
     from factcheck.pipeline import check, open_store, reaching_store
 
@@ -136,55 +147,21 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
                   "no claim can be supported or contradicted: ingest sources first (`factcheck "
                   "ingest PATH`), or point DATA_DIR or CHROMA_HOST at the collection.",
                   highlight=False)
-    report = check(article, settings, store=store)
+    if settings.check_history if args.history is None else args.history:
+        done = check_in_terminal(article, settings, store, fresh=args.fresh)
+        report, notice = done.report, done.notice(settings.timezone)
+        if notice:
+            err.print(f"{notice} (--fresh checks it again)", highlight=False)
+    else:
+        report = check(article, settings, store=store)
     if args.format == "json":
         print(render.to_json(report))
     elif args.format == "markdown":
         print(render.to_markdown(report, settings.timezone), end="")
     else:
-        render.print_report(report, Console(), settings.timezone)
+        print_report(report, Console(), settings.timezone)
     if not report.claims:
         err.print("No checkable claim was found in this article.")
-    return 0
-
-
-def _run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from factcheck.sources import ingest_sources
-
-    from rich.markup import escape
-
-    stats, location = ingest_sources(args.paths, settings, console=err)
-    err.print(
-        f"Ingested {stats.documents} document(s): {stats.chunks_added} new chunk(s), "
-        f"{stats.chunks_skipped} already present, into collection {escape(location)}.",
-        highlight=False,
-    )
-    _print_replaced(stats.replaced)
-    return 0
-
-
-def _print_replaced(replaced: tuple[Replaced, ...], listed: int = 10) -> None:
-    """Sources this ingest replaced that were read from elsewhere: the user should know."""
-    from rich.markup import escape
-
-    from factcheck.render import terminal_safe
-
-    for item in replaced[:listed]:
-        err.print(f"Replaced: {escape(terminal_safe(item.describe()))}.", highlight=False)
-    if len(replaced) > listed:
-        err.print(f"… and {len(replaced) - listed} more source(s) replaced.")
-
-
-def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
-    from factcheck.sources import list_sources, remove_source
-
-    if args.action == "remove":
-        if not args.source_id:
-            raise BadInputError("say which source to remove: factcheck sources remove SOURCE_ID")
-        removed = remove_source(args.source_id, settings)
-        err.print(f"Removed {removed} chunk(s) of {args.source_id}.")
-        return 0
-    list_sources(settings, Console(), as_json=args.format == "json")
     return 0
 
 
@@ -246,6 +223,3 @@ def _run_bot(args: argparse.Namespace, settings: Settings) -> int:
     run(settings)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from factcheck.cli import main
+from cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -128,7 +128,7 @@ def test_url_on_loopback_is_refused_by_default(capsys):
 
 
 def test_console_script_exit_code_and_debug_traceback(tmp_path):
-    cmd = [sys.executable, "-m", "factcheck.cli"]
+    cmd = [sys.executable, "-m", "factcheck"]
     quiet = subprocess.run([*cmd, "check", "missing.txt"], capture_output=True, text=True)
     assert quiet.returncode == 2 and "Traceback" not in quiet.stderr
     assert len(quiet.stderr.strip().splitlines()) == 1
@@ -166,7 +166,7 @@ def test_example_article_shows_supported_and_contradicted_claims_with_quotes(cap
 
 def _command(*argv: str) -> subprocess.CompletedProcess[str]:
     """The console script in its own process (its log lines reach stderr, as a user sees them)."""
-    return subprocess.run([sys.executable, "-m", "factcheck.cli", *argv], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "factcheck", *argv], capture_output=True,
                           text=True)
 
 

@@ -23,10 +23,10 @@ def add_prompt_commands(commands: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="prompt names, versions and fingerprints")
     listing.set_defaults(run=_run_list)
     show = actions.add_parser("show", help="print a prompt file as it is loaded")
-    show.add_argument("name")
+    show.add_argument("name", help="the prompt's name, as `prompts list` shows it")
     show.set_defaults(run=_run_show)
     render = actions.add_parser("render", help="print the chat messages the model would be sent")
-    render.add_argument("name")
+    render.add_argument("name", help="the prompt's name, as `prompts list` shows it")
     render.add_argument("--input", type=Path, required=True, metavar="FILE",
                         help="JSON of the prompt's variables (for claims: a plain-text article)")
     render.set_defaults(run=_run_render)

@@ -16,6 +16,15 @@ from rich.table import Table
 from factcheck import claim_eval, cost, evaluation, runs
 from factcheck.settings import Settings
 
+_FILE_HELP = {
+    "--corpus": "JSONL of the source documents to search (one {id, title, text} a line)",
+    "--claims": "JSONL of labelled claims (id, claim, label, gold document ids)",
+    "--pairs": "JSONL of labelled claim-passage pairs (claim, passage, label)",
+    "--sentences": "JSONL of sentences labelled check-worthy or not, in groups",
+    "--labels": "JSONL of article sentences labelled claim or not and self-contained or not "
+                "(tests/data/claim_set/labels.jsonl)",
+}
+
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     """Add `eval retrieval|stance|checkworthiness|verdicts|scifact|claims` to the CLI."""
@@ -34,16 +43,19 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     for kind, (files, help_text) in specs.items():
         sub = kinds.add_parser(kind, help=help_text)
         for flag in files:
-            sub.add_argument(flag, type=Path, required=True)
+            sub.add_argument(flag, type=Path, required=True, metavar="FILE",
+                             help=_FILE_HELP[flag])
         if kind == "scifact":
             sub.add_argument("--rationales", type=Path, metavar="PAIRS",
                              help="sentence pairs '<claim>-<doc>-<i>' marking rationale "
                                   "sentences (SciFact's sentence_pairs_train.jsonl)")
         if kind == "retrieval":
-            sub.add_argument("--k", type=int, default=10)
+            sub.add_argument("--k", type=int, default=10,
+                             help="how many passages each claim's search returns (default 10)")
             sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
                              help="search mode: hybrid, or one of its halves for comparison")
-        sub.add_argument("--engine", choices=["offline", "llm"])
+        sub.add_argument("--engine", choices=["offline", "llm"],
+                         help="offline or llm (default: ENGINE)")
         sub.add_argument("--model", help="LLM model for this run (default: LLM_MODEL)")
         sub.add_argument("--prompts", type=Path, metavar="DIR",
                          help="a folder of prompt variants (missing files: the shipped ones)")
@@ -52,8 +64,10 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
         sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(run=_run_eval, kind=kind, files=files)
     compare = kinds.add_parser("compare", help="two run records side by side, and what changed")
-    compare.add_argument("run_a", type=Path, metavar="RUN_A")
-    compare.add_argument("run_b", type=Path, metavar="RUN_B")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A",
+                         help="the earlier run record (a JSON file under RUNS_DIR)")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B",
+                         help="the later run record, compared with RUN_A")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_run_compare)
 
