@@ -21,10 +21,10 @@ from bot.render import error_line, progress_text, queue_text, report_pages
 from bot.services import Services
 from bot.uploads import Upload, download_upload
 from factcheck.desk import Asker, DeskCheck
+from factcheck.display import user_date
 from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
-from factcheck.render import user_date
 from retrieval.loaders import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)

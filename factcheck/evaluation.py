@@ -24,6 +24,7 @@ from pathlib import Path
 
 from factcheck import checkworthiness, metrics
 from factcheck.errors import BadInputError, FactcheckError, StoreError
+from factcheck.labels import VERDICTS
 from factcheck.models import Article, Claim, Label, Passage
 from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
@@ -43,7 +44,7 @@ LLM_WINDOW = 30
 _CACHE_VERSION = "1"  # part of an evaluation collection's folder name; bump when chunking changes
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
-VERDICT_TO_STANCE = {Label.SUPPORTED: "SUPPORTS", Label.CONTRADICTED: "REFUTES"}
+VERDICT_TO_STANCE = {label: look.stance.value for label, look in VERDICTS.items() if look.stance}
 
 
 def eval_retrieval(

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from cli.render import print_report
 from factcheck.desk import MemoryRecall, already_checked
+from factcheck.display import user_date
 from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
 from factcheck.memory import ClaimMemory, details_agree, open_memory, still_current
@@ -24,7 +25,7 @@ from factcheck.pipeline import (
     offline_model,
     open_store,
 )
-from factcheck.render import prior_line, to_markdown, user_date
+from factcheck.render import prior_line, to_markdown
 from factcheck.settings import Settings
 from retrieval import Document
 from retrieval.embedder import local_embedder
