@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from retrieval.documents import Document
-from retrieval.store import SourceStore, _chunks_of
+from retrieval.store import SourceStore
+from retrieval.writer import chunks_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,7 +96,7 @@ def main() -> None:
 
     embedder = local_embedder()
     docs = load(args.corpus, args.docs)
-    texts = [c.embed_text() for d in docs for c in _chunks_of(d)]
+    texts = [c.embed_text() for d in docs for c in chunks_of(d)]
     chars = sum(len(t) for t in texts)
     print(f"{len(docs)} documents -> {len(texts)} chunks, {chars:,} characters")
     embedder.embed(texts[:16])  # warm-up

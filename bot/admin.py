@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.checks import ARTICLE_SUFFIXES, UNAVAILABLE, CheckRequest, run_check
+from bot.checks import UNAVAILABLE, CheckRequest, run_check
 from bot.handlers import settings_allowed, source_of
 from bot.limits import CheckCancelledError, Job
 from bot.messages import edit_quietly
@@ -19,7 +19,7 @@ from bot.render import error_line, esc, link
 from bot.services import Services, services
 from bot.uploads import Upload, download_upload
 from factcheck.errors import BadInputError, CollectionUnavailableError, FactcheckError
-from factcheck.intake import fetch_url
+from factcheck.intake import ARTICLE_SUFFIXES, fetch_url
 from factcheck.pipeline import reaching_store
 from factcheck.settings import Settings
 from factcheck.sources import stopped_ingest

@@ -21,15 +21,12 @@ from bot.render import error_line, progress_text, queue_text, report_pages
 from bot.services import Services
 from bot.uploads import Upload, download_upload
 from factcheck.desk import Asker, DeskCheck
-from factcheck.display import user_date
 from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
-from retrieval.loaders import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = sorted(SUPPORTED_SUFFIXES - {".jsonl"})
 UNAVAILABLE = "The collection of trusted sources is unavailable right now."
 GROUP_EDIT_INTERVAL = 3.0  # Telegram allows about 20 messages a minute in a group
 
@@ -129,14 +126,10 @@ async def _noted(sending: Awaitable[Message], services: Services,
 async def _answer(bot: Bot, services: Services, request: CheckRequest, done: DeskCheck,
                   status: StatusMessage) -> None:
     """Send the report; a repeat of an earlier check says so."""
-    notice = None
-    if done.repeat_of:  # the same article, already checked here: no new check, no LLM call
-        when = user_date(done.repeat_of.report.created_at, services.settings.timezone)
-        notice = f"Already checked here on {when}; sources unchanged since."
     if not status.quiet:  # the status becomes the report; new messages if it was never sent
         await send_report(bot, request.chat_id, done.report, done.check_id,
                           services.settings.timezone, request.compact, await status.message(),
-                          notice=notice)
+                          notice=done.notice(services.settings.timezone))
 
 
 async def _queued_check(

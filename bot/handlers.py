@@ -14,10 +14,11 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.checks import ARTICLE_SUFFIXES, CheckRequest, Upload, run_check, send_report
+from bot.checks import CheckRequest, Upload, run_check, send_report
 from bot.render import esc
 from bot.services import services
 from factcheck.history import StoredCheck
+from factcheck.intake import ARTICLE_SUFFIXES
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,8 @@ from bot.limits import Access, CheckQueue, RateLimiter
 from factcheck.desk import Desk
 from factcheck.history import History
 from factcheck.memory import ClaimMemory, open_memory
-from factcheck.pipeline import embedder_for, open_store, reaching_store
+from factcheck.pipeline import Store, embedder_for, open_store, reaching_store
 from factcheck.settings import Settings
-from retrieval import SourceStore
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +25,10 @@ class Collection:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._store: SourceStore | None = None
+        self._store: Store | None = None
         self._lock = threading.Lock()
 
-    def store(self) -> SourceStore:
+    def store(self) -> Store:
         """The open store; opens it now if it is not (blocking: call it from a worker thread)."""
         with self._lock:
             if self._store is None:
@@ -60,7 +59,7 @@ class Services:
     memory: ClaimMemory | None = None
 
     @property
-    def store(self) -> SourceStore:
+    def store(self) -> Store:
         """The source collection's store (opened on first use: from a worker thread)."""
         return self.collection.store()
 

@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="text: coloured panels (default); markdown; json: the report's "
                             "schema (docs/report-schema.md)")
     check.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
+    check.add_argument("--history", action=argparse.BooleanOptionalAction,
+                       help="keep the check in the desk's history and claim memory (chat id 0, "
+                            "'terminal'), answer an article checked before from it and reuse "
+                            "remembered results (default: CHECK_HISTORY)")
+    check.add_argument("--fresh", action="store_true",
+                       help="with --history: check every claim again, reusing nothing")
     check.set_defaults(run=_run_check)
 
     add_source_commands(commands)
@@ -130,6 +136,7 @@ def _version() -> str:
 def _run_check(args: argparse.Namespace, settings: Settings) -> int:
     from cli.render import print_report
     from factcheck import render
+    from factcheck.desk import check_in_terminal
     from factcheck.intake import read_article
     from factcheck.pipeline import check, open_store, reaching_store
 
@@ -140,7 +147,13 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
                   "no claim can be supported or contradicted: ingest sources first (`factcheck "
                   "ingest PATH`), or point DATA_DIR or CHROMA_HOST at the collection.",
                   highlight=False)
-    report = check(article, settings, store=store)
+    if settings.check_history if args.history is None else args.history:
+        done = check_in_terminal(article, settings, store, fresh=args.fresh)
+        report, notice = done.report, done.notice(settings.timezone)
+        if notice:
+            err.print(f"{notice} (--fresh checks it again)", highlight=False)
+    else:
+        report = check(article, settings, store=store)
     if args.format == "json":
         print(render.to_json(report))
     elif args.format == "markdown":

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from factcheck import pipeline
+from factcheck.display import user_date
 from factcheck.errors import FactcheckError, StoreError
-from factcheck.history import History, StoredCheck
-from factcheck.memory import ClaimMemory, made_by, still_current
+from factcheck.history import History, StoredCheck, open_history
+from factcheck.memory import ClaimMemory, made_by, open_memory, still_current
 from factcheck.models import Article, Claim, ClaimCheck, PriorCheck, Provenance, Report
-from factcheck.pipeline import CheckClaims, Progress, SourceStore, reaching_store
+from factcheck.pipeline import CheckClaims, Progress, reaching_store
 from factcheck.settings import Settings
 from factcheck.textmatch import word_form
+from retrieval import SourceStore
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,14 @@ class DeskCheck:
     def repeat(self) -> bool:
         """Whether the report is an earlier check's, the sources unchanged since."""
         return self.repeat_of is not None
+
+    def notice(self, timezone: str) -> str | None:
+        """What heads a repeat's report for its reader (dates in `timezone`); None for a new
+        check."""
+        if self.repeat_of is None:
+            return None
+        when = user_date(self.repeat_of.report.created_at, timezone)
+        return f"Already checked here on {when}; sources unchanged since."
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,18 @@ class Desk:
             self.memory.remember(check_id, report, chat_id)
         except FactcheckError as exc:  # the report matters more than the memory of it
             logger.error("could not remember check %s: %s", check_id, exc)
+
+
+def check_in_terminal(article: Article, settings: Settings, store: SourceStore,
+                      fresh: bool = False) -> DeskCheck:
+    """A terminal's desk check (`factcheck check --history`): the settings' history file and
+    claim memory, the check kept under TERMINAL."""
+    history = open_history(settings)
+    try:
+        desk = Desk(settings, history, open_memory(settings, store.embedder))
+        return desk.check(article, TERMINAL, store, fresh=fresh)
+    finally:
+        history.close()
 
 
 @reaching_store

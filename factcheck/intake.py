@@ -24,7 +24,13 @@ from factcheck import netguard
 from factcheck.errors import BadInputError, FetchError
 from factcheck.models import Article
 from factcheck.settings import Settings
-from retrieval.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, extract_text, normalize_text
+from retrieval.loaders import (
+    CORPUS_SUFFIX,
+    SUPPORTED_SUFFIXES,
+    UnreadableFileError,
+    extract_text,
+    normalize_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ _HEADERS = {
 }
 _FORMATS = "Give a .txt, .md, .html or .pdf file"
 INTERRUPT_POLL = 0.1  # seconds between asking a fetch's caller whether to stop
+# The file types an article can come in (a corpus .jsonl holds sources, not an article).
+ARTICLE_SUFFIXES = sorted(SUPPORTED_SUFFIXES - {CORPUS_SUFFIX})
 
 
 def read_article(source: str, settings: Settings, local_files: bool = True,

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import ParamSpec, Protocol, TypeVar
+from typing import ParamSpec, Protocol, TypeAlias, TypeVar
 
 from factcheck import contradictions, cost, verdict
 from factcheck.claims import Extracted, extract_claims
@@ -23,6 +23,9 @@ from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 P, R = ParamSpec("P"), TypeVar("R")
+# The source collection, as open_store returns it: the fronts' name for it (bot/ and cli/
+# import factcheck, never retrieval).
+Store: TypeAlias = SourceStore
 
 # Called as progress(stage, done, total) so that a front end can show where a check is.
 Progress = Callable[[str, int, int], None]
@@ -57,7 +60,7 @@ def reaching_store(function: Callable[P, R]) -> Callable[P, R]:
 
 
 @reaching_store
-def open_store(settings: Settings) -> SourceStore:
+def open_store(settings: Settings) -> Store:
     """The trusted-source collection the settings point at (embedded or Chroma server)."""
     return SourceStore.open(
         settings.data_dir,

@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     # 0.80 sits in the flat part of bench/memory.py's curve (0.78-0.82: precision 0.85, recall
     # 0.82-0.86 on tests/data/paraphrases.jsonl); above 0.85 recall falls fast.
     memory_similarity: float = Field(0.80, ge=0.0, le=1.0, description="Cosine similarity (local MiniLM) from which a new claim with the same figures, names and polarity counts as one already checked (claim memory).")
+    check_history: bool = Field(False, description="`factcheck check` keeps its checks in the history and claim memory (HISTORY_DB), under chat id 0 ('terminal'), and, like the bot, answers an article checked before from it and reuses remembered results; --history / --no-history override it.")
 
     def resolved_engine(self) -> Literal["offline", "llm"]:
         """The engine to use: an explicit choice, else the LLM when one is configured."""

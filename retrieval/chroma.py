@@ -7,16 +7,19 @@ it (one `get_collection`, under a millisecond on loopback) to tell whether its o
 is behind and whether an earlier result may still stand. A token, not a counter: two writers
 never race to the same value. `modify` replaces the whole metadata dict, so other keys are
 carried over, and the write is read back and tried again if another writer's modify crossed it.
+
+Every call to Chroma goes through `Collection`, which turns a server that is down or went away
+(refused or dropped connections: httpx's transport errors) into one `unreachable(...)` line.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +35,8 @@ COMPANION_OF = "companion_of"
 INGESTS = "ingests"  # the companion collection of the ingest log (retrieval.ingests)
 _VALID_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")  # Chroma's rule
 _WRITE_TRIES = 5
+PAGE = 2000  # rows per Chroma read when reading the whole collection
+Server = tuple[str, int]  # host and port of a `chroma run`
 
 
 @dataclass(frozen=True)
@@ -43,39 +48,59 @@ class ChangeMarker:
 
 
 class Collection:
-    """One Chroma collection and the client it came from."""
+    """One Chroma collection and the client it came from; `server` is None when embedded."""
 
-    def __init__(self, client: Any, collection: Any, where: str) -> None:
+    def __init__(self, client: Any, collection: Any, where: str, server: Server | None = None
+                 ) -> None:
         self._client = client
-        self.raw = collection
+        self._raw = collection
         self.where = where  # "the Chroma server at host:port" or the embedded folder
-        self._companions: dict[str, Any] = {}
+        self._server = server
+        self._companions: dict[str, Collection] = {}
 
     # The data calls the store makes, in one place (so that an outage is handled in one place).
 
     def get(self, **query: Any) -> dict[str, Any]:
-        return self.raw.get(**query)
+        return self._call(self._raw.get, **query)
 
     def add(self, **records: Any) -> None:
-        self.raw.add(**records)
+        self._call(self._raw.add, **records)
+
+    def upsert(self, **records: Any) -> None:
+        self._call(self._raw.upsert, **records)
 
     def delete(self, ids: list[str]) -> None:
-        self.raw.delete(ids=ids)
+        self._call(self._raw.delete, ids=ids)
 
     def query(self, **query: Any) -> dict[str, Any]:
-        return self.raw.query(**query)
+        return self._call(self._raw.query, **query)
 
     def count(self) -> int:
-        return self.raw.count()
+        return self._call(self._raw.count)
+
+    def pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """The whole collection, `PAGE` rows at a time (`get`'s answers, in Chroma's order)."""
+        seen = 0
+        while True:
+            page = self.get(include=include, limit=PAGE, offset=seen)
+            yield page
+            seen += len(page["ids"])
+            if len(page["ids"]) < PAGE:
+                return
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with reached(self._server):
+            return method(*args, **kwargs)
 
     @property
     def name(self) -> str:
         """The collection's name."""
-        return self.raw.name
+        return self._raw.name
 
     def metadata(self) -> dict[str, Any]:
         """The collection's metadata as the server has it now (not as it was when opened)."""
-        return dict(self._client.get_collection(self.name, embedding_function=None).metadata or {})
+        got = self._call(self._client.get_collection, self.name, embedding_function=None)
+        return dict(got.metadata or {})
 
     def marker(self) -> ChangeMarker:
         """The change marker as the server has it now."""
@@ -92,19 +117,20 @@ class Collection:
         # Others kept writing: each of them moved the marker too, which is what matters.
         return self.marker()
 
-    def companion(self, kind: str) -> Any:
+    def companion(self, kind: str) -> Collection:
         """The collection `<name>.<kind>` beside this one (created on first use), for records
         every machine must see, such as the ingest log."""
         if kind not in self._companions:
             name = companion_name(self.name, kind)
-            self._companions[kind] = self._client.get_or_create_collection(
-                name, embedding_function=None, metadata={COMPANION_OF: self.name})
+            raw = self._call(self._client.get_or_create_collection, name,
+                             embedding_function=None, metadata={COMPANION_OF: self.name})
+            self._companions[kind] = Collection(self._client, raw, self.where, self._server)
         return self._companions[kind]
 
     def update_metadata(self, changes: Mapping[str, Any]) -> None:
         """Set keys of the collection's metadata (None removes one), keeping the other keys."""
         merged = {**self.metadata(), **changes}
-        self.raw.modify(metadata={k: v for k, v in merged.items() if v is not None})
+        self._call(self._raw.modify, metadata={k: v for k, v in merged.items() if v is not None})
 
 
 def companion_name(name: str, kind: str) -> str:
@@ -131,15 +157,17 @@ def open_collection(
             f"invalid collection name {name!r}: use 3-512 letters, digits, '.', "
             "'_' or '-', starting and ending with a letter or digit"
         )
-    client = _client(data_dir, host, port)
+    server = (host, port) if host else None
+    client = _client(data_dir, server)
     where = f"the Chroma server at {host}:{port}" if host else str(data_dir / "chroma")
     try:
-        collection = _get_or_create(client, name, embedder_name)
+        with reached(server):
+            collection = _get_or_create(client, name, embedder_name)
     except (EmbedderMismatchError, ValueError, StoreUnavailableError):
         raise
     except Exception as exc:
         raise StoreUnavailableError(f"cannot open collection {name!r}: {exc}") from exc
-    return Collection(client, collection, where)
+    return Collection(client, collection, where, server)
 
 
 def unreachable(host: str, port: int) -> StoreUnavailableError:
@@ -148,48 +176,31 @@ def unreachable(host: str, port: int) -> StoreUnavailableError:
                                  "is `chroma run` up?")
 
 
-class _Reached:
-    """A Chroma client or collection of a server whose calls raise `unreachable(...)` when the
-    server is down or went away (refused or dropped connections), instead of httpx's errors."""
+@contextmanager
+def reached(server: Server | None) -> Iterator[None]:
+    """Calls to the Chroma server inside raise `unreachable(...)` when the server is down or
+    went away, instead of httpx's errors; embedded (server None), errors pass as they are."""
+    import httpx
 
-    def __init__(self, target: Any, host: str, port: int) -> None:
-        self._target, self._host, self._port = target, host, port
-
-    def __getattr__(self, name: str) -> Any:
-        import httpx
-
-        value = getattr(self._target, name)
-        if not callable(value):
-            return value
-
-        @functools.wraps(value)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                result = value(*args, **kwargs)
-            except httpx.TransportError as exc:
-                raise unreachable(self._host, self._port) from exc
-            # Collections the client hands out are guarded the same way.
-            return _Reached(result, self._host, self._port) if _is_collection(result) else result
-
-        return call
+    try:
+        yield
+    except httpx.TransportError as exc:
+        if server is None:
+            raise
+        raise unreachable(*server) from exc
 
 
-def _is_collection(value: Any) -> bool:
-    return type(value).__name__ == "Collection" and hasattr(value, "get")
-
-
-def _client(data_dir: Path, host: str | None, port: int) -> Any:
+def _client(data_dir: Path, server: Server | None) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False)
-    if host:
+    if server:
         try:
             # It asks the server for its version at once: a server that is down fails here.
-            client = chromadb.HttpClient(host=host, port=port, settings=settings)
+            return chromadb.HttpClient(host=server[0], port=server[1], settings=settings)
         except Exception as exc:
-            raise unreachable(host, port) from exc
-        return _Reached(client, host, port)
+            raise unreachable(*server) from exc
     try:
         (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)

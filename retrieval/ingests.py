@@ -18,7 +18,10 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from retrieval.chroma import Collection
 
 STALE = timedelta(minutes=5)  # no word from an ingest on another host for this long: stopped
 KEEP_FINISHED = 20  # finished ingests kept in the record, newest first
@@ -55,8 +58,8 @@ class IngestRecord:
 class IngestLog:
     """The ingest rows of one collection."""
 
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw  # the companion Chroma collection
+    def __init__(self, rows: Collection) -> None:
+        self._rows = rows  # the companion Chroma collection
 
     def start(self, label: str, total: int) -> IngestRun:
         """Record a new ingest; update it through the returned run."""
@@ -69,11 +72,11 @@ class IngestLog:
 
     def write(self, record: IngestRecord) -> None:
         """Store one row (replacing its earlier state)."""
-        self._raw.upsert(ids=[record.id], embeddings=_VECTOR, metadatas=[_metadata(record)])
+        self._rows.upsert(ids=[record.id], embeddings=_VECTOR, metadatas=[_metadata(record)])
 
     def records(self) -> list[IngestRecord]:
         """Every recorded ingest, newest first."""
-        got = self._raw.get(include=["metadatas"])
+        got = self._rows.get(include=["metadatas"])
         rows = [_record(rid, meta or {}) for rid, meta in zip(got["ids"], got["metadatas"])]
         return sorted(rows, key=lambda r: r.started, reverse=True)
 
@@ -87,7 +90,7 @@ class IngestLog:
                 and r.state() == "stopped"]
         drop += [r.id for r in done[KEEP_FINISHED - 1 :]]
         if drop:
-            self._raw.delete(ids=drop)
+            self._rows.delete(ids=drop)
 
 
 class IngestRun:

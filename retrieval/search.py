@@ -14,6 +14,9 @@ chunks are embedded whole and nothing else.
 
 from __future__ import annotations
 
+from typing import Literal
+
+Mode = Literal["hybrid", "dense", "lexical"]
 CANDIDATES = 50  # chunks taken from each of dense and BM25 before fusing
 # Share of the dense score in the fusion. Two-fold cross-validation on SciFact's 809 training
 # claims (bench/retrieval_quality.py --tune) picked 0.70 and 0.55; both folds are flat between.
@@ -40,3 +43,15 @@ def fuse(
         for key in dense.keys() | lexical.keys()
     }
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def rank(
+    dense: dict[str, float], lexical: dict[str, float], mode: Mode, dense_weight: float
+) -> list[tuple[str, float]]:
+    """Order candidates: fused (hybrid), by cosine (dense), or by BM25 relative to the best."""
+    if mode == "hybrid":
+        return fuse(dense, lexical, dense_weight)
+    if mode == "dense":
+        return sorted(dense.items(), key=lambda item: (-item[1], item[0]))
+    matched = sorted(((c, s) for c, s in lexical.items() if s > 0), key=lambda i: (-i[1], i[0]))
+    return [(cid, score / matched[0][1]) for cid, score in matched]

@@ -155,9 +155,9 @@ def test_sources_and_stats_describe_the_store(open_store):
 
 
 def test_a_document_larger_than_one_chroma_write_is_stored_whole(open_store, monkeypatch):
-    import retrieval.store
+    import retrieval.writer
 
-    monkeypatch.setattr(retrieval.store, "_MAX_WRITE", 2)  # instead of thousands of chunks
+    monkeypatch.setattr(retrieval.writer, "_MAX_WRITE", 2)  # instead of thousands of chunks
     text = " ".join(f"Paragraph {i} describes tide gauge number {i}." for i in range(120))
     store = open_store()
     stats = store.ingest([Document("tides", text)])
