@@ -21,8 +21,8 @@ from cli.prompt_commands import add_prompt_commands
 from cli.render import err
 from cli.source_commands import add_source_commands
 from factcheck import logmask
+from factcheck.display import terminal_safe
 from factcheck.errors import BadInputError, FactcheckError
-from factcheck.render import terminal_safe
 from factcheck.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -195,7 +195,8 @@ def _run_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_summary(args: argparse.Namespace, settings: Settings) -> int:
     from factcheck.charts import verdict_chart
-    from factcheck.summary import Window, lede, summarize, to_markdown
+    from factcheck.summary import Window, summarize, to_markdown
+    from factcheck.summary_lede import lede
 
     window = Window.parse(args.since)
     history = _existing_history(settings)

@@ -23,6 +23,7 @@ from pathlib import Path
 from factcheck import metrics
 from factcheck.engines import Engine, engine_for
 from factcheck.errors import BadInputError, FactcheckError, StoreError
+from factcheck.labels import VERDICTS
 from factcheck.models import Article, Claim, Label, Passage
 from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
@@ -39,7 +40,7 @@ COMPLETE = "complete.json"  # written after a successful ingest of an evaluation
 _CACHE_VERSION = "1"  # part of an evaluation collection's folder name; bump when chunking changes
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
-VERDICT_TO_STANCE = {Label.SUPPORTED: "SUPPORTS", Label.CONTRADICTED: "REFUTES"}
+VERDICT_TO_STANCE = {label: look.stance.value for label, look in VERDICTS.items() if look.stance}
 
 
 def eval_retrieval(
