@@ -80,20 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", help="check an article: a file, a URL, '-' for stdin, or text")
-    check.add_argument("source", help="a .txt .md .html .pdf file, an http(s) URL, '-' to read "
-                       "standard input, or the article's text itself")
-    check.add_argument("--format", choices=["text", "markdown", "json"], default="text",
-                       help="text: coloured panels (default); markdown; json: the report's "
-                            "schema (docs/report-schema.md)")
-    check.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
-    check.add_argument("--history", action=argparse.BooleanOptionalAction,
-                       help="keep the check in the desk's history and claim memory (chat id 0, "
-                            "'terminal'), answer an article checked before from it and reuse "
-                            "remembered results (default: CHECK_HISTORY)")
-    check.add_argument("--fresh", action="store_true",
-                       help="with --history: check every claim again, reusing nothing")
-    check.set_defaults(run=_run_check)
+    _add_check_command(commands)
 
     add_source_commands(commands)
 
@@ -124,6 +111,23 @@ def _parser() -> argparse.ArgumentParser:
     add_eval_commands(commands)
     add_prompt_commands(commands)
     return parser
+
+
+def _add_check_command(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser("check", help="check an article: a file, a URL, '-' for stdin, or text")
+    check.add_argument("source", help="a .txt .md .html .pdf file, an http(s) URL, '-' to read "
+                       "standard input, or the article's text itself")
+    check.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                       help="text: coloured panels (default); markdown; json: the report's "
+                            "schema (docs/report-schema.md)")
+    check.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
+    check.add_argument("--history", action=argparse.BooleanOptionalAction,
+                       help="keep the check in the desk's history and claim memory (chat id 0, "
+                            "'terminal'), answer an article checked before from it and reuse "
+                            "remembered results (default: CHECK_HISTORY)")
+    check.add_argument("--fresh", action="store_true",
+                       help="with --history: check every claim again, reusing nothing")
+    check.set_defaults(run=_run_check)
 
 
 def _version() -> str:
