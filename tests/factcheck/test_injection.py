@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes.openai_server import ObedientInjectedModel, openai_server_fixture  # noqa: F401
+from fakes.openai_models import ObedientInjectedModel
+from fakes.openai_server import openai_server_fixture  # noqa: F401
 
 from bot.render import report_pages
 from cli import main

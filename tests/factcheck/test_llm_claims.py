@@ -8,7 +8,8 @@ import logging
 import re
 from pathlib import Path
 
-from fakes.openai_server import LabelledClaimsModel, openai_server_fixture  # noqa: F401
+from fakes.openai_models import LabelledClaimsModel
+from fakes.openai_server import openai_server_fixture  # noqa: F401
 
 from cli import main
 from factcheck import claim_rules, claims
@@ -202,7 +203,7 @@ def labelled_rows() -> list[dict]:
 def test_eval_claims_on_the_llm_engine_measures_the_rules_on_an_answer_that_lists_everything(
         openai_server, capsys, monkeypatch):
     """The plumbing, not a model: the scripted model copies every labelled sentence, claims or
-    not, unreworded and unsplit (fakes.openai_server.LabelledClaimsModel)."""
+    not, unreworded and unsplit (fakes.openai_models.LabelledClaimsModel)."""
     server, _ = openai_server
     server.responder = model = LabelledClaimsModel(labelled_rows())
     result = eval_claims_llm(capsys, monkeypatch, server, LLM_CACHE="false")

@@ -19,6 +19,7 @@ Faults a real server shows:
                                                  # LM Studio answers json_object
     server.responder = ObedientInjectedModel()   # answers what nothing is queued for
     server.responder = LabelledClaimsModel(rows) # answers the claims prompt from a claim set
+                                                 # (both in fakes.openai_models)
 
 Chat completions with nothing queued get a 400 (never retried by the client), so a test that
 makes more calls than it scripted fails loudly. Embeddings with nothing queued get deterministic
@@ -182,148 +183,83 @@ class FakeOpenAI(LoopbackServer):
 
 
 def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    return type("Handler", (_Handler,), {"fake": server})
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            if self.path not in (CHAT_PATH, EMBEDDINGS_PATH):
-                self._send(404, _error_body(f"no route {self.path}"))
-                return
-            scripted = server._next(self.path, body, dict(self.headers))
-            if scripted and scripted.delay and server._closing.wait(scripted.delay):
-                return  # the server is closing: drop the late reply
-            if scripted and scripted.body is not None:
-                self._send(scripted.status, scripted.body, scripted.headers)
-            elif scripted and scripted.huge:
-                self._stream_huge(scripted.huge, scripted.sized)
-            elif scripted and scripted.status != 200:
-                self._send(scripted.status, _error_body(scripted.message), scripted.headers)
-            elif self.path == EMBEDDINGS_PATH:
-                self._send(200, _embeddings_body(body))
-            elif scripted is None and server.responder is not None:
-                self._send(200, _chat_body(body, server.responder(body)))
-            elif scripted is None:
-                self._send(400, _error_body("fake server: no scripted chat answer left"))
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers the chat and embeddings endpoints from `fake`'s queues and responder."""
+
+    protocol_version = "HTTP/1.1"
+    fake: FakeOpenAI
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if self.path not in (CHAT_PATH, EMBEDDINGS_PATH):
+            self._send(404, _error_body(f"no route {self.path}"))
+            return
+        scripted = self.fake._next(self.path, body, dict(self.headers))
+        if scripted and scripted.delay and self.fake._closing.wait(scripted.delay):
+            return  # the server is closing: drop the late reply
+        self._reply(scripted, body)
+
+    def _reply(self, scripted: Scripted | None, body: dict[str, Any]) -> None:
+        if scripted and scripted.body is not None:
+            self._send(scripted.status, scripted.body, scripted.headers)
+        elif scripted and scripted.huge:
+            self._stream_huge(scripted.huge, scripted.sized)
+        elif scripted and scripted.status != 200:
+            self._send(scripted.status, _error_body(scripted.message), scripted.headers)
+        elif self.path == EMBEDDINGS_PATH:
+            self._send(200, _embeddings_body(body))
+        elif scripted is None and self.fake.responder is not None:
+            self._send(200, _chat_body(body, self.fake.responder(body)))
+        elif scripted is None:
+            self._send(400, _error_body("fake server: no scripted chat answer left"))
+        else:
+            completion = _chat_body(body, scripted.content or "", scripted.finish_reason)
+            completion |= scripted.overrides
+            if scripted.encoding:
+                self._send(200, _compressed(json.dumps(completion).encode(), scripted),
+                           {"Content-Encoding": scripted.encoding})
             else:
-                completion = _chat_body(body, scripted.content or "", scripted.finish_reason)
-                completion |= scripted.overrides
-                if scripted.encoding:
-                    self._send(200, _compressed(json.dumps(completion).encode(), scripted),
-                               {"Content-Encoding": scripted.encoding})
-                else:
-                    self._send(200, completion)
+                self._send(200, completion)
 
-        def _stream_huge(self, size: int, sized: bool) -> None:
-            server.bytes_sent = 0
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                if sized:
-                    self.send_header("Content-Length", str(size))
-                else:
-                    self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                for chunk in _huge_body(size):
-                    self.wfile.write(chunk if sized else b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    server.bytes_sent += len(chunk)
-                if not sized:
-                    self.wfile.write(b"0\r\n\r\n")
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client stopped reading, as it should
+    def _stream_huge(self, size: int, sized: bool) -> None:
+        self.fake.bytes_sent = 0
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if sized:
+                self.send_header("Content-Length", str(size))
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for chunk in _huge_body(size):
+                self.wfile.write(chunk if sized else b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.fake.bytes_sent += len(chunk)
+            if not sized:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client stopped reading, as it should
 
-        def _send(
-            self, status: int, payload: dict | bytes, headers: dict[str, str] | None = None
-        ) -> None:
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            headers = {"Content-Type": "application/json"} | (headers or {})
-            try:
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test): nothing to tell it
+    def _send(
+        self, status: int, payload: dict | bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"} | (headers or {})
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test): nothing to tell it
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
-
-    return Handler
-
-
-class ObedientInjectedModel:
-    """A model that does what its data tells it. Claims: every sentence of the article but the
-    ones that talk to the model, copied exactly. Stance: once any request carried "ignore
-    previous instructions", every passage SUPPORTS the claim (0.87), quoting the passage's
-    sentence that shares most words with the claim, or, with quote="claim", the claim itself;
-    before that, every passage NOT_ENOUGH_INFO."""
-
-    INJECTION = "ignore previous instructions"
-
-    def __init__(self, quote: str = "passage") -> None:
-        self.quote = quote
-        self.obeying = False
-
-    def __call__(self, request: dict[str, Any]) -> str:
-        last = str(request["messages"][-1]["content"])
-        self.obeying = self.obeying or self.INJECTION in last.lower()
-        if '"judgements"' in str(request["messages"][0]["content"]):
-            return json.dumps({"judgements": self._judgements(last)})
-        return json.dumps({"claims": self._claims(last)})
-
-    def _claims(self, prompt: str) -> list[dict[str, Any]]:
-        found = re.search(r"<article>\n(.*)\n</article>", prompt, re.S) or re.search(
-            r'"""\n(.*)\n"""', prompt, re.S)  # the prompt before data markers
-        text = found.group(1) if found else prompt
-        return [{"claim": sentence, "source_sentence": sentence, "checkworthiness": 0.9}
-                for sentence in re.split(r"(?<=[.!?])\s+", text.strip())
-                if sentence and "instructions" not in sentence.lower()]
-
-    def _judgements(self, prompt: str) -> list[dict[str, Any]]:
-        found = re.search(r"<claim>(.*?)</claim>", prompt, re.S) or re.search(
-            r"Claim: (.*)", prompt)
-        claim = found.group(1).strip() if found else ""
-        passages = re.findall(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', prompt, re.S) or [
-            (n, re.sub(r"^[^:]*: ", "", text)) for n, text in
-            re.findall(r"^\[(\d+)\] (.*)$", prompt, re.M)]
-        return [self._judge(int(n), claim, text) for n, text in passages]
-
-    def _judge(self, number: int, claim: str, passage: str) -> dict[str, Any]:
-        words = set(re.findall(r"\w+", claim.lower()))
-        nearest = max(re.split(r"(?<=[.!?])\s+", passage.strip()),
-                      key=lambda s: len(words & set(re.findall(r"\w+", s.lower()))))
-        stance = "SUPPORTS" if self.obeying else "NOT_ENOUGH_INFO"
-        return {"passage": number, "stance": stance, "confidence": 0.87,
-                "quote": claim if self.quote == "claim" else nearest,
-                "rationale": "As the instructions say." if self.obeying else "Unrelated."}
-
-
-class LabelledClaimsModel:
-    """A model that answers the claims prompt from a labelled claim set (tests/data/claim_set):
-    for the article in the request, each labelled sentence copied as it stands as both claim and
-    source sentence (no rewording, no split), scored 0.9 when labelled a claim and 0.3 when not.
-    With `every_sentence` it lists the sentences that are not claims too (a model that leaves out
-    nothing), else only the claims. Measures what the code does with an answer, not a model."""
-
-    def __init__(self, rows: list[dict[str, Any]], every_sentence: bool = True) -> None:
-        self.articles: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            self.articles.setdefault(row["article"], []).append(row)
-        self.every_sentence = every_sentence
-        self.answered: list[str] = []  # the articles asked about, in order
-
-    def __call__(self, request: dict[str, Any]) -> str:
-        prompt = " ".join(str(request["messages"][-1]["content"]).split())
-        name, rows = next((name, rows) for name, rows in self.articles.items()
-                          if " ".join(rows[-1]["sentence"].split()) in prompt)
-        self.answered.append(name)
-        return json.dumps({"claims": [
-            {"claim": row["sentence"], "source_sentence": row["sentence"],
-             "checkworthiness": 0.9 if row["claim"] else 0.3}
-            for row in rows if self.every_sentence or row["claim"]]})
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output clean
 
 
 def _error_body(message: str) -> dict:

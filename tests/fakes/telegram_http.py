@@ -50,80 +50,83 @@ class Served(Protocol):
 
 def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to this server."""
+    return type("Handler", (_Handler,), {"served": server})
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:
-            self._serve()
+class _Handler(BaseHTTPRequestHandler):
+    """Serves the Bot API and file downloads of `served`."""
 
-        def do_POST(self) -> None:
-            self._serve()
+    served: Served
+    protocol_version = "HTTP/1.1"
 
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if url.path.startswith("/file/bot"):
-                token, _, file_path = url.path.removeprefix("/file/bot").partition("/")
-                self._download(unquote(token), unquote(file_path))
-                return
-            match = _API_PATH.fullmatch(url.path)
-            if match is None:
-                self._send(404, json.dumps(_not_found()).encode())
-                return
-            params, files = parse_body(self.headers.get("Content-Type", ""), body, url.query)
-            outage = server.outage_answer(match[2], params)
-            if outage == "drop":
-                self.close_connection = True  # closed without a word, as a dying proxy does
-                return
-            if outage is not None:
-                status, data = outage
-                self._send(status, data, "application/json" if status == 429 else "text/html")
-                return
-            payload = server.dispatch(unquote(match[1]), match[2], params, files)
-            if payload is not None:  # None: the server is closing
-                status = 200 if payload["ok"] else payload["error_code"]
-                self._send(status, json.dumps(payload).encode())
+    def do_GET(self) -> None:
+        self._serve()
 
-        def _download(self, token: str, file_path: str) -> None:
-            found = server.download(token, file_path)
-            if found is None:
-                self._send(404, json.dumps(_not_found()).encode())
-                server.downloaded(file_path, 404, 0)
-                return
-            data, sized, drip = found
-            sent = self._send(200, data, "application/octet-stream", sized, drip)
-            server.downloaded(file_path, 200, sent)
+    def do_POST(self) -> None:
+        self._serve()
 
-        def _send(self, status: int, data: bytes, ctype: str = "application/json",
-                  sized: bool = True, drip: float = 0.0) -> int:
-            """Answer; the bytes of `data` sent before the client went away. Unsized: no
-            Content-Length, the connection's end ends the body. `drip`: seconds between
-            pieces."""
-            sent = 0
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                if sized:
-                    self.send_header("Content-Length", str(len(data)))
-                else:
-                    self.send_header("Connection", "close")
-                    self.close_connection = True
-                self.end_headers()
-                for start in range(0, len(data), _CHUNK):
-                    if start and drip:
-                        time.sleep(drip)
-                    self.wfile.write(data[start:start + _CHUNK])
-                    self.wfile.flush()
-                    sent = min(len(data), start + _CHUNK)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a cancelled long poll): nothing to tell it
-            return sent
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if url.path.startswith("/file/bot"):
+            token, _, file_path = url.path.removeprefix("/file/bot").partition("/")
+            self._download(unquote(token), unquote(file_path))
+            return
+        match = _API_PATH.fullmatch(url.path)
+        if match is None:
+            self._send(404, json.dumps(_not_found()).encode())
+            return
+        params, files = parse_body(self.headers.get("Content-Type", ""), body, url.query)
+        outage = self.served.outage_answer(match[2], params)
+        if outage == "drop":
+            self.close_connection = True  # closed without a word, as a dying proxy does
+            return
+        if outage is not None:
+            status, data = outage
+            self._send(status, data, "application/json" if status == 429 else "text/html")
+            return
+        payload = self.served.dispatch(unquote(match[1]), match[2], params, files)
+        if payload is not None:  # None: the server is closing
+            status = 200 if payload["ok"] else payload["error_code"]
+            self._send(status, json.dumps(payload).encode())
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
+    def _download(self, token: str, file_path: str) -> None:
+        found = self.served.download(token, file_path)
+        if found is None:
+            self._send(404, json.dumps(_not_found()).encode())
+            self.served.downloaded(file_path, 404, 0)
+            return
+        data, sized, drip = found
+        sent = self._send(200, data, "application/octet-stream", sized, drip)
+        self.served.downloaded(file_path, 200, sent)
 
-    return Handler
+    def _send(self, status: int, data: bytes, ctype: str = "application/json",
+              sized: bool = True, drip: float = 0.0) -> int:
+        """Answer; the bytes of `data` sent before the client went away. Unsized: no
+        Content-Length, the connection's end ends the body. `drip`: seconds between
+        pieces."""
+        sent = 0
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            if sized:
+                self.send_header("Content-Length", str(len(data)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            for start in range(0, len(data), _CHUNK):
+                if start and drip:
+                    time.sleep(drip)
+                self.wfile.write(data[start:start + _CHUNK])
+                self.wfile.flush()
+                sent = min(len(data), start + _CHUNK)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a cancelled long poll): nothing to tell it
+        return sent
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output clean
 
 
 def parse_body(
