@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from collections.abc import Callable
-
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
@@ -18,13 +16,10 @@ from bot.messages import edit_quietly
 from bot.render import error_line, esc, link
 from bot.services import Services, services
 from bot.uploads import Upload, download_upload
-from factcheck.errors import BadInputError, CollectionUnavailableError, FactcheckError
-from factcheck.intake import ARTICLE_SUFFIXES, fetch_url
+from factcheck.collection import Document, upload_document, url_documents
+from factcheck.errors import CollectionUnavailableError, FactcheckError
 from factcheck.pipeline import reaching_store
-from factcheck.settings import Settings
-from factcheck.sources import stopped_ingest
-from retrieval import Document, IngestStats
-from retrieval.loaders import UnreadableFileError, extract_text
+from factcheck.sources import IngestStats, ingest_into, stopped_ingest
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +87,7 @@ async def _new_documents(context: ContextTypes.DEFAULT_TYPE, s: Services, job: J
     """The /add's documents, downloaded or fetched, and its label for the ingest log."""
     if upload:
         data = await job.unless_cancelled(download_upload(context.bot, upload, s.settings))
-        return [upload_document(data, upload.name)], f"/add of {upload.name}"
+        return [upload_document(data, upload.name, UPLOAD_ORIGIN)], f"/add of {upload.name}"
     urls = context.args or []
     documents = await asyncio.to_thread(url_documents, urls, s.settings, job.raise_if_cancelled)
     return documents, " ".join(["/add", *urls])
@@ -104,47 +99,14 @@ async def _ingest(s: Services, documents: list[Document], status, label: str) ->
     def on_progress(done: int, total: int) -> None:
         progress.update(done=done)
 
-    def ingest() -> IngestStats:
-        return s.store.ingest(documents, on_progress, label)
-
-    work = asyncio.ensure_future(asyncio.to_thread(reaching_store(ingest)))
+    work = asyncio.ensure_future(
+        asyncio.to_thread(ingest_into, s.store, documents, label, on_progress))
     while not work.done():
         await asyncio.wait({work}, timeout=s.settings.status_edit_interval)
         if not work.done():
             await edit_quietly(status, f"🧮 Embedding: {progress['done']} of "
                                        f"{progress['total']} document(s)…")
     return work.result()
-
-
-def url_documents(urls: list[str], settings: Settings,
-                  interrupt: Callable[[], None] | None = None) -> list[Document]:
-    """Fetch each URL (guarded like articles) and extract its text as a source document;
-    `interrupt` is fetch_url's."""
-    documents = []
-    for url in urls:
-        if not url.startswith(("http://", "https://")):
-            raise BadInputError(f"{url} is not an http(s) link.")
-        data, content_type, final_url = fetch_url(url, settings, interrupt)
-        documents.append(_document(data, content_type or final_url, final_url, final_url, url))
-    return documents
-
-
-def upload_document(data: bytes, name: str) -> Document:
-    """A source document from an uploaded file; its file name is its id (another file of that
-    name sent later replaces it)."""
-    return _document(data, name, name, None, UPLOAD_ORIGIN)
-
-
-def _document(data: bytes, hint: str, source_id: str, url: str | None, origin: str
-              ) -> Document:
-    try:
-        title, text = extract_text(data, hint)
-    except UnreadableFileError as exc:
-        raise BadInputError(f"cannot read {source_id}: {exc}. "
-                            f"Send a {', '.join(ARTICLE_SUFFIXES)} file.") from exc
-    if not text.strip():
-        raise BadInputError(f"{source_id} holds no text to add.")
-    return Document(id=source_id, text=text, title=title, url=url, origin=origin)
 
 
 async def autocheck_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -37,7 +37,8 @@ async def download_upload(bot: Bot, upload: Upload, settings: Settings) -> bytes
         if "too big" not in exc.message.lower():
             raise
         raise BadInputError(f"{upload.name} is larger than Telegram lets bots download "
-                            f"({TELEGRAM_DOWNLOAD_LIMIT}). Send the article alone, or as a link.")
+                            f"({TELEGRAM_DOWNLOAD_LIMIT}). Send the article alone, or as a link."
+                            ) from exc
     if file.file_size and file.file_size > limit:
         raise _too_large(upload, limit)
     try:

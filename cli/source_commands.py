@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.render import err
+from factcheck.collection import read_sources
 from factcheck.display import terminal_safe
 from factcheck.errors import BadInputError
 from factcheck.settings import Settings
@@ -22,7 +23,6 @@ from factcheck.sources import (
     catalogue_json,
     catalogue_of,
     ingest_documents,
-    read_sources,
     remove_source,
     stopped_ingest,
 )

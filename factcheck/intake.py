@@ -8,6 +8,7 @@ Whatever the source, the text is normalised once here, before any claim's span i
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ipaddress
 import logging
 import os
@@ -59,11 +60,10 @@ def read_article(source: str, settings: Settings, local_files: bool = True,
         source = link
     if _is_url(source):
         url = source.strip()
-        data, content_type, final_url = fetch_url(url, settings, interrupt)
-        title, text = _extract(data, content_type or httpx.URL(final_url).path, final_url)
+        title, text, final_url = fetch_text(url, settings, interrupt)
         return _article(text, title, url, final_url, settings)
     if local_files and source == "-":
-        title, text = _extract(_read_stdin(settings), "", "standard input")
+        title, text = read_text(_read_stdin(settings), "", "standard input")
         return _article(text, title, "-", None, settings)
     if local_files and (path := _existing_file(source)):
         title, text = _read_file(path, settings)
@@ -75,8 +75,26 @@ def read_article(source: str, settings: Settings, local_files: bool = True,
 
 def article_from_bytes(data: bytes, name: str, settings: Settings) -> Article:
     """The Article in an uploaded .txt, .md, .html or .pdf file called `name`."""
-    title, text = _extract(data, name, name)
+    title, text = read_text(data, name, name)
     return _article(text, title, name, None, settings)
+
+
+def read_text(data: bytes, hint: str, label: str) -> tuple[str | None, str]:
+    """The (title, text) of a file's or a page's bytes (`hint`: a file name or a Content-Type);
+    bytes that are no text, HTML or PDF are bad input, named by `label`."""
+    try:
+        return extract_text(data, hint)
+    except UnreadableFileError as exc:
+        raise BadInputError(f"cannot read {label}: {exc}. {_FORMATS}.") from exc
+
+
+def fetch_text(url: str, settings: Settings, interrupt: Callable[[], None] | None = None
+               ) -> tuple[str | None, str, str]:
+    """Fetch `url` (fetch_url) and read its text: (title, text, the URL it ended at). With no
+    Content-Type, the type is the final URL's path's suffix, else the bytes'."""
+    data, content_type, final_url = fetch_url(url, settings, interrupt)
+    title, text = read_text(data, content_type or httpx.URL(final_url).path, final_url)
+    return title, text, final_url
 
 
 def fetch_url(
@@ -159,32 +177,21 @@ async def _open(
 
 
 async def _resolved(url: httpx.URL, allow_private: bool) -> list[netguard.IPAddress]:
-    """netguard.resolve_url in a thread of its own, so that the deadline and an interrupt stop
-    the wait for it. getaddrinfo cannot be cancelled, and a lookup in asyncio's default
-    executor would hold asyncio.run's end (it joins that executor) until the lookup returns."""
-    loop = asyncio.get_running_loop()
-    answer: asyncio.Future[list[netguard.IPAddress]] = loop.create_future()
-
-    def settle(addresses: list[netguard.IPAddress], error: Exception | None) -> None:
-        if answer.done():  # given up on: past the deadline, or interrupted
-            return
-        if error is None:
-            answer.set_result(addresses)
-        else:
-            answer.set_exception(error)
+    """netguard.resolve_url in a daemon thread of its own, so that the deadline and an interrupt
+    stop the wait for it. getaddrinfo cannot be cancelled, a lookup in asyncio's default
+    executor would hold asyncio.run's end (it joins that executor) until the lookup returns,
+    and an executor's threads hold the interpreter's exit."""
+    answer: concurrent.futures.Future[list[netguard.IPAddress]] = concurrent.futures.Future()
+    answer.set_running_or_notify_cancel()  # running: giving up on the wait leaves it be
 
     def look_up() -> None:
         try:
-            addresses, error = netguard.resolve_url(url, allow_private), None
+            answer.set_result(netguard.resolve_url(url, allow_private))
         except Exception as exc:  # FetchError, and whatever else the resolver raised
-            addresses, error = [], exc
-        try:
-            loop.call_soon_threadsafe(settle, addresses, error)
-        except RuntimeError:  # the fetch's loop has closed: nobody waits for the answer
-            pass
+            answer.set_exception(exc)
 
     threading.Thread(target=look_up, name="fetch-lookup", daemon=True).start()
-    return await answer
+    return await asyncio.wrap_future(answer)
 
 
 async def _send_pinned(
@@ -252,24 +259,19 @@ def _timed_out(url: str, settings: Settings) -> FetchError:
 def _reason(exc: Exception) -> str:
     # "[Errno 111] Connection refused" -> "connection refused"
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc)).strip()
-    refused = _connection_error(exc)
-    if refused is not None:  # under anyio's "All connection attempts failed"
-        text = os.strerror(refused.errno)
+    errno = _connection_errno(exc)
+    if errno is not None:  # under anyio's "All connection attempts failed"
+        text = os.strerror(errno)
     return (text[:1].lower() + text[1:]) if text else exc.__class__.__name__
 
 
-def _connection_error(exc: BaseException) -> ConnectionError | None:
-    """The refused, reset or aborted connection at the root of `exc`, if that is its cause."""
-    while exc.__cause__ or exc.__context__:
-        exc = exc.__cause__ or exc.__context__
-    return exc if isinstance(exc, ConnectionError) and exc.errno else None
-
-
-def _extract(data: bytes, hint: str, label: str) -> tuple[str | None, str]:
-    try:
-        return extract_text(data, hint)
-    except UnreadableFileError as exc:
-        raise BadInputError(f"cannot read {label}: {exc}. {_FORMATS}.") from exc
+def _connection_errno(exc: BaseException) -> int | None:
+    """The errno of the refused, reset or aborted connection at the root of `exc`, if that is
+    its cause."""
+    root = exc
+    while (parent := root.__cause__ or root.__context__) is not None:
+        root = parent
+    return root.errno if isinstance(root, ConnectionError) and root.errno else None
 
 
 def _read_file(path: Path, settings: Settings) -> tuple[str | None, str]:
@@ -279,7 +281,7 @@ def _read_file(path: Path, settings: Settings) -> tuple[str | None, str]:
             f"{path} is {size:,} bytes, too large for an article (at most {limit:,}). "
             "Give the article alone."
         )
-    return _extract(path.read_bytes(), path.name, str(path))
+    return read_text(path.read_bytes(), path.name, str(path))
 
 
 def _read_stdin(settings: Settings) -> bytes:

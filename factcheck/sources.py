@@ -1,5 +1,6 @@
-"""The trusted-source collection: read sources, ingest them, describe and remove them (what the
-CLI's `ingest` and `sources` commands and the bot's /sources and /add print is theirs)."""
+"""The trusted-source collection: ingest documents (read by factcheck.collection), describe and
+remove sources (what the CLI's `ingest` and `sources` commands and the bot's /sources and /add
+print is theirs)."""
 
 from __future__ import annotations
 
@@ -12,25 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from factcheck.errors import BadInputError
-from factcheck.intake import fetch_url
 from factcheck.pipeline import open_store, reaching_store
 from factcheck.settings import Settings
-from retrieval import Document, IngestStats
+from retrieval import Document, IngestStats, SourceStore
 from retrieval.documents import Catalogue
 from retrieval.ingests import IngestRecord
-from retrieval.loaders import CorpusLineError, extract_text, file_id, load_path
+from retrieval.loaders import file_id
 
 IngestProgress = Callable[[int, int], None]  # (done, total), as SourceStore.ingest calls it
-
-
-@reaching_store
-def read_sources(paths: list[str], settings: Settings) -> list[Document]:
-    """Every path's or URL's documents, all read before anything is written (so that a bad one
-    fails first); nothing to ingest is bad input."""
-    documents = [doc for path in paths for doc in _documents(path, settings)]
-    if not documents:
-        raise BadInputError("nothing to ingest: no supported file (.txt .md .html .pdf .jsonl) found")
-    return documents
 
 
 @reaching_store
@@ -38,13 +28,20 @@ def ingest_documents(
     documents: list[Document], paths: list[str], settings: Settings,
     progress_bar: Callable[[], AbstractContextManager[IngestProgress | None]] = nullcontext,
 ) -> tuple[IngestStats, str]:
-    """Ingest what `read_sources` read from `paths`; returns what it did and where the
+    """Ingest what collection.read_sources read from `paths`; returns what it did and where the
     collection is. `progress_bar()` is opened once the collection is reached (a collection
     that cannot be reached is one error line, no bar) and gives the `progress(done, total)`
     that follows the embedding."""
     store = open_store(settings)
     with progress_bar() as progress:
-        return store.ingest(documents, progress, label=ingest_label(paths)), store.location
+        return ingest_into(store, documents, ingest_label(paths), progress), store.location
+
+
+@reaching_store
+def ingest_into(store: SourceStore, documents: list[Document], label: str,
+                progress: IngestProgress | None = None) -> IngestStats:
+    """Chunk, embed and store `documents`, recorded in the ingest log under `label`."""
+    return store.ingest(documents, progress, label=label)
 
 
 def ingest_label(paths: list[str]) -> str:
@@ -97,17 +94,3 @@ def remove_source(source_id: str, settings: Settings) -> int:
     if not removed:
         raise BadInputError(f"no source with id {source_id!r}: see `factcheck sources`")
     return removed
-
-
-def _documents(path: str, settings: Settings) -> list[Document]:
-    if path.startswith(("http://", "https://")):
-        data, content_type, final_url = fetch_url(path, settings)
-        title, text = extract_text(data, content_type)
-        return [Document(id=final_url, text=text, title=title, url=final_url, date=None,
-                         origin=path)]
-    if not Path(path).exists():
-        raise BadInputError(f"{path}: no such file or folder")
-    try:
-        return list(load_path(Path(path)))
-    except (CorpusLineError, ValueError) as exc:
-        raise BadInputError(f"{path}: {exc}. Nothing was ingested; fix the file and run again.") from exc
