@@ -313,9 +313,9 @@ def _feature_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         EMBEDDING_COLUMNS,
         FEATURE_NAMES,
         JUDGE_NAMES,
-        RULE_NAMES,
         columns,
     )
+    from factcheck.stance_rules import RULE_NAMES
 
     embeddings = np.arange(EMBEDDING_COLUMNS)
     rules, judge = columns(RULE_NAMES), columns(JUDGE_NAMES)
@@ -423,12 +423,8 @@ def _score_out_of_fold(passages: list[ClaimPassage], blocks: list[np.ndarray], f
                        overrides: bool = True) -> list[_Scored]:
     """Each passage as judge_sentences sees it: the judge's readings of its closest sentences,
     a rule's answer unless the judge confidently reads the other way, else the fold's model."""
-    from factcheck.offline_stance import (
-        EMBEDDING_COLUMNS,
-        judge_disagrees,
-        rule_override,
-        sentence_probs,
-    )
+    from factcheck.offline_stance import EMBEDDING_COLUMNS, judge_disagrees, sentence_probs
+    from factcheck.stance_rules import rule_override
 
     scored = []
     for passage, block, f in zip(passages, blocks, fold):
@@ -642,7 +638,7 @@ def retrieved_claims(data: Path, cache: DiskCache[str]) -> tuple[list[dict], lis
     The corpus is embedded once into an evaluation collection under the cache folder.
     """
     from factcheck.claims import extract_claims_offline
-    from factcheck.evaluation import corpus_store
+    from factcheck.eval_corpus import corpus_store
     from factcheck.models import Article
     from factcheck.settings import Settings
 
