@@ -30,19 +30,19 @@ from bot.render import esc, link, split_blocks
 from bot.services import Services, services
 from factcheck.charts import verdict_chart
 from factcheck.errors import BadInputError
+from factcheck.labels import mark
 from factcheck.models import Label, as_utc
-from factcheck.render import LEAN_MARK, MARKS
 from factcheck.summary import (
     ContradictedClaim,
     GroupOf,
     Summary,
     Window,
     last_verdict,
-    lede,
     period,
     summarize,
     verdict_line,
 )
+from factcheck.summary_lede import lede
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +148,10 @@ def summary_pages(summary: Summary, prose: str | None, title: str) -> list[str]:
     head.append(esc(verdict_line(summary)))
     blocks = ["\n".join(head)]
     repeated = [f"• {r.count}× {esc(r.text, _CLAIM_CHARS)} — last verdict: "
-                f"{LEAN_MARK if r.last_lean else MARKS[r.last_label]} {last_verdict(r)}"
+                f"{mark(r.last_label, r.last_lean)} {last_verdict(r)}"
                 for r in summary.repeated]
     contradicted = [_contradicted(c) for c in summary.contradicted]
-    unchecked = [f"{MARKS[Label.NOT_ENOUGH_EVIDENCE]} {esc(o.text, _CLAIM_CHARS)}"
+    unchecked = [f"{mark(Label.NOT_ENOUGH_EVIDENCE)} {esc(o.text, _CLAIM_CHARS)}"
                  + (f" ({o.count}×)" if o.count > 1 else "") for o in summary.open_claims]
     for heading, items in (("Most repeated", repeated), ("Contradicted", contradicted),
                            ("Still without evidence: for the desk to look into", unchecked)):
@@ -163,7 +163,7 @@ def summary_pages(summary: Summary, prose: str | None, title: str) -> list[str]:
 
 
 def _contradicted(c: ContradictedClaim) -> str:
-    line = f"{MARKS[Label.CONTRADICTED]} {esc(c.text, _CLAIM_CHARS)}"
+    line = f"{mark(Label.CONTRADICTED)} {esc(c.text, _CLAIM_CHARS)}"
     if c.source:
         quote = f"“{esc(c.quote, _QUOTE_CHARS)}” " if c.quote else ""
         line += f"\n    {quote}— {link(c.source, c.url)}"

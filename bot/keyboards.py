@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.render import start_link
+from factcheck.labels import VERDICTS, word
 from factcheck.models import ClaimCheck, Label
-from factcheck.render import WORDS
 
-# One letter per verdict keeps callback data short.
-LABEL_CODES = {"S": Label.SUPPORTED, "C": Label.CONTRADICTED, "M": Label.MIXED,
-               "N": Label.NOT_ENOUGH_EVIDENCE}
+# One letter per verdict (the labels table's codes) keeps callback data short.
+LABEL_CODES = {look.code: label for label, look in VERDICTS.items()}
 ACTIONS = {"s": "sources", "y": "correct", "n": "wrong", "l": "label", "r": "report",
            "a": "again"}
 
@@ -72,7 +71,7 @@ def _claim_row(check_id: str, check: ClaimCheck) -> list[InlineKeyboardButton]:
 def verdict_keyboard(check_id: str, claim_id: int) -> InlineKeyboardMarkup:
     """The question after a 👎: which verdict would have been right?"""
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(WORDS[label].capitalize(),
+        [InlineKeyboardButton(word(label).capitalize(),
                               callback_data=f"l:{check_id}:{claim_id}:{code}")]
         for code, label in LABEL_CODES.items()
     ])

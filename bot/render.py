@@ -8,10 +8,9 @@ import re
 from dataclasses import dataclass, field
 
 from factcheck.errors import FactcheckError, LLMError
+from factcheck.labels import STANCES, best_evidence, verdict_mark, verdict_word, word
 from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
 from factcheck.render import (
-    WORDS,
-    best_evidence,
     contradiction_lines,
     disagreement_line,
     disputed,
@@ -19,13 +18,11 @@ from factcheck.render import (
     left_out_line,
     prior_line,
     prompts_text,
+    stance_word,
     step_times,
     to_markdown,
     usage_text,
-    verdict_mark,
-    verdict_word,
 )
-from factcheck.verdict import CREDIBLE
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
 # Field caps keep every claim block far below MAX_MESSAGE, so a block never needs cutting.
@@ -33,9 +30,6 @@ _CLAIM_CHARS, _SUMMARY_CHARS, _QUOTE_CHARS, _TITLE_CHARS, _URL_CHARS = 600, 300,
 _BAR_CELLS = 10
 _MOST_CONFLICTS = 5  # lines of conflicting figures in a message's header
 _UNFOUND_CLAIM_CHARS, _UNFOUND_CHARS = 120, 3000  # the line of claims without evidence
-_STANCE_MARKS = {Stance.SUPPORTS: "➕", Stance.REFUTES: "➖", Stance.NOT_ENOUGH_INFO: "·"}
-_STANCE_WORDS = {Stance.SUPPORTS: "supports", Stance.REFUTES: "contradicts",
-                 Stance.NOT_ENOUGH_INFO: "related, takes no side"}
 
 
 @dataclass
@@ -225,17 +219,16 @@ def _header(report: Report) -> str:
 
 def _claim_block(check: ClaimCheck) -> str:
     v = check.verdict
-    word, summary = verdict_word(v).capitalize(), esc(v.summary, _SUMMARY_CHARS)
+    said, summary = verdict_word(v).capitalize(), esc(v.summary, _SUMMARY_CHARS)
     lines = [
         f"{verdict_mark(v)} <b>{check.claim.id}.</b> {esc(check.claim.text, _CLAIM_CHARS)}",
-        f"<i>{word}</i> ({v.confidence:.2f}). {summary}",
+        f"<i>{said}</i> ({v.confidence:.2f}). {summary}",
     ]
     for stance in (Stance.SUPPORTS, Stance.REFUTES):
         if evidence := best_evidence(check, stance):
-            # Below CREDIBLE a judgement is shown but did not decide the verdict: say so.
-            word = _STANCE_WORDS[stance].capitalize() if evidence.confidence >= CREDIBLE else (
-                f"Weakly {_STANCE_WORDS[stance]}")
-            lines.append(f"{_STANCE_MARKS[stance]} {word}: {_quote(evidence)}")
+            # Below CREDIBLE a judgement is shown but did not decide the verdict: stance_word
+            # says so ('Weakly supports').
+            lines.append(f"{STANCES[stance].mark} {stance_word(evidence)}: {_quote(evidence)}")
     lines += [esc(disagreement_line(e), _SUMMARY_CHARS) for e in disputed(check)]
     return "\n".join(lines)
 
@@ -264,7 +257,7 @@ def _compact_claim(check: ClaimCheck) -> str:
 
 
 def _evidence_block(n: int, e: Evidence) -> str:
-    return (f"{_STANCE_MARKS[e.stance]} <b>{n}.</b> {_STANCE_WORDS[e.stance]} "
+    return (f"{STANCES[e.stance].mark} <b>{n}.</b> {STANCES[e.stance].word} "
             f"({e.confidence:.2f}): {_quote(e)}\n<i>{esc(e.rationale, _SUMMARY_CHARS)}</i>")
 
 
@@ -287,7 +280,9 @@ def _footer(report: Report) -> str:
 
 _CSS = ("body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}"
         "blockquote{border-left:3px solid #ccc;margin:.3em 0;padding-left:.8em}"
-        ".SUPPORTS{color:#176317}.REFUTES{color:#a11}small{color:#666}")
+        + "".join(f".{stance.value}{{color:{look.html_colour}}}"
+                  for stance, look in STANCES.items() if look.html_colour)
+        + "small{color:#666}")
 
 
 def _html_document(report: Report) -> str:
@@ -310,7 +305,7 @@ def _html_claim(check: ClaimCheck) -> str:
         title = e(ev.passage.title or ev.passage.source_id or ev.passage.id)
         source = (f"<a href='{e(ev.passage.url)}'>{title}</a>"
                   if ev.passage.url and re.match(r"https?://", ev.passage.url) else title)
-        items.append(f"<li class='{ev.stance.value}'>{_STANCE_WORDS[ev.stance]} "
+        items.append(f"<li class='{ev.stance.value}'>{STANCES[ev.stance].word} "
                      f"({ev.confidence:.2f}) — {source}<blockquote>{e(ev.quote)}</blockquote>"
                      f"<small>{e(ev.rationale)}</small>"
                      + (f"<p>{e(disagreement_line(ev))}</p>" if ev.disagreement else "")
@@ -322,4 +317,4 @@ def _html_claim(check: ClaimCheck) -> str:
 
 def label_name(label: Label) -> str:
     """The word for a verdict, capitalised, for buttons."""
-    return WORDS[label].capitalize()
+    return word(label).capitalize()

@@ -21,8 +21,8 @@ from cli.prompt_commands import add_prompt_commands
 from cli.render import err
 from cli.source_commands import add_source_commands
 from factcheck import logmask
+from factcheck.display import terminal_safe
 from factcheck.errors import BadInputError, FactcheckError
-from factcheck.render import terminal_safe
 from factcheck.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -80,20 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", help="check an article: a file, a URL, '-' for stdin, or text")
-    check.add_argument("source", help="a .txt .md .html .pdf file, an http(s) URL, '-' to read "
-                       "standard input, or the article's text itself")
-    check.add_argument("--format", choices=["text", "markdown", "json"], default="text",
-                       help="text: coloured panels (default); markdown; json: the report's "
-                            "schema (docs/report-schema.md)")
-    check.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
-    check.add_argument("--history", action=argparse.BooleanOptionalAction,
-                       help="keep the check in the desk's history and claim memory (chat id 0, "
-                            "'terminal'), answer an article checked before from it and reuse "
-                            "remembered results (default: CHECK_HISTORY)")
-    check.add_argument("--fresh", action="store_true",
-                       help="with --history: check every claim again, reusing nothing")
-    check.set_defaults(run=_run_check)
+    _add_check_command(commands)
 
     add_source_commands(commands)
 
@@ -124,6 +111,23 @@ def _parser() -> argparse.ArgumentParser:
     add_eval_commands(commands)
     add_prompt_commands(commands)
     return parser
+
+
+def _add_check_command(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser("check", help="check an article: a file, a URL, '-' for stdin, or text")
+    check.add_argument("source", help="a .txt .md .html .pdf file, an http(s) URL, '-' to read "
+                       "standard input, or the article's text itself")
+    check.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                       help="text: coloured panels (default); markdown; json: the report's "
+                            "schema (docs/report-schema.md)")
+    check.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
+    check.add_argument("--history", action=argparse.BooleanOptionalAction,
+                       help="keep the check in the desk's history and claim memory (chat id 0, "
+                            "'terminal'), answer an article checked before from it and reuse "
+                            "remembered results (default: CHECK_HISTORY)")
+    check.add_argument("--fresh", action="store_true",
+                       help="with --history: check every claim again, reusing nothing")
+    check.set_defaults(run=_run_check)
 
 
 def _version() -> str:
@@ -191,7 +195,8 @@ def _run_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_summary(args: argparse.Namespace, settings: Settings) -> int:
     from factcheck.charts import verdict_chart
-    from factcheck.summary import Window, lede, summarize, to_markdown
+    from factcheck.summary import Window, summarize, to_markdown
+    from factcheck.summary_lede import lede
 
     window = Window.parse(args.since)
     history = _existing_history(settings)

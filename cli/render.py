@@ -7,7 +7,9 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
+from factcheck.display import terminal_safe
+from factcheck.labels import STANCES, VERDICTS, verdict_mark, verdict_word
+from factcheck.models import ClaimCheck, Evidence, Report
 from factcheck.render import (
     context_note,
     contradictions_section,
@@ -19,18 +21,9 @@ from factcheck.render import (
     left_out_line,
     prior_line,
     stance_word,
-    terminal_safe,
-    verdict_mark,
-    verdict_word,
 )
 
 err = Console(stderr=True, soft_wrap=True)  # messages and errors: one each, one line at any width
-STYLES = {
-    Label.SUPPORTED: "green",
-    Label.CONTRADICTED: "red",
-    Label.MIXED: "yellow",
-    Label.NOT_ENOUGH_EVIDENCE: "dim",
-}
 
 
 def print_report(report: Report, console: Console | None = None, timezone: str = "UTC") -> None:
@@ -62,15 +55,11 @@ def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
     if check.prior:
         body.append(_safe_text(f"🔁 {prior_line(check.prior, timezone)}", "cyan"))
     for e in decisive(check):
-        body.append(_safe_text(f"{stance_word(e)}: “{e.quote}”", _evidence_style(e)))
+        body.append(_safe_text(f"{stance_word(e)}: “{e.quote}”", STANCES[e.stance].style))
         body.append(_safe_text(f"   {_source_text(e)} — {e.rationale}", "dim"))
     body += [_safe_text(disagreement_line(e), "yellow") for e in disputed(check)]
     title = f"{verdict_mark(v)} claim {check.claim.id}: {verdict_word(v)}"
-    return Panel(Group(*body), title=title, title_align="left", border_style=STYLES[v.label])
-
-
-def _evidence_style(e: Evidence) -> str:
-    return {Stance.SUPPORTS: "green", Stance.REFUTES: "red"}.get(e.stance, "")
+    return Panel(Group(*body), title=title, title_align="left", border_style=VERDICTS[v.label].style)
 
 
 def _source_text(e: Evidence) -> str:

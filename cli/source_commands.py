@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.render import err
+from factcheck.display import terminal_safe
 from factcheck.errors import BadInputError
-from factcheck.render import terminal_safe
 from factcheck.settings import Settings
 from factcheck.sources import (
     IngestProgress,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from factcheck.labels import VERDICTS, word
 from factcheck.models import Label
-from factcheck.render import WORDS
 from factcheck.summary import Summary
 
 if TYPE_CHECKING:
@@ -20,12 +20,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WIDTH, HEIGHT, DPI = 8, 4, 100  # 800 x 400 pixels: readable in a phone's chat
-COLOURS = {
-    Label.SUPPORTED: "#2e7d32",
-    Label.CONTRADICTED: "#c62828",
-    Label.MIXED: "#f9a825",
-    Label.NOT_ENOUGH_EVIDENCE: "#9e9e9e",
-}
 _LABEL_CHARS = 28
 
 
@@ -75,11 +69,13 @@ def _stacked(
         values = [row[lean].get(label, 0) for row in rows]
         if not any(values):
             continue
-        draw = axes.barh if horizontal else axes.bar
-        offset = {"left": base} if horizontal else {"bottom": base}
-        style = {"hatch": "//", "alpha": 0.55} if lean else {}
-        name = f"leans {WORDS[label]}" if lean else WORDS[label]
-        draw(positions, values, 0.6, color=COLOURS[label], label=name, **offset, **style)
+        look: dict[str, Any] = {"color": VERDICTS[label].colour, "label": word(label, lean),
+                                "hatch": "//" if lean else None,
+                                "alpha": 0.55 if lean else None}  # a lean: hatched, paler
+        if horizontal:
+            axes.barh(positions, values, 0.6, left=base, **look)
+        else:
+            axes.bar(positions, values, 0.6, bottom=base, **look)
         base = [b + v for b, v in zip(base, values, strict=True)]
     ticks = axes.set_yticks if horizontal else axes.set_xticks
     ticks(positions, names)

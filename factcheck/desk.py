@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from factcheck import pipeline
+from factcheck.display import user_date
 from factcheck.engines import engine_for, provenance_of
 from factcheck.errors import FactcheckError, StoreError
 from factcheck.history import History, StoredCheck, open_history
 from factcheck.memory import ClaimMemory, made_by, open_memory, still_current
 from factcheck.models import Article, Claim, ClaimCheck, PriorCheck, Provenance, Report
 from factcheck.pipeline import CheckClaims, Progress, reaching_store
-from factcheck.render import user_date
 from factcheck.settings import Settings
 from factcheck.textmatch import word_form
 from retrieval import SourceStore

@@ -17,12 +17,13 @@ from factcheck import metrics
 from factcheck.engines import Engine, engine_for
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.eval_corpus import EvalProgress, corpus_store, report_progress
+from factcheck.labels import VERDICTS
 from factcheck.models import Article, Claim, Label, Passage
 from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
-VERDICT_TO_STANCE = {Label.SUPPORTED: "SUPPORTS", Label.CONTRADICTED: "REFUTES"}
+VERDICT_TO_STANCE = {label: look.stance.value for label, look in VERDICTS.items() if look.stance}
 
 
 def eval_retrieval(

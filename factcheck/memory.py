@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.errors import StoreError
-from factcheck.history import History, damaged_database, history_path, is_damage, open_history
+from factcheck.history import History, history_path, open_history
+from factcheck.history_schema import damaged_database, is_damage
 from factcheck.models import ClaimCheck, PriorCheck, Provenance, Report, as_utc
 from factcheck.numbers import APPROX_TOLERANCE, Quantity, quantities
 from factcheck.settings import Settings

@@ -4,10 +4,13 @@ renders."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+# The enums live with their table of marks, words and colours (factcheck/labels.py); they are
+# imported from here too, as the types of the data.
+from factcheck.labels import Label, Stance
 
 
 def as_utc(moment: datetime | str) -> datetime:
@@ -15,23 +18,6 @@ def as_utc(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-class Stance(str, Enum):
-    """What one passage says about one claim."""
-
-    SUPPORTS = "SUPPORTS"
-    REFUTES = "REFUTES"
-    NOT_ENOUGH_INFO = "NOT_ENOUGH_INFO"
-
-
-class Label(str, Enum):
-    """The verdict on one claim, from all its evidence."""
-
-    SUPPORTED = "SUPPORTED"
-    CONTRADICTED = "CONTRADICTED"
-    MIXED = "MIXED"
-    NOT_ENOUGH_EVIDENCE = "NOT_ENOUGH_EVIDENCE"
 
 
 class Article(BaseModel):

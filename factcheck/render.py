@@ -3,11 +3,10 @@ programs (JSON). The terminal's colours are the CLI's (cli/render.py)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from factcheck.display import terminal_safe, user_date
+from factcheck.labels import STANCES, verdict_mark, verdict_word, word
 from factcheck.models import (
     ClaimCheck,
     ContradictionGroup,
@@ -17,53 +16,8 @@ from factcheck.models import (
     PriorCheck,
     Report,
     Stance,
-    Verdict,
-    as_utc,
 )
 from factcheck.verdict import CREDIBLE
-
-MARKS = {
-    Label.SUPPORTED: "✅",
-    Label.CONTRADICTED: "❌",
-    Label.MIXED: "⚖️",
-    Label.NOT_ENOUGH_EVIDENCE: "❔",
-}
-LEAN_MARK = "🤔"
-WORDS = {
-    Label.SUPPORTED: "supported",
-    Label.CONTRADICTED: "contradicted",
-    Label.MIXED: "mixed",
-    Label.NOT_ENOUGH_EVIDENCE: "not enough evidence",
-}
-
-
-# Terminal escape sequences whole (CSI; OSC, DCS, PM and APC strings to BEL or ST; two-byte ESC
-# x), so that no "[31m" is left over; then every other control character but newline and tab.
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]P^_X]|[\x90\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -~]?"
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def terminal_safe(text: str) -> str:
-    """`text` without escape sequences or control characters (newlines and tabs stay).
-
-    Articles, sources and model answers are other people's text: printed as they are, they
-    could retitle the terminal, recolour or hide lines, or rewrite what was printed before.
-    """
-    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
-
-
-def verdict_mark(verdict: Verdict) -> str:
-    """The verdict's mark; a lean gets its own, so that it never looks like a firm verdict."""
-    return LEAN_MARK if verdict.lean else MARKS[verdict.label]
-
-
-def verdict_word(verdict: Verdict) -> str:
-    """'supported', or 'leans supported' when the evidence's direction is unclear."""
-    return f"leans {WORDS[verdict.label]}" if verdict.lean else WORDS[verdict.label]
 
 
 def to_json(report: Report) -> str:
@@ -74,33 +28,16 @@ def to_json(report: Report) -> str:
 def headline(report: Report) -> str:
     """One line of counts per verdict, e.g. '9 claims: 2 supported, 6 not enough evidence'."""
     counts = Counter(verdict_word(c.verdict) for c in report.claims)
-    order = [word for label in Label for word in (WORDS[label], f"leans {WORDS[label]}")]
-    parts = [f"{counts[word]} {word}" for word in order if counts[word]]
+    order = [word(label, lean) for label in Label for lean in (False, True)]
+    parts = [f"{counts[said]} {said}" for said in order if counts[said]]
     noun = "claim" if len(report.claims) == 1 else "claims"
     return f"{len(report.claims)} {noun}" + (": " + ", ".join(parts) if parts else "")
-
-
-def best_evidence(check: ClaimCheck, stance: Stance) -> Evidence | None:
-    """The most confident piece of evidence with this stance, if any."""
-    matching = [e for e in check.evidence if e.stance == stance]
-    return max(matching, key=lambda e: e.confidence, default=None)
-
-
-def user_date(moment: datetime, timezone: str = "UTC", with_time: bool = False) -> str:
-    """A moment as readers see it in `timezone` (settings.timezone): '12 May', with the year when
-    it is not this year, and '12 May 18:30' `with_time`. Naive moments are UTC."""
-    zone = ZoneInfo(timezone)
-    local = as_utc(moment).astimezone(zone)
-    text = f"{local.day} {local:%B}"
-    if local.year != datetime.now(zone).year:
-        text += f" {local.year}"
-    return text + (f" {local:%H:%M}" if with_time else "")
 
 
 def prior_line(prior: PriorCheck, timezone: str = "UTC") -> str:
     """The claim memory's line, e.g. 'Checked 3 times since 12 May; last verdict CONTRADICTED'
     ('last verdict leans supported' for a lean: never in the capitals of a firm verdict)."""
-    verdict = f"leans {WORDS[prior.label]}" if prior.lean else WORDS[prior.label].upper()
+    verdict = word(prior.label, lean=True) if prior.lean else word(prior.label).upper()
     if prior.times == 1:
         when = user_date(prior.checked_at, timezone)
         line = f"Checked once before, on {when}; verdict {verdict}"
@@ -117,11 +54,11 @@ def to_markdown(report: Report, timezone: str = "UTC") -> str:
     lines = [f"# Fact-check: {title}", "", headline(report), ""]
     for check in report.claims:
         v = check.verdict
-        word = verdict_word(v).capitalize()
+        said = verdict_word(v).capitalize()
         lines += [f"## {verdict_mark(v)} {check.claim.id}. {check.claim.text}", ""]
         if note := context_note(check):
             lines += [f"_{note}_", ""]
-        lines += [f"**{word}** (confidence {v.confidence:.2f}). {v.summary}", ""]
+        lines += [f"**{said}** (confidence {v.confidence:.2f}). {v.summary}", ""]
         if check.prior:
             line = prior_line(check.prior, timezone)
             lines += [f"🔁 _{line}_ (check `{check.prior.check_id}`)", ""]
@@ -163,21 +100,21 @@ def disagreement_line(e: Evidence) -> str:
     d = e.disagreement
     if d is None:
         return ""
-    side = {Stance.SUPPORTS: "supporting", Stance.REFUTES: "contradicting"}
     title = e.passage.title or e.passage.source_id or e.passage.id
     quote = d.llm_quote if len(d.llm_quote) <= 200 else d.llm_quote[:199] + "…"
-    read = (f"⚠ Disputed: the language model read {title} as {side[d.llm_stance]} the claim "
+    read = (f"⚠ Disputed: the language model read {title} as {STANCES[d.llm_stance].reading} the claim "
             f"({d.llm_confidence:.2f}), quoting “{quote}”")
     if d.reason == "quote_not_in_passage" or d.offline_stance is None:
         return f"{read}, which the passage does not say."
-    return (f"{read}; the offline judge reads that sentence as {side[d.offline_stance]} it "
+    return (f"{read}; the offline judge reads that sentence as {STANCES[d.offline_stance].reading} it "
             f"({d.offline_confidence or 0:.2f}).")
 
 
 def stance_word(e: Evidence) -> str:
-    """'Supports' or 'Contradicts', 'Weakly …' below CREDIBLE (it did not decide the verdict)."""
-    word = "Supports" if e.stance == Stance.SUPPORTS else "Contradicts"
-    return word if e.confidence >= CREDIBLE else f"Weakly {word.lower()}"
+    """'Supports' or 'Contradicts' for evidence that takes a side, 'Weakly …' below CREDIBLE (it
+    did not decide the verdict)."""
+    said = STANCES[e.stance].word
+    return said.capitalize() if e.confidence >= CREDIBLE else f"Weakly {said}"
 
 
 def _source_md(e: Evidence) -> str:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from factcheck.cost import Counts, since
 from factcheck.errors import BadInputError
+from factcheck.labels import VERDICTS
 from factcheck.models import LLMUsage
 from factcheck.settings import Settings
 
@@ -205,8 +206,8 @@ def _warnings(before: RunRecord, after: RunRecord) -> list[str]:
 # --- evaluation data from readers' feedback in the bot ----------------------------------------
 
 # A reader's verdict as the stance label the eval files use; MIXED has no equivalent there.
-_LABEL_TO_STANCE = {"SUPPORTED": "SUPPORTS", "CONTRADICTED": "REFUTES",
-                    "NOT_ENOUGH_EVIDENCE": "NOT_ENOUGH_INFO"}
+_LABEL_TO_STANCE = {label.value: look.stance.value for label, look in VERDICTS.items()
+                    if look.stance}
 
 
 def feedback_rows(history: Any, kind: str) -> list[dict[str, Any]]:

@@ -1,12 +1,10 @@
 """What a chat has been told: counts, repeated, contradicted and open claims over a window.
 
-Every number of a Summary is computed from the history store. With an LLM configured, `lede`
-asks it for two or three sentences of prose over the Summary's facts; a lede that writes a
-number other than the Summary's counts and window (or one inside a claim it quotes word for
-word) is dropped, so the model never adds a figure of its own.
+Every number of a Summary is computed from the history store. With an LLM configured,
+factcheck.summary_lede writes two or three sentences of prose over the Summary's facts.
 
     summary = summarize(history, chat_id, Window.parse("7d"), settings)
-    print(to_markdown(summary, lede(summary, settings)))
+    print(to_markdown(summary, lede(summary, settings)))  # lede: factcheck.summary_lede
 """
 
 from __future__ import annotations
@@ -21,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from factcheck.engines import engine_for
+from factcheck.display import terminal_safe, user_date
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import History, StoredCheck
+from factcheck.labels import best_evidence, deciding_evidence, mark, word
 from factcheck.models import ClaimCheck, Evidence, Label, Stance, Verdict, as_utc
-from factcheck.render import MARKS, WORDS, best_evidence, terminal_safe, user_date
 from factcheck.settings import Settings
 from factcheck.textmatch import word_form
 
@@ -42,13 +40,6 @@ WINDOW_CHECKS = 5000
 LISTED = 5  # items per list in the text
 CHART_SOURCES = 8
 _WINDOW = re.compile(r"(\d+)\s*([hd]?)")
-_WORD_NUMBERS = {  # "one" too: as a pronoun it may cost a lede, never let a wrong count by
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
-}
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_WORD_NUMBERS) + r")\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -278,24 +269,12 @@ def _per_source(checks: list[ClaimCheck]) -> list[SourceCount]:
     """Each decided claim counted once, for the source of its best evidence for that verdict."""
     found: dict[str, list[Verdict]] = {}
     for check in checks:
-        evidence = _deciding(check)
+        evidence = deciding_evidence(check)
         if evidence is not None:
             found.setdefault(_title(evidence) or "?", []).append(check.verdict)
     ranked = sorted(found.items(), key=lambda item: -len(item[1]))[:CHART_SOURCES]
     return [SourceCount(title=title, counts=_count(verdicts), leans=_count(verdicts, lean=True))
             for title, verdicts in ranked]
-
-
-def _deciding(check: ClaimCheck) -> Evidence | None:
-    label = check.verdict.label
-    if label == Label.SUPPORTED:
-        return best_evidence(check, Stance.SUPPORTS)
-    if label == Label.CONTRADICTED:
-        return best_evidence(check, Stance.REFUTES)
-    if label == Label.MIXED:
-        sides = [best_evidence(check, Stance.SUPPORTS), best_evidence(check, Stance.REFUTES)]
-        return max((e for e in sides if e), key=lambda e: e.confidence, default=None)
-    return None
 
 
 def _title(evidence: Evidence | None) -> str | None:
@@ -363,7 +342,7 @@ def to_markdown(summary: Summary, lede: str | None = None) -> str:
 
 
 def _contradicted_md(c: ContradictedClaim) -> str:
-    line = f"- {MARKS[Label.CONTRADICTED]} {c.text}"
+    line = f"- {mark(Label.CONTRADICTED)} {c.text}"
     if c.source:
         source = f"[{c.source}]({c.url})" if c.url else f"*{c.source}*"
         line += f"\n  “{c.quote}” — {source}" if c.quote else f"\n  — {source}"
@@ -378,66 +357,15 @@ def counted(firm: dict[Label, int], leans: dict[Label, int]) -> list[str]:
     """'2 supported', '1 leans supported', … for the labels counted, each lean after its label."""
     parts = []
     for label in Label:
-        parts += [f"{firm[label]} {WORDS[label]}"] if firm.get(label) else []
-        parts += [f"{leans[label]} leans {WORDS[label]}"] if leans.get(label) else []
+        parts += [f"{firm[label]} {word(label)}"] if firm.get(label) else []
+        parts += [f"{leans[label]} {word(label, lean=True)}"] if leans.get(label) else []
     return parts
 
 
 def last_verdict(repeated: RepeatedClaim) -> str:
     """'contradicted', or 'leans supported' when the latest verdict was a lean."""
-    word = WORDS[repeated.last_label]
-    return f"leans {word}" if repeated.last_lean else word
+    return word(repeated.last_label, repeated.last_lean)
 
 
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
-
-
-# --- the LLM's lede --------------------------------------------------------------------------
-
-
-def lede(summary: Summary, settings: Settings) -> str | None:
-    """Two or three sentences by the engine (the LLM's), or None: template only."""
-    if summary.empty:
-        return None
-    try:
-        text = engine_for(settings).write_lede(facts(summary))
-    except FactcheckError as exc:
-        logger.warning("summary lede dropped, the LLM failed: %s", exc)
-        return None
-    if text is None:  # an engine that writes no prose (offline)
-        return None
-    if invented := numbers_in(text) - allowed_numbers(summary, text):
-        logger.warning("summary lede dropped: it has numbers the store does not (%s): %r",
-                       ", ".join(sorted(invented)), text)
-        return None
-    return text
-
-
-def allowed_numbers(summary: Summary, lede: str) -> set[str]:
-    """The numbers a lede may write: the counts and the window, and those of claims it quotes."""
-    listed = [*summary.repeated[:LISTED], *summary.contradicted[:LISTED],
-              *summary.open_claims[:LISTED]]
-    counts = [summary.articles, summary.claims, *summary.verdicts.values(),
-              *summary.leans.values(),
-              *(item.count for item in listed), len(summary.repeated),
-              len(summary.contradicted), len(summary.open_claims)]
-    allowed = {str(n) for n in counts} | numbers_in(summary.window)
-    # A claim's own figures ("built in 1975") only inside the claim's words, not as a count.
-    written = word_form(lede)
-    for item in listed:
-        if word_form(item.text) in written:
-            allowed |= numbers_in(item.text)
-    return allowed
-
-
-def numbers_in(text: str) -> set[str]:
-    """Every number written in `text` (digits and number words), normalised: '1,240' -> '1240'."""
-    return {_number_key(match.group().lower()) for match in _NUMBER.finditer(text)}
-
-
-def _number_key(token: str) -> str:
-    if token in _WORD_NUMBERS:
-        return str(_WORD_NUMBERS[token])
-    token = token.replace(",", "")  # thousands separators
-    return token.rstrip("0").rstrip(".") if "." in token else token

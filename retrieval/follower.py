@@ -17,7 +17,8 @@ from typing import Any
 from retrieval.chroma import PAGE, ChangeMarker, Collection
 from retrieval.lexical import ChunkRecord, LexicalIndex
 
-logger = logging.getLogger(__name__)
+# Split from the store: its log lines keep the name they had (users and tests read it).
+logger = logging.getLogger("retrieval.store")
 
 SYNC_INTERVAL = 2.0  # seconds a store may search before looking at the collection's marker again
 _SYNCED = "synced_marker"  # lexical index meta: the marker its chunk ids last matched

@@ -24,7 +24,8 @@ from retrieval.chunking import chunk_id, split_chunks
 from retrieval.documents import Document, Replaced
 from retrieval.lexical import ChunkRecord, LexicalIndex
 
-logger = logging.getLogger(__name__)
+# Split from the store: its log lines keep the name they had (users and tests read it).
+logger = logging.getLogger("retrieval.store")
 
 _MAX_WRITE = 4000  # records per Chroma add; below its max_batch_size (5461 in chromadb 1.5)
 

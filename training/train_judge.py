@@ -144,24 +144,12 @@ def held_out_report(pairs, probs: np.ndarray) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, default=Path("factcheck/weights"))
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=6e-5)
-    parser.add_argument("--minutes", type=float, default=60.0, help="stop training after this")
-    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
-                        help="bf16 autocast (default: where the CPU has native bf16; without "
-                        "it autocast is about 40 times slower than fp32)")
-    parser.add_argument("--held-out-limit", type=int, default=None,
-                        help="measure only this many held-out pairs (a quick trial run)")
-    args = parser.parse_args(argv)
+    """Fine-tune, write judge.npz and the held-out numbers under "judge" in metrics.json."""
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     import torch
     from cross_encoder import from_base, shipped
-    from judge_data import HELD_OUT_FILES, TRAIN_FILES, build
+    from judge_data import build
 
     from factcheck.judge import base_weights
 
@@ -177,11 +165,36 @@ def main(argv: list[str] | None = None) -> int:
     arrays = {k: v.astype(np.float16) for k, v in shipped(model, TRAINED_FROM).items()}
     np.savez_compressed(args.out / "judge.npz", **arrays)
     report = held_out_report(held, predict(model, encode(tok, held)))
+    _write_metrics(args, len(train_pairs), report)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=Path("factcheck/weights"))
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=6e-5)
+    parser.add_argument("--minutes", type=float, default=60.0, help="stop training after this")
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                        help="bf16 autocast (default: where the CPU has native bf16; without "
+                        "it autocast is about 40 times slower than fp32)")
+    parser.add_argument("--held-out-limit", type=int, default=None,
+                        help="measure only this many held-out pairs (a quick trial run)")
+    return parser
+
+
+def _write_metrics(args: argparse.Namespace, training_pairs: int, report: dict) -> None:
+    from judge_data import HELD_OUT_FILES, TRAIN_FILES
+
     metrics_path = args.out / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     metrics["judge"] = {
         "trained_on": {name: licence for name, (licence, _, _) in TRAIN_FILES.items()},
-        "never_trained_on": list(HELD_OUT_FILES), "training_pairs": len(train_pairs),
+        "never_trained_on": list(HELD_OUT_FILES), "training_pairs": training_pairs,
         "trained_pairs": args.trained_pairs, "train_seconds": args.train_seconds,
         "settings": {"epochs": args.epochs, "batch": args.batch, "lr": args.lr,
                      "trained_from_layer": TRAINED_FROM, "max_tokens": MAX_TOKENS,
@@ -190,8 +203,6 @@ def main(argv: list[str] | None = None) -> int:
         "held_out": report,
     }
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(report, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ from telegram.ext import Job
 
 from bot.digests import DIGEST, Digest, job_name
 from factcheck.history import StoredCheck, open_history
+from factcheck.labels import VERDICTS
 from factcheck.models import Label, Report, as_utc
-from factcheck.render import WORDS
+
+WORDS = {label: look.word for label, look in VERDICTS.items()}  # the labels table's
 
 DISCUSSION = -100400
 FLOOD = "The river flooded the old town of Grimma in 2021, the mayor said."  # no source covers it

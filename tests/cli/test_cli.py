@@ -99,7 +99,7 @@ def test_remove_a_source(capsys, ingested):
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err.lower()
     assert "Traceback" not in err
@@ -229,7 +229,7 @@ def test_terminal_escapes_in_articles_and_sources_are_never_printed(capsys, tmp_
     code, out, err = run(capsys, "check", str(article), "--format", fmt)
     assert code == 0
     assert "120 people" in out and "died in the quake" in out
-    assert not [c for c in out + err if ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) < 0xa0]
+    assert not [c for c in out + err if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
     assert "[31m" not in out and "pwned" not in out
 
 

@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime
 from fakes.png import png_size
 from matplotlib.colors import to_hex
 
-from factcheck.charts import COLOURS, verdict_chart, verdict_figure
+from factcheck.charts import verdict_chart, verdict_figure
+from factcheck.labels import VERDICTS
 from factcheck.models import Label
 from factcheck.summary import DayCount, SourceCount, Summary
 
+COLOURS = {label: look.colour for label, look in VERDICTS.items()}  # the labels table's
 NOW = datetime(2025, 5, 13, 12, 0, tzinfo=UTC)
 
 

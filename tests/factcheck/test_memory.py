@@ -14,13 +14,14 @@ from rich.console import Console
 
 from cli.render import print_report
 from factcheck.desk import MemoryRecall, already_checked
+from factcheck.display import user_date
 from factcheck.engines.offline import OFFLINE_MODEL, offline_model
 from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
 from factcheck.memory import ClaimMemory, details_agree, open_memory, still_current
 from factcheck.models import Article, Label, Report
 from factcheck.pipeline import check, open_store
-from factcheck.render import prior_line, to_markdown, user_date
+from factcheck.render import prior_line, to_markdown
 from factcheck.settings import Settings
 from retrieval import Document
 from retrieval.embedder import local_embedder

@@ -14,7 +14,8 @@ from factcheck.errors import BadInputError
 from factcheck.history import SQLiteHistory
 from factcheck.models import Label, Stance
 from factcheck.settings import Settings
-from factcheck.summary import Window, lede, numbers_in, summarize, to_markdown, verdict_line
+from factcheck.summary import Window, summarize, to_markdown, verdict_line
+from factcheck.summary_lede import lede, numbers_in
 
 NOW = datetime(2025, 5, 13, 12, 0, tzinfo=UTC)
 CHAT, OTHER = -100200, 1001
@@ -55,7 +56,7 @@ def test_windows_are_hours_days_or_a_number_of_checks(text, hours, checks):
 
 @pytest.mark.parametrize("text", ["week", "0", "7w", "-3", "24 hours", "100d", "5000"])
 def test_anything_else_is_a_bad_window_saying_what_to_write(text):
-    with pytest.raises(BadInputError, match="24h|days|checks"):
+    with pytest.raises(BadInputError, match=r"24h|days|checks"):
         Window.parse(text)
 
 
