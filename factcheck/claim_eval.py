@@ -22,7 +22,8 @@ from pathlib import Path
 
 from factcheck.engines import engine_for
 from factcheck.errors import BadInputError
-from factcheck.evaluation import EvalProgress, read_jsonl
+from factcheck.eval_corpus import EvalProgress
+from factcheck.evaluation import read_jsonl
 from factcheck.intake import read_article
 from factcheck.metrics import precision_recall_f1
 from factcheck.models import Article, Claim

@@ -2,7 +2,7 @@
 
 Re-running an unchanged prompt on unchanged input costs nothing, and LLM_REPLAY_ONLY turns a miss
 into an error so that tests and CI never reach a real model. Only answers that validated are put
-here (factcheck.llm decides), and the file is capped at LLM_CACHE_MAX_MB: past it the oldest
+here (factcheck.llm_ask decides), and the file is capped at LLM_CACHE_MAX_MB: past it the oldest
 answers go. One SQLite file (WAL) holds the answers; each call opens its own connection, so
 threads and processes can share it.
 """

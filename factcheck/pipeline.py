@@ -75,7 +75,7 @@ def open_store(settings: Settings) -> Store:
 def embedder_for(settings: Settings):
     """The embedder the settings ask for: local MiniLM, or OpenAI's embeddings API."""
     if settings.embeddings == "openai":
-        from factcheck.llm import OpenAIEmbedder
+        from factcheck.llm_openai import OpenAIEmbedder
 
         return OpenAIEmbedder(settings)
     from retrieval.embedder import local_embedder

@@ -42,12 +42,8 @@ def _score_out_of_fold(passages: list[ClaimPassage], blocks: list[np.ndarray], f
                        overrides: bool = True) -> list[_Scored]:
     """Each passage as judge_sentences sees it: the judge's readings of its closest sentences,
     a rule's answer unless the judge confidently reads the other way, else the fold's model."""
-    from factcheck.offline_stance import (
-        EMBEDDING_COLUMNS,
-        judge_disagrees,
-        rule_override,
-        sentence_probs,
-    )
+    from factcheck.offline_stance import EMBEDDING_COLUMNS, judge_disagrees, sentence_probs
+    from factcheck.stance_rules import rule_override
 
     scored = []
     for passage, block, f in zip(passages, blocks, fold):

@@ -76,9 +76,9 @@ def column_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         EMBEDDING_COLUMNS,
         FEATURE_NAMES,
         JUDGE_NAMES,
-        RULE_NAMES,
         columns,
     )
+    from factcheck.stance_rules import RULE_NAMES
 
     embeddings = np.arange(EMBEDDING_COLUMNS)
     rules, judge = columns(RULE_NAMES), columns(JUDGE_NAMES)

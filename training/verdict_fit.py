@@ -38,7 +38,7 @@ def retrieved_claims(data: Path, cache: DiskCache[str]) -> tuple[list[dict], lis
     The corpus is embedded once into an evaluation collection under the cache folder.
     """
     from factcheck.claims import extract_claims_offline
-    from factcheck.evaluation import corpus_store
+    from factcheck.eval_corpus import corpus_store
     from factcheck.models import Article
     from factcheck.settings import Settings
 

@@ -11,7 +11,7 @@ import pytest
 
 import retrieval.embedder
 from cli import main
-from factcheck import evaluation
+from factcheck import eval_corpus, evaluation
 from factcheck.errors import StoreError
 from factcheck.settings import Settings
 from retrieval import SourceStore
@@ -69,15 +69,15 @@ def test_a_changed_corpus_gets_its_own_collection(embedder, tmp_path):
 def test_a_collection_without_its_marker_is_completed_and_marked(embedder, tmp_path):
     evaluation.eval_retrieval(CORPUS, CLAIMS, Settings())
     (folder,) = eval_folders(tmp_path)
-    (folder / evaluation.COMPLETE).unlink()  # as if the ingest had been interrupted
+    (folder / eval_corpus.COMPLETE).unlink()  # as if the ingest had been interrupted
     result = evaluation.eval_retrieval(CORPUS, CLAIMS, Settings())
-    assert (folder / evaluation.COMPLETE).is_file()
+    assert (folder / eval_corpus.COMPLETE).is_file()
     assert result["n"] == 10 and result["ndcg@10"] > 0.7
 
 
 def damaged(tmp_path: Path, embedder: CountingEmbedder, part: str) -> Path:
     """The corpus's evaluation folder with `part` overwritten, as another process left it."""
-    folder = tmp_path / "data" / "eval" / evaluation.corpus_key(CORPUS, embedder.name)
+    folder = tmp_path / "data" / "eval" / eval_corpus.corpus_key(CORPUS, embedder.name)
     (folder / part).parent.mkdir(parents=True)
     (folder / part).write_text("not a database")
     return folder
@@ -88,7 +88,7 @@ def test_an_unopenable_collection_is_rebuilt(embedder, tmp_path):
     result = evaluation.eval_retrieval(CORPUS, CLAIMS, Settings())
     assert len(embedder.texts) > len(claims())
     assert result["n"] == 10 and result["ndcg@10"] > 0.7
-    assert (folder / evaluation.COMPLETE).is_file()
+    assert (folder / eval_corpus.COMPLETE).is_file()
 
 
 def test_a_damaged_database_is_removed_with_a_clear_error(embedder, tmp_path):
@@ -134,12 +134,12 @@ def eval_process() -> subprocess.Popen:
 
 
 def test_a_second_process_waits_for_the_one_using_the_collection(tmp_path):
-    folder = tmp_path / "data" / "eval" / evaluation.corpus_key(CORPUS, "all-MiniLM-L6-v2")
-    with evaluation._locked(folder):  # as another process's evaluation would hold it
+    folder = tmp_path / "data" / "eval" / eval_corpus.corpus_key(CORPUS, "all-MiniLM-L6-v2")
+    with eval_corpus._locked(folder):  # as another process's evaluation would hold it
         waiting = eval_process()
         lines = iter(waiting.stderr.readline, "")  # ends only if the process exits
         assert any("another evaluation is using" in line for line in lines)
-        assert waiting.poll() is None and not (folder / evaluation.COMPLETE).exists()
+        assert waiting.poll() is None and not (folder / eval_corpus.COMPLETE).exists()
     out, err = waiting.communicate()
     assert waiting.returncode == 0, err
     assert json.loads(out)["ndcg@10"] > 0.7
@@ -152,6 +152,6 @@ def test_two_processes_on_one_corpus_build_one_complete_collection(tmp_path):
     scores = [json.loads(out) for out, _ in results]
     assert scores[0]["ndcg@10"] == scores[1]["ndcg@10"] > 0.7
     (folder,) = eval_folders(tmp_path)
-    assert json.loads((folder / evaluation.COMPLETE).read_text())["sources"] == 20
+    assert json.loads((folder / eval_corpus.COMPLETE).read_text())["sources"] == 20
     with SourceStore.open(folder, "eval", retrieval.embedder.local_embedder()) as store:
-        assert evaluation._is_complete(folder, store)  # the marker counts what is stored
+        assert eval_corpus._is_complete(folder, store)  # the marker counts what is stored

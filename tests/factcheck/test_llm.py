@@ -11,13 +11,8 @@ import pytest
 from fakes.openai_server import bag_of_words, openai_server_fixture  # noqa: F401
 
 from factcheck.errors import LLMError
-from factcheck.llm import (
-    ANSWER_SCHEMAS,
-    OpenAIEmbedder,
-    extract_claims_llm,
-    judge_llm,
-    prompt_fingerprints,
-)
+from factcheck.llm import ANSWER_SCHEMAS, extract_claims_llm, judge_llm, prompt_fingerprints
+from factcheck.llm_openai import OpenAIEmbedder
 from factcheck.models import Article, Claim, Passage, Stance
 from factcheck.prompts import load_prompt
 from factcheck.settings import Settings

@@ -12,13 +12,8 @@ from fakes.openai_server import openai_server_fixture  # noqa: F401
 
 from cli import main
 from factcheck.errors import LLMError
-from factcheck.llm import (
-    OpenAIEmbedder,
-    chat_model,
-    extract_claims_llm,
-    judge_llm,
-    write_summary_lede,
-)
+from factcheck.llm import extract_claims_llm, judge_llm, write_summary_lede
+from factcheck.llm_openai import OpenAIEmbedder, chat_model
 from factcheck.models import Article, Claim, Passage
 from factcheck.settings import Settings
 

@@ -7,7 +7,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from factcheck import offline_stance, verdict
+from factcheck import offline_stance, stance_rules, verdict
 from factcheck.models import Passage, Stance
 from factcheck.offline_stance import decide, judge_offline
 from factcheck.weights import embedder
@@ -124,8 +124,8 @@ def test_weak_direction_is_reported_as_a_lean():
     ],
 )
 def test_opposite_and_matching_wording_features(claim, sentence, fired):
-    row = dict(zip(offline_stance.RULE_NAMES, offline_stance._rule_features(
-        claim, offline_stance._facts(claim), sentence, 0.8, 0.8)))
+    row = dict(zip(stance_rules.RULE_NAMES, stance_rules.rule_features(
+        claim, stance_rules.facts(claim), sentence, 0.8, 0.8)))
     opposites = {"antonym_flip", "antonym_match", "target_mismatch", "target_match",
                  "target_mismatch_only", "target_match_only"}
     assert {name for name in opposites if row[name] > 0} == fired
@@ -147,7 +147,7 @@ def test_opposite_and_matching_wording_features(claim, sentence, fired):
     ],
 )
 def test_negation_rule_reads_the_negated_phrase(claim, sentence, refutes):
-    found = offline_stance.negation_rule(claim, [sentence], np.array([0.9]))
+    found = stance_rules.negation_rule(claim, [sentence], np.array([0.9]))
     assert (found is not None and found.stance is Stance.REFUTES) == refutes
 
 
