@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from factcheck import claim_eval, cost, evaluation, runs
@@ -26,43 +26,24 @@ _FILE_HELP = {
 }
 
 
+_MEASURES = {  # kind: (its data files, what it measures)
+    "retrieval": (["--corpus", "--claims"], "nDCG@10, recall@5/10, MRR@10 of search"),
+    "stance": (["--pairs"], "accuracy and macro-F1 of passage stance"),
+    "checkworthiness": (["--sentences"], "MAP and P@10 of claim ranking per group"),
+    "verdicts": (["--corpus", "--claims"], "verdict macro-F1 of the whole pipeline"),
+    "scifact": (["--corpus", "--claims"],
+                "SciFact's abstract-level P/R/F1, label only and label + rationale"),
+    "claims": (["--labels"], "claim extraction: precision/recall of 'is a claim', "
+                             "self-contained and atomic shares (tests/data/claim_set)"),
+}
+
+
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    """Add `eval retrieval|stance|checkworthiness|verdicts|scifact|claims` to the CLI."""
+    """Add `eval retrieval|stance|checkworthiness|verdicts|scifact|claims|compare` to the CLI."""
     parser = commands.add_parser("eval", help="measure quality on labelled JSONL files")
     kinds = parser.add_subparsers(required=True, metavar="KIND")
-    specs = {
-        "retrieval": (["--corpus", "--claims"], "nDCG@10, recall@5/10, MRR@10 of search"),
-        "stance": (["--pairs"], "accuracy and macro-F1 of passage stance"),
-        "checkworthiness": (["--sentences"], "MAP and P@10 of claim ranking per group"),
-        "verdicts": (["--corpus", "--claims"], "verdict macro-F1 of the whole pipeline"),
-        "scifact": (["--corpus", "--claims"],
-                    "SciFact's abstract-level P/R/F1, label only and label + rationale"),
-        "claims": (["--labels"], "claim extraction: precision/recall of 'is a claim', "
-                                 "self-contained and atomic shares (tests/data/claim_set)"),
-    }
-    for kind, (files, help_text) in specs.items():
-        sub = kinds.add_parser(kind, help=help_text)
-        for flag in files:
-            sub.add_argument(flag, type=Path, required=True, metavar="FILE",
-                             help=_FILE_HELP[flag])
-        if kind == "scifact":
-            sub.add_argument("--rationales", type=Path, metavar="PAIRS",
-                             help="sentence pairs '<claim>-<doc>-<i>' marking rationale "
-                                  "sentences (SciFact's sentence_pairs_train.jsonl)")
-        if kind == "retrieval":
-            sub.add_argument("--k", type=int, default=10,
-                             help="how many passages each claim's search returns (default 10)")
-            sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
-                             help="search mode: hybrid, or one of its halves for comparison")
-        sub.add_argument("--engine", choices=["offline", "llm"],
-                         help="offline or llm (default: ENGINE)")
-        sub.add_argument("--model", help="LLM model for this run (default: LLM_MODEL)")
-        sub.add_argument("--prompts", type=Path, metavar="DIR",
-                         help="a folder of prompt variants (missing files: the shipped ones)")
-        sub.add_argument("--replay-only", action="store_true",
-                         help="answer only from the LLM cache; a miss is an error")
-        sub.add_argument("--json", action="store_true", help="print one JSON object")
-        sub.set_defaults(run=_run_eval, kind=kind, files=files)
+    for kind, (files, help_text) in _MEASURES.items():
+        _add_measure(kinds.add_parser(kind, help=help_text), kind, files)
     compare = kinds.add_parser("compare", help="two run records side by side, and what changed")
     compare.add_argument("run_a", type=Path, metavar="RUN_A",
                          help="the earlier run record (a JSON file under RUNS_DIR)")
@@ -70,6 +51,29 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
                          help="the later run record, compared with RUN_A")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_run_compare)
+
+
+def _add_measure(sub: argparse.ArgumentParser, kind: str, files: list[str]) -> None:
+    for flag in files:
+        sub.add_argument(flag, type=Path, required=True, metavar="FILE", help=_FILE_HELP[flag])
+    if kind == "scifact":
+        sub.add_argument("--rationales", type=Path, metavar="PAIRS",
+                         help="sentence pairs '<claim>-<doc>-<i>' marking rationale "
+                              "sentences (SciFact's sentence_pairs_train.jsonl)")
+    if kind == "retrieval":
+        sub.add_argument("--k", type=int, default=10,
+                         help="how many passages each claim's search returns (default 10)")
+        sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
+                         help="search mode: hybrid, or one of its halves for comparison")
+    sub.add_argument("--engine", choices=["offline", "llm"],
+                     help="offline or llm (default: ENGINE)")
+    sub.add_argument("--model", help="LLM model for this run (default: LLM_MODEL)")
+    sub.add_argument("--prompts", type=Path, metavar="DIR",
+                     help="a folder of prompt variants (missing files: the shipped ones)")
+    sub.add_argument("--replay-only", action="store_true",
+                     help="answer only from the LLM cache; a miss is an error")
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.set_defaults(run=_run_eval, kind=kind, files=files)
 
 
 def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -118,7 +122,7 @@ def _progress_bar() -> Iterator[evaluation.EvalProgress | None]:
         yield None
         return
     with Progress(console=console, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
