@@ -172,13 +172,14 @@ def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int, rules: bool) ->
                        len(answer.claims), max_claims, len(listed))
     found: list[tuple[float, int, int, str]] = []
     seen: set[str] = set()
+    sentences = split_sentences(text)  # once for the article, not once a claim
     for item in listed:
         wording = " ".join(item.claim.split())
         if not wording or wording.lower() in seen:
             continue
         seen.add(wording.lower())
         source = item.source_sentence.strip() or wording
-        if (span := textmatch.locate(source, text)) is None:
+        if (span := textmatch.locate(source, text, sentences)[0]) is None:
             logger.warning("dropped a claim whose source is not in the article: %r", source[:80])
             continue
         found.append((item.checkworthiness, *span, wording))
@@ -211,19 +212,18 @@ def _to_evidence(passage: Passage, judgement: PassageJudgement, claim: Claim) ->
     """The judgement as evidence whose quote is a sentence of the passage. A side taken on a
     quote the passage does not hold is not borne out: no stance, and the disagreement kept."""
     quote = judgement.quote.strip()
-    span = textmatch.locate(quote, passage.text) if quote else None
+    # Never show a quote the passage does not contain: its closest real sentence instead.
+    held, span = textmatch.locate(quote, passage.text) if quote else (None, None)
     disagreement = None
-    if span is not None:
-        span = textmatch.whole_sentences(span, passage.text)
-    else:
-        # Never show a quote the passage does not contain: use its closest real sentence.
-        span, _ = textmatch.most_similar(quote or claim.text, passage.text,
-                                         split_sentences(passage.text))
-        if quote and judgement.stance is not Stance.NOT_ENOUGH_INFO:
-            logger.warning("the LLM's quote is not in passage %s: %r", passage.id, quote[:80])
-            disagreement = Disagreement(
-                reason="quote_not_in_passage", llm_stance=judgement.stance,
-                llm_confidence=judgement.confidence, llm_quote=quote)
+    if held is not None:
+        span = textmatch.whole_sentences(held, passage.text)
+    elif not quote:
+        span, _ = textmatch.most_similar(claim.text, passage.text, split_sentences(passage.text))
+    elif judgement.stance is not Stance.NOT_ENOUGH_INFO:
+        logger.warning("the LLM's quote is not in passage %s: %r", passage.id, quote[:80])
+        disagreement = Disagreement(
+            reason="quote_not_in_passage", llm_stance=judgement.stance,
+            llm_confidence=judgement.confidence, llm_quote=quote)
     return Evidence(
         passage=passage,
         stance=Stance.NOT_ENOUGH_INFO if disagreement else judgement.stance,

@@ -58,13 +58,21 @@ def find(copy: str, text: str) -> tuple[int, int] | None:
     return origins[at], origins[at + len(needle) - 1] + 1
 
 
-def locate(copy: str, text: str) -> tuple[int, int] | None:
-    """Span of `copy` in `text`: found after normalising, else the closest sentence of `text`
-    when it is CLOSE_ENOUGH, else None (the text does not hold it)."""
+Span = tuple[int, int]
+
+
+def locate(copy: str, text: str, sentences: list[Span] | None = None
+           ) -> tuple[Span | None, Span | None]:
+    """Where `text` holds `copy`: found after normalising, else its sentence CLOSE_ENOUGH to
+    `copy`, else None; and the span to show for `copy`: that one, else the sentence most like it.
+
+    sentences: `text`'s sentence spans, from a caller that looks for many copies in one text.
+    """
     if (span := find(copy, text)) is not None:
-        return span
-    span, score = most_similar(copy, text, split_sentences(text))
-    return span if score >= CLOSE_ENOUGH else None
+        return span, span
+    closest, score = most_similar(copy, text, split_sentences(text) if sentences is None
+                                  else sentences)
+    return (closest if score >= CLOSE_ENOUGH else None), closest
 
 
 def whole_sentences(span: tuple[int, int], text: str) -> tuple[int, int]:
