@@ -7,6 +7,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from factcheck.display import source_name
 from factcheck.errors import FactcheckError, LLMError
 from factcheck.labels import STANCES, best_evidence, verdict_mark, verdict_word, word
 from factcheck.models import ClaimCheck, Evidence, Label, Report, Stance
@@ -262,7 +263,7 @@ def _evidence_block(n: int, e: Evidence) -> str:
 
 
 def _quote(e: Evidence) -> str:
-    title = e.passage.title or e.passage.source_id or e.passage.id
+    title = source_name(e.passage)
     return f"“{esc(e.quote, _QUOTE_CHARS)}” — {link(title, e.passage.url)}"
 
 
@@ -302,7 +303,7 @@ def _html_claim(check: ClaimCheck) -> str:
     e, v = html.escape, check.verdict
     items = []
     for ev in check.evidence:
-        title = e(ev.passage.title or ev.passage.source_id or ev.passage.id)
+        title = e(source_name(ev.passage))
         source = (f"<a href='{e(ev.passage.url)}'>{title}</a>"
                   if ev.passage.url and re.match(r"https?://", ev.passage.url) else title)
         items.append(f"<li class='{ev.stance.value}'>{STANCES[ev.stance].word} "

@@ -7,7 +7,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from factcheck.display import terminal_safe
+from factcheck.display import source_name, terminal_safe
 from factcheck.labels import STANCES, VERDICTS, verdict_mark, verdict_word
 from factcheck.models import ClaimCheck, Evidence, Report
 from factcheck.render import (
@@ -63,5 +63,5 @@ def _claim_panel(check: ClaimCheck, timezone: str) -> Panel:
 
 
 def _source_text(e: Evidence) -> str:
-    title = e.passage.title or e.passage.source_id or e.passage.id
+    title = source_name(e.passage)
     return f"{title} <{e.passage.url}>" if e.passage.url else title

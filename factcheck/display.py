@@ -1,5 +1,5 @@
-"""Text as every front shows it: without what a terminal would act on, and dates as readers
-read them."""
+"""Text as every front shows it: without what a terminal would act on, dates as readers read
+them, and a passage's source by name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from factcheck.models import as_utc
+from factcheck.models import Passage, as_utc
 
 # Terminal escape sequences whole (CSI; OSC, DCS, PM and APC strings to BEL or ST; two-byte ESC
 # x), so that no "[31m" is left over; then every other control character but newline and tab.
@@ -37,3 +37,8 @@ def user_date(moment: datetime, timezone: str = "UTC", with_time: bool = False) 
     if local.year != datetime.now(zone).year:
         text += f" {local.year}"
     return text + (f" {local:%H:%M}" if with_time else "")
+
+
+def source_name(passage: Passage) -> str:
+    """What a passage's source is called: its title, else its source's id, else its own."""
+    return passage.title or passage.source_id or passage.id

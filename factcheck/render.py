@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from factcheck.display import terminal_safe, user_date
+from factcheck.display import source_name, terminal_safe, user_date
 from factcheck.labels import STANCES, verdict_mark, verdict_word, word
 from factcheck.models import (
     ClaimCheck,
@@ -100,7 +100,7 @@ def disagreement_line(e: Evidence) -> str:
     d = e.disagreement
     if d is None:
         return ""
-    title = e.passage.title or e.passage.source_id or e.passage.id
+    title = source_name(e.passage)
     quote = d.llm_quote if len(d.llm_quote) <= 200 else d.llm_quote[:199] + "…"
     read = (f"⚠ Disputed: the language model read {title} as {STANCES[d.llm_stance].reading} the claim "
             f"({d.llm_confidence:.2f}), quoting “{quote}”")
@@ -118,7 +118,7 @@ def stance_word(e: Evidence) -> str:
 
 
 def _source_md(e: Evidence) -> str:
-    title = e.passage.title or e.passage.source_id or e.passage.id
+    title = source_name(e.passage)
     return f"[{title}]({e.passage.url})" if e.passage.url else f"*{title}*"
 
 

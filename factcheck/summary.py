@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from factcheck.display import terminal_safe, user_date
+from factcheck.display import source_name, terminal_safe, user_date
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.history import History, StoredCheck
 from factcheck.labels import best_evidence, deciding_evidence, mark, word
@@ -280,7 +280,7 @@ def _per_source(checks: list[ClaimCheck]) -> list[SourceCount]:
 def _title(evidence: Evidence | None) -> str | None:
     if evidence is None:
         return None
-    return evidence.passage.title or evidence.passage.source_id or evidence.passage.id
+    return source_name(evidence.passage)
 
 
 def _moment(stored: StoredCheck) -> datetime:

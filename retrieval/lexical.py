@@ -38,7 +38,7 @@ _STOPWORDS = frozenset(
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
     yourselves also may might must shall via et al
-    """.split()  # noqa: SIM905 - a word list reads better as text
+    """.split()
 )
 # "no" and "not" carry meaning for fact-checking but BM25 cannot use negation; they stay stopwords.
 

@@ -49,7 +49,7 @@ def test_send_and_edit_keep_the_current_state_and_the_history(
         assert status.text == "42"  # a numeric text stays a string
         await bot.edit_message_text("checking 1 of 2", CHAT, status.message_id,
                                     reply_markup=keyboard("src:1"))
-        with pytest.raises(BadRequest, match="(?i)message is not modified"):
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
             await bot.edit_message_text("checking 1 of 2", CHAT, status.message_id,
                                         reply_markup=keyboard("src:1"))
         await bot.edit_message_text("<b>Report</b>", CHAT, status.message_id,
@@ -168,7 +168,7 @@ def test_html_that_telegram_cannot_parse_is_rejected(
     telegram_server.send_text(CHAT, CHAT, "hi")
 
     async def steps(bot: Bot) -> None:
-        with pytest.raises(BadRequest, match="(?i)can't parse entities") as raised:
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities") as raised:
             await bot.send_message(CHAT, text, parse_mode=ParseMode.HTML)
         assert error.lower() in str(raised.value).lower()
 
@@ -230,7 +230,7 @@ def test_a_button_press_arrives_and_can_be_answered_once(
         assert updates[-1].callback_query.data == "src:3"
         assert updates[-1].callback_query.message.message_id == report.message_id
         assert await bot.answer_callback_query(query_id, text="Sources below")
-        with pytest.raises(BadRequest, match="(?i)query is too old"):
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await bot.answer_callback_query(query_id)
 
     run(telegram_server, steps)

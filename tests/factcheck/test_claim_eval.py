@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_claim_set_has_four_articles_every_sentence_labelled_in_order():
         "seed_article.txt", "harbour_fire.txt", "transit_budget.md", "drought_report.pdf"}
     for article, gold in articles:
         assert gold and all(g.start < g.end for g in gold)
-        assert all(a.end <= b.start for a, b in zip(gold, gold[1:]))  # in order, no overlap
+        assert all(a.end <= b.start for a, b in pairwise(gold))  # in order, no overlap
         assert len(article.text[gold[-1].end:].strip()) == 0  # nothing after the last one
 
 

@@ -150,7 +150,7 @@ def test_always_malformed_answers_raise_llm_error_after_the_retries(openai_serve
     server, settings = openai_server
     for _ in range(settings.llm_max_retries + 1):
         server.answer("Sure! Here are the claims: ...")
-    with pytest.raises(LLMError, match="no usable answer in 3 attempts.*not valid JSON"):
+    with pytest.raises(LLMError, match=r"no usable answer in 3 attempts.*not valid JSON"):
         extract_claims_llm(ARTICLE, settings)
     assert len(server.chat_requests) == settings.llm_max_retries + 1
 

@@ -125,7 +125,7 @@ def test_a_cached_answer_that_does_not_validate_is_dropped_and_asked_again(opena
     with sqlite3.connect(llm_cache.cache_path(settings)) as db:
         db.execute("""UPDATE answers SET answer = '{"judgements": "poisoned"}'""")
     replay = settings.model_copy(update={"llm_replay_only": True})
-    with pytest.raises(llm_cache.CacheMissError, match="cached LLM answer .* is not usable"):
+    with pytest.raises(llm_cache.CacheMissError, match=r"cached LLM answer .* is not usable"):
         judge_llm(CLAIM, [PASSAGE], replay)
     server.answer(SUPPORTS)
     assert judge_llm(CLAIM, [PASSAGE], settings)[0].stance.value == "SUPPORTS"

@@ -200,7 +200,7 @@ def test_a_server_refusing_both_formats_gets_json_asked_in_the_prompt(openai_ser
 def test_a_400_about_something_else_is_not_a_format_refusal(openai_server):
     server, _ = openai_server
     server.error(400, message="This model's maximum context length is 8192 tokens")
-    with pytest.raises(LLMError, match="answered HTTP 400 .*in 1 attempt;"):
+    with pytest.raises(LLMError, match=r"answered HTTP 400 .*in 1 attempt;"):
         extract_claims_llm(ARTICLE, no_cache(server))
     assert [response_format(r) for r in server.chat_requests] == ["json_object"]
 

@@ -47,7 +47,7 @@ def script_check(server, first: str, second: str) -> None:
 
 @pytest.fixture
 def llm_settings(openai_server, tmp_path) -> Settings:
-    server, settings = openai_server
+    _server, settings = openai_server
     # Every passage is judged here; test_unrelated_passages_cost_no_call covers the filter.
     settings = settings.model_copy(
         update={"data_dir": tmp_path / "data", "top_k": 2, "min_similarity": 0.0}

@@ -98,7 +98,7 @@ def test_a_malformed_prompt_file_is_an_error_naming_the_file(tmp_path, change, m
 
 
 def test_a_missing_prompt_file_is_an_error_naming_it(tmp_path):
-    with pytest.raises(PromptError, match="nothere.yaml"):
+    with pytest.raises(PromptError, match=r"nothere.yaml"):
         load_prompt("nothere", tmp_path)
 
 
@@ -138,5 +138,5 @@ def test_a_prompts_dir_without_a_file_falls_back_to_the_shipped_one(tmp_path):
 
 
 def test_a_prompts_dir_that_does_not_exist_is_an_error(tmp_path):
-    with pytest.raises(PromptError, match="does not exist.*PROMPTS_DIR"):
+    with pytest.raises(PromptError, match=r"does not exist.*PROMPTS_DIR"):
         load_prompt("claims", tmp_path / "nowhere")

@@ -85,13 +85,13 @@ def _cli(capsys, monkeypatch, settings: Settings, *argv: str) -> tuple[int, str,
 def test_factcheck_sources_lists_the_shared_collection_and_an_ingest_killed_part_way(
     shared, tmp_path, chroma_server, capsys, monkeypatch  # noqa: F811
 ):
-    machine_a, settings = shared  # A ingested one source
+    _machine_a, settings = shared  # A ingested one source
     notes = [Document(f"note-{i}", f"Field note {i}: the glacier retreated {i * 7} metres.")
              for i in range(5)]
     with Machine(tmp_path / "c", chroma_server, settings.collection) as machine_c:
         machine_c.ingest_and_hang(notes, "factcheck ingest /srv/notes", batch_chunks=2)
         machine_c.kill()
-    code, out, err = _cli(capsys, monkeypatch, settings, "sources")
+    code, out, _err = _cli(capsys, monkeypatch, settings, "sources")
     assert code == 0
     assert "3 source(s), 4 chunk(s)" in out and "33370" in out and "note-1" in out
     [warning] = [line for line in out.splitlines() if line.startswith("warning:")]

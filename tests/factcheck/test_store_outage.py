@@ -50,6 +50,6 @@ def test_a_server_that_goes_away_during_a_check_is_the_same_one_line(capsys, on_
 
     monkeypatch.setattr(OfflineEngine, "extract_claims", stop_then_extract)
     assert main(["check", CLAIM]) == 1
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert err.endswith(_line(on_server.server)) and err.count("error:") == 1
     assert "Traceback" not in err
