@@ -19,6 +19,7 @@ from cli.render import err, plain
 from cli.source_commands import add_source_commands
 from factcheck import logmask
 from factcheck.display import terminal_safe
+from factcheck.engines import ENGINES
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.settings import Settings, get_settings
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 DISTRIBUTION = "factcheck-bot"  # pyproject.toml's project name: where --version reads from
-ENGINES = ["offline", "llm"]
 
 
 def main(argv: list[str] | None = None) -> int:

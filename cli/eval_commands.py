@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cli.render import stage_bars, stdout, table
 from factcheck import claim_eval, cost, evaluation, runs
+from factcheck.engines import ENGINES
 from factcheck.settings import Settings
 
 _FILE_HELP = {
@@ -60,7 +61,7 @@ def _add_measure(sub: argparse.ArgumentParser, kind: str, files: list[str]) -> N
                          help="how many passages each claim's search returns (default 10)")
         sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
                          help="search mode: hybrid, or one of its halves for comparison")
-    sub.add_argument("--engine", choices=["offline", "llm"],
+    sub.add_argument("--engine", choices=ENGINES,
                      help="offline or llm (default: ENGINE)")
     sub.add_argument("--model", help="LLM model for this run (default: LLM_MODEL)")
     sub.add_argument("--prompts", type=Path, metavar="DIR",
