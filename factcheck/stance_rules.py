@@ -67,14 +67,11 @@ _ANTONYMS = [(_UP, _DOWN)] + [
     ]
 ]
 _WORD = re.compile(r"[a-z][a-z0-9-]+")
-_STOPWORDS = {
-    "the", "and", "for", "with", "that", "this", "from", "into", "over", "than", "then", "them",
-    "they", "their", "there", "these", "those", "have", "has", "had", "been", "being", "were",
-    "was", "are", "is", "its", "it's", "which", "who", "whom", "what", "when", "where", "while",
-    "also", "such", "only", "very", "more", "most", "less", "can", "could", "may", "might", "will",
-    "would", "should", "does", "did", "not", "about", "after", "before", "between", "both", "each",
-    "other", "some", "any", "all",
-}
+_STOPWORDS = set(
+    "the and for with that this from into over than then them they their there these those "
+    "have has had been being were was are is its it's which who whom what when where while "
+    "also such only very more most less can could may might will would should does did not "
+    "about after before between both each other some any all".split())
 RULE_NAMES = [
     "cos", "cos_gap_to_best", "is_best", "overlap", "claim_negated", "sentence_negated",
     "negation_mismatch", "null_result", "numbers_agree", "numbers_differ", "claim_has_number",
