@@ -8,6 +8,10 @@ import secrets
 from typing import Any
 from urllib.parse import urlparse
 
+from factcheck.bot import admin, buttons, digests, handlers
+from factcheck.bot.journal import JournalApplication, JournalQueue, replay_pending
+from factcheck.bot.services import Collection, Services
+from factcheck.bot.transport import PatientRequest
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -22,10 +26,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, buttons, digests, handlers
-from bot.journal import JournalApplication, JournalQueue, replay_pending
-from bot.services import Collection, Services
-from bot.transport import PatientRequest
 from factcheck import logmask
 from factcheck.errors import BadInputError, CollectionUnavailableError
 from factcheck.history import open_history

@@ -11,15 +11,15 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
+from factcheck.bot import keyboards
+from factcheck.bot.journal import RESTARTED
+from factcheck.bot.limits import CheckCancelledError, Job, QueueFullError
+from factcheck.bot.messages import StatusMessage, edit_html, resume_html, send_html
+from factcheck.bot.render import error_line, progress_text, queue_text, report_pages
+from factcheck.bot.services import Services
+from factcheck.bot.uploads import Upload, download_upload
 from telegram import Bot, Message
 
-from bot import keyboards
-from bot.journal import RESTARTED
-from bot.limits import CheckCancelledError, Job, QueueFullError
-from bot.messages import StatusMessage, edit_html, resume_html, send_html
-from bot.render import error_line, progress_text, queue_text, report_pages
-from bot.services import Services
-from bot.uploads import Upload, download_upload
 from factcheck.desk import Asker, DeskCheck
 from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
 from factcheck.intake import article_from_bytes, read_article

@@ -9,14 +9,14 @@ import secrets
 import traceback
 from pathlib import Path
 
+from factcheck.bot.checks import CheckRequest, Upload, run_check, send_report
+from factcheck.bot.render import esc
+from factcheck.bot.services import services
 from telegram import Bot, ChatMemberRestricted, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.checks import CheckRequest, Upload, run_check, send_report
-from bot.render import esc
-from bot.services import services
 from factcheck.history import StoredCheck
 from factcheck.intake import ARTICLE_SUFFIXES
 

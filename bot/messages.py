@@ -6,10 +6,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 
+from factcheck.bot.render import plain_text
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
-
-from bot.render import plain_text
 
 logger = logging.getLogger(__name__)
 

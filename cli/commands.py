@@ -13,10 +13,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.eval_commands import add_eval_commands
-from cli.prompt_commands import add_prompt_commands
-from cli.render import err, plain
-from cli.source_commands import add_source_commands
+from factcheck.cli.eval_commands import add_eval_commands
+from factcheck.cli.prompt_commands import add_prompt_commands
+from factcheck.cli.render import err, plain
+from factcheck.cli.source_commands import add_source_commands
+
 from factcheck import logmask
 from factcheck.display import terminal_safe
 from factcheck.engines import ENGINES
@@ -135,7 +136,8 @@ def _version() -> str:
 
 
 def _run_check(args: argparse.Namespace, settings: Settings) -> int:
-    from cli.render import print_report, stdout
+    from factcheck.cli.render import print_report, stdout
+
     from factcheck import render
     from factcheck.desk import check_in_terminal
     from factcheck.intake import read_article
@@ -218,7 +220,7 @@ def _run_bot(args: argparse.Namespace, settings: Settings) -> int:
         err.print("[bold red]error:[/] TELEGRAM_BOT_TOKEN is not set: get a token from "
                   "@BotFather and put it in .env", soft_wrap=True, highlight=False)
         return 2
-    from bot.app import run
+    from factcheck.bot.app import run
 
     if not args.debug:  # the operator wants to see the bot start and its errors
         logging.getLogger().setLevel(logging.INFO)

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from cli.render import stage_bars, stdout, table
+from factcheck.cli.render import stage_bars, stdout, table
+
 from factcheck import claim_eval, cost, evaluation, runs
 from factcheck.engines import ENGINES
 from factcheck.settings import Settings

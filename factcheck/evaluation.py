@@ -19,9 +19,9 @@ from factcheck.errors import BadInputError, FactcheckError
 from factcheck.eval_corpus import EvalProgress, corpus_store, report_progress
 from factcheck.labels import VERDICTS
 from factcheck.models import Article, Claim, Label, Passage
+from factcheck.retrieval.search import Mode
 from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
-from retrieval.search import Mode
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
 VERDICT_TO_STANCE = {label: look.stance.value for label, look in VERDICTS.items() if look.stance}

@@ -24,14 +24,14 @@ import httpx
 from factcheck import netguard
 from factcheck.errors import BadInputError, FetchError
 from factcheck.models import Article
-from factcheck.settings import Settings
-from retrieval.loaders import (
+from factcheck.retrieval.loaders import (
     CORPUS_SUFFIX,
     SUPPORTED_SUFFIXES,
     UnreadableFileError,
     extract_text,
     normalize_text,
 )
+from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
 

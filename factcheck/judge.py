@@ -25,7 +25,7 @@ def pair_tokenizer(max_tokens: int = MAX_TOKENS):  # -> tokenizers.Tokenizer
     """The packaged MiniLM tokenizer, set to cut (claim, sentence) pairs to max_tokens."""
     from tokenizers import Tokenizer
 
-    from retrieval.embedder import package_model_dir
+    from factcheck.retrieval.embedder import package_model_dir
 
     tokenizer = Tokenizer.from_file(str(package_model_dir() / "tokenizer.json"))
     tokenizer.enable_truncation(max_tokens, strategy="longest_first")
@@ -37,7 +37,7 @@ def base_weights() -> dict[str, np.ndarray]:
     """The packaged all-MiniLM-L6-v2 weights (safetensors keys)."""
     from safetensors.numpy import load_file
 
-    from retrieval.embedder import package_model_dir
+    from factcheck.retrieval.embedder import package_model_dir
 
     return load_file(str(package_model_dir() / "model.safetensors"))
 
@@ -46,7 +46,7 @@ class CrossEncoderJudge:
     """The fine-tuned pair classifier, run by onnxruntime."""
 
     def __init__(self, threads: int | None = None) -> None:
-        from retrieval.embedder import build_onnx_model, cpu_count, onnx_session
+        from factcheck.retrieval.embedder import build_onnx_model, cpu_count, onnx_session
 
         trained = weights.load_arrays(WEIGHTS_FILE)
         merged = base_weights()
@@ -61,7 +61,7 @@ class CrossEncoderJudge:
 
     def probabilities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         """(n, 3) P(supports), P(refutes), P(neither) of (claim, sentence) pairs, in order."""
-        from retrieval.embedder import length_batches
+        from factcheck.retrieval.embedder import length_batches
 
         out = np.zeros((len(pairs), 3), dtype=np.float32)
         if not pairs:

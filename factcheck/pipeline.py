@@ -19,8 +19,8 @@ from factcheck.engines import Engine, engine_for, provenance_of
 from factcheck.errors import CollectionUnavailableError, StoreError
 from factcheck.intake import read_article
 from factcheck.models import Article, Claim, ClaimCheck, Evidence, Passage, Provenance, Report
+from factcheck.retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 from factcheck.settings import Settings, get_settings
-from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -79,7 +79,7 @@ def embedder_for(settings: Settings):
         from factcheck.llm_openai import OpenAIEmbedder
 
         return OpenAIEmbedder(settings)
-    from retrieval.embedder import local_embedder
+    from factcheck.retrieval.embedder import local_embedder
 
     return local_embedder()
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from factcheck.bot.limits import (
+    Access,
+    CheckCancelledError,
+    CheckQueue,
+    Job,
+    QueueFullError,
+    RateLimiter,
+)
 
-from bot.limits import Access, CheckCancelledError, CheckQueue, Job, QueueFullError, RateLimiter
 from factcheck.settings import Settings
 
 

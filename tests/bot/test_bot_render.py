@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from fakes.telegram_html import parse_html
-
-from bot import keyboards
-from bot.render import (
+from factcheck.bot import keyboards
+from factcheck.bot.render import (
     MAX_MESSAGE,
     esc,
     evidence_pages,
@@ -20,6 +18,8 @@ from bot.render import (
     split_blocks,
     tg_len,
 )
+from fakes.telegram_html import parse_html
+
 from factcheck.models import (
     Article,
     Claim,

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from factcheck.cli import main
 
-from cli import main
 from factcheck import evaluation
 from factcheck.llm import LLM_WINDOW
 

@@ -7,8 +7,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from factcheck.cli import main
 
-from cli import main
 from factcheck import claim_eval
 from factcheck.models import Claim
 from factcheck.settings import Settings

@@ -7,6 +7,7 @@ import inspect
 from typing import get_args
 
 import pytest
+from factcheck.retrieval import Document
 from pydantic import ValidationError
 
 from factcheck import weights
@@ -18,7 +19,6 @@ from factcheck.pipeline import check, open_store
 from factcheck.prompts import load_prompt
 from factcheck.runs import Recorder, build_record
 from factcheck.settings import EngineName, Settings
-from retrieval import Document
 
 SOURCE = Document(id="wire", title="Wire report", url=None, date=None,
                   text="A total of 23 people were killed in the strike, including 15 Russians.")

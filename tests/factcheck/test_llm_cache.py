@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from factcheck.cli import main
 
-from cli import main
 from factcheck import llm_cache
 from factcheck.errors import LLMError
 from factcheck.llm import judge_llm

@@ -8,10 +8,10 @@ import logging
 import re
 from pathlib import Path
 
+from factcheck.cli import main
 from fakes.openai_models import LabelledClaimsModel
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 
-from cli import main
 from factcheck import claim_rules, claims
 from factcheck.blocks import units
 from factcheck.llm import extract_claims_llm

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from factcheck.cli import main
+from factcheck.retrieval import Document
 
-from cli import main
 from factcheck.pipeline import check, open_store
 from factcheck.settings import Settings
-from retrieval import Document
 
 ARTICLE = (
     "Health officials said on Monday that 23 people were killed in the strike. "

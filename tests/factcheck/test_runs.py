@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from factcheck.cli import main
 
-from cli import main
 from factcheck import checkworthiness, runs, weights
 from factcheck.history import Feedback, open_history
 from factcheck.models import (

@@ -6,15 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from safetensors.numpy import load_file
-
-from retrieval.embedder import (
+from factcheck.retrieval.embedder import (
     MAX_TOKENS,
     MiniLMEmbedder,
     length_batches,
     local_embedder,
     package_model_dir,
 )
+from safetensors.numpy import load_file
 
 SENTENCES = [
     "Vitamin D supplements reduce the risk of bone fractures in older adults.",
