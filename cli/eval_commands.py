@@ -11,6 +11,7 @@ from factcheck.cli.render import stage_bars, stdout, table
 
 from factcheck import claim_eval, cost, evaluation, runs
 from factcheck.engines import ENGINES
+from factcheck.eval_corpus import EvalProgress
 from factcheck.settings import Settings
 
 _FILE_HELP = {
@@ -93,7 +94,7 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def _measure(
     args: argparse.Namespace, settings: Settings, recorder: runs.Recorder,
-    progress: evaluation.EvalProgress | None,
+    progress: EvalProgress | None,
 ) -> dict:
     if args.kind == "retrieval":
         return evaluation.eval_retrieval(
