@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from factcheck.retrieval.embedder import local_embedder
 
 from factcheck.memory import ClaimMemory, details_agree
+from factcheck.retrieval.embedder import local_embedder
 from factcheck.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

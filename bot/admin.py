@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
 from factcheck.bot.checks import UNAVAILABLE, CheckRequest, run_check
 from factcheck.bot.handlers import settings_allowed, source_of
 from factcheck.bot.limits import CheckCancelledError, Job
@@ -12,10 +16,6 @@ from factcheck.bot.messages import edit_quietly
 from factcheck.bot.render import error_line, esc, link
 from factcheck.bot.services import Services, services
 from factcheck.bot.uploads import Upload, download_upload
-from telegram import Update
-from telegram.constants import ChatType
-from telegram.ext import ContextTypes
-
 from factcheck.collection import Document, upload_document, url_documents
 from factcheck.errors import CollectionUnavailableError, FactcheckError
 from factcheck.pipeline import reaching_store

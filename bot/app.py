@@ -8,10 +8,6 @@ import secrets
 from typing import Any
 from urllib.parse import urlparse
 
-from factcheck.bot import admin, buttons, digests, handlers
-from factcheck.bot.journal import JournalApplication, JournalQueue, replay_pending
-from factcheck.bot.services import Collection, Services
-from factcheck.bot.transport import PatientRequest
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -27,6 +23,10 @@ from telegram.ext import (
 )
 
 from factcheck import logmask
+from factcheck.bot import admin, buttons, digests, handlers
+from factcheck.bot.journal import JournalApplication, JournalQueue, replay_pending
+from factcheck.bot.services import Collection, Services
+from factcheck.bot.transport import PatientRequest
 from factcheck.errors import BadInputError, CollectionUnavailableError
 from factcheck.history import open_history
 from factcheck.settings import Settings

@@ -6,6 +6,10 @@ from __future__ import annotations
 import logging
 import math
 
+from telegram import InputFile, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
 from factcheck.bot import keyboards
 from factcheck.bot.checks import CheckRequest, run_check
 from factcheck.bot.handlers import NOT_YOURS, may_read
@@ -13,10 +17,6 @@ from factcheck.bot.keyboards import Press
 from factcheck.bot.messages import edit_html, send_html
 from factcheck.bot.render import evidence_pages, label_name, report_document
 from factcheck.bot.services import Services, services
-from telegram import InputFile, Update
-from telegram.error import BadRequest
-from telegram.ext import ContextTypes
-
 from factcheck.history import Feedback, StoredCheck
 
 logger = logging.getLogger(__name__)

@@ -19,15 +19,15 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from factcheck.bot.handlers import settings_allowed
-from factcheck.bot.messages import send_html
-from factcheck.bot.render import esc, link, split_blocks
-from factcheck.bot.services import Services, services
 from telegram import Bot, Chat, InputFile, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Job, JobQueue
 
+from factcheck.bot.handlers import settings_allowed
+from factcheck.bot.messages import send_html
+from factcheck.bot.render import esc, link, split_blocks
+from factcheck.bot.services import Services, services
 from factcheck.charts import verdict_chart
 from factcheck.errors import BadInputError
 from factcheck.labels import mark

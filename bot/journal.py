@@ -8,12 +8,12 @@ import asyncio
 import json
 import logging
 
-from factcheck.bot.messages import send_html
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from factcheck.bot.messages import send_html
 from factcheck.history import History, PendingUpdate
 
 logger = logging.getLogger(__name__)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from factcheck.bot.render import start_link
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from factcheck.bot.render import start_link
 from factcheck.labels import VERDICTS, word
 from factcheck.models import ClaimCheck, Label
 

@@ -6,9 +6,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 
-from factcheck.bot.render import plain_text
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
+
+from factcheck.bot.render import plain_text
 
 logger = logging.getLogger(__name__)
 

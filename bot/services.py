@@ -6,9 +6,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from factcheck.bot.limits import Access, CheckQueue, RateLimiter
 from telegram.ext import ContextTypes
 
+from factcheck.bot.limits import Access, CheckQueue, RateLimiter
 from factcheck.desk import Desk
 from factcheck.history import History
 from factcheck.memory import ClaimMemory, open_memory

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from factcheck.cli.render import stdout, table
-
 from factcheck.errors import BadInputError
 from factcheck.prompts import Prompt, as_data, load_prompt, shipped_prompts_dir
 from factcheck.settings import Settings

@@ -8,7 +8,6 @@ import json
 from typing import TYPE_CHECKING
 
 from factcheck.cli.render import embedding_bar, err, plain, safe, stdout, table
-
 from factcheck.collection import read_sources
 from factcheck.errors import BadInputError
 from factcheck.settings import Settings

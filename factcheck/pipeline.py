@@ -1,6 +1,7 @@
 """The fact-check pipeline: article -> claims -> search -> stance -> verdicts -> Report.
 
-Every front end (CLI, Telegram bot) calls `check()`; it knows nothing of them.
+Every check ends here, from the desk (factcheck.desk) or straight from the CLI; the pipeline
+knows nothing of the fronts, the history or the claim memory (the desk hands it a Recall hook).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
+
 from factcheck.retrieval.chroma import INGESTS, ChangeMarker, Collection, open_collection
 from factcheck.retrieval.documents import (
     Catalogue,

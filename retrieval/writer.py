@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
+
 from factcheck.retrieval.chroma import Collection
 from factcheck.retrieval.chunking import chunk_id, split_chunks
 from factcheck.retrieval.documents import Document, Replaced

@@ -8,9 +8,9 @@ import json
 import threading
 from pathlib import Path
 
-from factcheck.bot.app import build_application, serve
 from fakes.telegram_server import TelegramTestServer
 
+from factcheck.bot.app import build_application, serve
 from factcheck.history import StoredCheck, open_history
 from factcheck.settings import Settings
 

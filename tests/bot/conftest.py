@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from bot_helpers import ADMIN, DATA, RunningBot
-from factcheck.retrieval.loaders import load_jsonl
 from fakes.telegram_server import TelegramTestServer
 
 from factcheck import pipeline
+from factcheck.retrieval.loaders import load_jsonl
 from factcheck.settings import Settings
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 
 from bot_helpers import ADMIN, CHANNEL, GROUP
-from factcheck.bot.admin import CHECK_POSTS
 from fakes.dripping_http import DrippingServer
 from fakes.telegram_server import TelegramTestServer
 
+from factcheck.bot.admin import CHECK_POSTS
 from factcheck.history import open_history
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from factcheck.bot.app import NO_TOKEN, build_application
 from factcheck.cli import main
-
 from factcheck.errors import BadInputError
 from factcheck.logmask import MaskSecrets
 from factcheck.settings import Settings

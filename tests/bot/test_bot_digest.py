@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from bot_helpers import ADMIN, ALICE, BOB, CHANNEL, CLAIMS, GROUP, RunningBot, wait_checks
-from factcheck.bot.digests import DIGEST, Digest, job_name
 from fakes.png import png_size
 from fakes.reports import claim_check, report
 from fakes.telegram_server import TelegramTestServer
 from telegram.ext import Job
 
+from factcheck.bot.digests import DIGEST, Digest, job_name
 from factcheck.history import StoredCheck, open_history
 from factcheck.labels import VERDICTS
 from factcheck.models import Label, Report, as_utc

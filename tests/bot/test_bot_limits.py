@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from factcheck.bot.limits import (
     Access,
     CheckCancelledError,
@@ -13,7 +14,6 @@ from factcheck.bot.limits import (
     QueueFullError,
     RateLimiter,
 )
-
 from factcheck.settings import Settings
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from bot_helpers import ALICE, CLAIMS
-from factcheck.bot.render import LLM_UNAVAILABLE
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 from pydantic import SecretStr
+
+from factcheck.bot.render import LLM_UNAVAILABLE
 
 PASSWORD = "s3cr3t-pw"
 KEY = "sk-proj-abcdefghijklmnop1234"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from fakes.telegram_html import parse_html
+
 from factcheck.bot import keyboards
 from factcheck.bot.render import (
     MAX_MESSAGE,
@@ -18,8 +20,6 @@ from factcheck.bot.render import (
     split_blocks,
     tg_len,
 )
-from fakes.telegram_html import parse_html
-
 from factcheck.models import (
     Article,
     Claim,

@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+
 from factcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

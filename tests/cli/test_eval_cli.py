@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from factcheck.cli import main
 
 from factcheck import evaluation
+from factcheck.cli import main
 from factcheck.llm import LLM_WINDOW
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"

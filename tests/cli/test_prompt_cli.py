@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from factcheck.cli import main
-
 from factcheck.llm import extract_claims_llm, judge_llm
 from factcheck.models import Article, Claim, Passage
 from factcheck.prompts import load_prompt

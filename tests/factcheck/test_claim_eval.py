@@ -7,9 +7,9 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from factcheck.cli import main
 
 from factcheck import claim_eval
+from factcheck.cli import main
 from factcheck.models import Claim
 from factcheck.settings import Settings
 

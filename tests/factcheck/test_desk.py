@@ -11,13 +11,13 @@ from pathlib import Path
 from unittest.mock import Mock
 
 import pytest
-from factcheck.retrieval import Document
 
 from factcheck import pipeline
 from factcheck.desk import TERMINAL, Asker, Desk
 from factcheck.history import open_history
 from factcheck.memory import open_memory
 from factcheck.models import Article
+from factcheck.retrieval import Document
 from factcheck.settings import Settings
 
 STATED = "The strike near the river killed 23 people on Monday."

@@ -7,7 +7,6 @@ import inspect
 from typing import get_args
 
 import pytest
-from factcheck.retrieval import Document
 from pydantic import ValidationError
 
 from factcheck import weights
@@ -17,6 +16,7 @@ from factcheck.engines.offline import OfflineEngine
 from factcheck.models import Article, Claim, Passage, Provenance, Stance
 from factcheck.pipeline import check, open_store
 from factcheck.prompts import load_prompt
+from factcheck.retrieval import Document
 from factcheck.runs import Recorder, build_record
 from factcheck.settings import EngineName, Settings
 

@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import factcheck.retrieval.embedder
 import pytest
-from factcheck.cli import main
-from factcheck.retrieval import SourceStore
 
+import factcheck.retrieval.embedder
 from factcheck import eval_corpus, evaluation
+from factcheck.cli import main
 from factcheck.errors import StoreError
+from factcheck.retrieval import SourceStore
 from factcheck.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"

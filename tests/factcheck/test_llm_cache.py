@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from factcheck.cli import main
 
 from factcheck import llm_cache
+from factcheck.cli import main
 from factcheck.errors import LLMError
 from factcheck.llm import judge_llm
 from factcheck.models import Claim, Passage

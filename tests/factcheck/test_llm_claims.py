@@ -8,12 +8,12 @@ import logging
 import re
 from pathlib import Path
 
-from factcheck.cli import main
 from fakes.openai_models import LabelledClaimsModel
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 
 from factcheck import claim_rules, claims
 from factcheck.blocks import units
+from factcheck.cli import main
 from factcheck.llm import extract_claims_llm
 from factcheck.models import Article
 from factcheck.prompts import load_prompt

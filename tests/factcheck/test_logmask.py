@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from factcheck.cli import main
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 
+from factcheck.cli import main
 from factcheck.logmask import MaskSecrets
 
 PASSWORD = "s3cr3t-pw"

@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from factcheck.cli.render import print_report
-from factcheck.retrieval import Document
-from factcheck.retrieval.embedder import local_embedder
 from fakes.reports import claim_check, report
 from rich.console import Console
 
+from factcheck.cli.render import print_report
 from factcheck.desk import MemoryRecall, already_checked
 from factcheck.display import user_date
 from factcheck.engines.offline import OFFLINE_MODEL, offline_model
@@ -24,6 +22,8 @@ from factcheck.memory import ClaimMemory, details_agree, open_memory, still_curr
 from factcheck.models import Article, Label, Report
 from factcheck.pipeline import check, open_store
 from factcheck.render import prior_line, to_markdown
+from factcheck.retrieval import Document
+from factcheck.retrieval.embedder import local_embedder
 from factcheck.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from factcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

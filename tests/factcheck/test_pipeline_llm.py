@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from factcheck.cli import main
-from factcheck.retrieval import Document
 
+from factcheck.cli import main
 from factcheck.pipeline import check, open_store
+from factcheck.retrieval import Document
 from factcheck.settings import Settings
 
 ARTICLE = (

@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from factcheck.cli import main
 
 from factcheck import checkworthiness, runs, weights
+from factcheck.cli import main
 from factcheck.history import Feedback, open_history
 from factcheck.models import (
     Article,

@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from factcheck.retrieval import Document
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 from fakes.machine import Machine
 
@@ -18,6 +17,7 @@ from factcheck.history import open_history
 from factcheck.memory import open_memory
 from factcheck.models import Article, Label
 from factcheck.pipeline import check, open_store
+from factcheck.retrieval import Document
 from factcheck.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -70,7 +70,6 @@ def test_an_article_checked_here_is_checked_again_after_another_machines_ingest(
 def _cli(capsys, monkeypatch, settings: Settings, *argv: str) -> tuple[int, str, str]:
     """`factcheck ARGV` as machine B runs it (its environment), in this process."""
     from factcheck.cli import main
-
     from factcheck.settings import get_settings
 
     for name, value in (("DATA_DIR", settings.data_dir), ("COLLECTION", settings.collection),

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 from factcheck.cli import main
-from factcheck.retrieval import Document
-
 from factcheck.pipeline import open_store
+from factcheck.retrieval import Document
 from factcheck.settings import get_settings
 
 

@@ -4,8 +4,8 @@ exit 1, whatever the command."""
 from __future__ import annotations
 
 import pytest
-from factcheck.cli import main
 
+from factcheck.cli import main
 from factcheck.engines.offline import OfflineEngine
 from factcheck.settings import get_settings
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from factcheck.cli import main
 from fakes.reports import claim_check, evidence, report
 
+from factcheck.cli import main
 from factcheck.errors import BadInputError
 from factcheck.history import SQLiteHistory
 from factcheck.models import Label, Stance

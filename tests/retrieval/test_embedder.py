@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from safetensors.numpy import load_file
+
 from factcheck.retrieval.embedder import (
     MAX_TOKENS,
     MiniLMEmbedder,
@@ -13,7 +15,6 @@ from factcheck.retrieval.embedder import (
     local_embedder,
     package_model_dir,
 )
-from safetensors.numpy import load_file
 
 SENTENCES = [
     "Vitamin D supplements reduce the risk of bone fractures in older adults.",

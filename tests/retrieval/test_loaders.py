@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
+from fakes.documents import make_pdf
+
 from factcheck.retrieval.documents import Document
 from factcheck.retrieval.loaders import (
     CorpusLineError,
@@ -15,7 +17,6 @@ from factcheck.retrieval.loaders import (
     load_path,
     normalize_text,
 )
-from fakes.documents import make_pdf
 
 ARTICLE_HTML = b"""<!doctype html><html><head><title>Quake toll rises to 120</title>
 <script>var tracking = "do not index me";</script></head><body>

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from factcheck.retrieval.documents import Document, StoreUnavailableError
 from factcheck.retrieval.embedder import local_embedder
 from factcheck.retrieval.store import SourceStore

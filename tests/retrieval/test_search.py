@@ -6,11 +6,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
+
 from factcheck.retrieval.documents import Document
 from factcheck.retrieval.lexical import ChunkRecord, LexicalIndex, stem, tokenize
 from factcheck.retrieval.search import fuse, min_max
 from factcheck.retrieval.store import SourceStore
-from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 
 NEWS = [
     Document(

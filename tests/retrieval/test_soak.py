@@ -12,13 +12,13 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
+from fakes.machine import Machine
+
 from factcheck.cli import main
 from factcheck.retrieval.chunking import chunk_id, split_chunks
 from factcheck.retrieval.embedder import local_embedder
 from factcheck.retrieval.store import SourceStore
-from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
-from fakes.machine import Machine
-
 from factcheck.settings import get_settings
 
 SOAK_SECONDS = 20  # writers and readers; with start-up and the checks about 45 s on 2 cores

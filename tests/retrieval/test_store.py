@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes.chroma_server import chroma_server, free_port  # noqa: F401 (fixture)
+
 from factcheck.retrieval.chunking import CHUNK_SIZE, chunk_id, split_chunks
 from factcheck.retrieval.documents import Document, EmbedderMismatchError, StoreUnavailableError
 from factcheck.retrieval.store import SourceStore
-from fakes.chroma_server import chroma_server, free_port  # noqa: F401 (fixture)
 
 DOCS = [
     Document(
