@@ -201,8 +201,10 @@ async def settings_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return False
 
 
-def source_of(message: Message) -> tuple[str | None, Upload | None]:
+def source_of(message: Message | None) -> tuple[str | None, Upload | None]:
     """The article a message carries: its document, else its text or caption."""
+    if message is None:
+        return None, None
     if message.document:
         doc = message.document
         return None, Upload(doc.file_id, doc.file_name or "document.txt", doc.file_size)
