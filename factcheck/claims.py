@@ -6,7 +6,8 @@ a title line restates the article's claims in headline grammar and is no claim o
 each sentence or list item that is a claim (`claim_rules`) is cut into its statements
 (`atomic`), each statement is worded to read alone (`decontext`), and the best-scored ones are
 kept, up to the cap. The LLM's claims go through the same rules (`reviewed`): one on a sentence
-the offline path would not claim is dropped, and the rest are worded and marked as offline.
+the offline path would not claim is dropped, and the rest are split, worded and marked as
+offline.
 """
 
 from __future__ import annotations
@@ -124,36 +125,53 @@ def _readings(text: str, resolver: Resolver, read: list[Unit]) -> Iterator[_Read
 
 
 def reviewed(text: str, proposed: Sequence[tuple[int, int, str]], title: str | None = None
-             ) -> list[Candidate | None]:
+             ) -> list[list[Candidate]]:
     """The offline rules applied to claims another extractor (the LLM) proposes, each given as
-    (start, end, wording) with its span in `text`: None for one whose sentence the offline path
-    would not claim (a caption, a question, a quoted opinion, the title, structure); else its wording as the
-    offline resolver leaves it, marked self-contained or not, with its context, as offline."""
+    (start, end, wording) with its span in `text`: for each, its statements, none when the
+    offline path would not claim its sentence (a caption, a question, a quoted opinion, the
+    title, structure). A statement is worded as the offline resolver leaves it and marked
+    self-contained or not, with its context, as offline; a claim that joins two statements is
+    split as offline (`atomic`), one the LLM wrote atomically stays one."""
     readings, offline = _read(text, title)
-    kept: list[Candidate | None] = []
+    kept: list[list[Candidate]] = []
     for start, end, wording in proposed:
         touched = [r for r in readings if r.unit.start < end and r.unit.end > start]
         if not (claimed := [r for r in touched if r.found]):
             why = ", ".join(dict.fromkeys(r.why_not or "" for r in touched)) or "structure"
             logger.info("dropped a claim whose sentence is not a claim (%s): %r", why,
                         text[start:end][:80])
-            kept.append(None)
+            kept.append([])
+            continue
+        reading = claimed[0]
+        if _copied(reading.unit, text, wording):  # the sentence as it stands: offline's claims
+            kept.append(reading.found)
             continue
         resolver = Resolver()
-        for sentence in offline.read[: claimed[0].read_before]:
+        for sentence in offline.read[: reading.read_before]:
             resolver.add(sentence)
-        words = resolver.resolve(_with_lead_in(claimed[0].unit, text, wording))
-        kept.append(Candidate(start, end, words.text, words.self_contained, words.context))
+        kept.append([Candidate(s, e, words.text, words.self_contained, words.context)
+                     for s, e, part in _statements(reading, start, end, wording)
+                     for words in [resolver.resolve(part)]])
     return kept
 
 
-def _with_lead_in(unit: Unit, text: str, wording: str) -> str:
-    """A list item copied as it stands is read with its lead-in, as offline ("The budget
-    includes 38 new electric buses"); a wording of the LLM's own is left as it is."""
-    raw = text[unit.start : unit.end]
-    if unit.lead_in and normalised(wording)[0] == normalised(plain(raw))[0]:
-        return _unit_wording(unit, raw)
-    return wording
+def _copied(unit: Unit, text: str, wording: str) -> bool:
+    """True when `wording` is the unit as it stands (a list item copied bare is read with its
+    lead-in, as offline: "The budget includes 38 new electric buses")."""
+    return normalised(wording)[0] == normalised(plain(text[unit.start : unit.end]))[0]
+
+
+def _statements(reading: _Reading, start: int, end: int, wording: str
+                ) -> list[tuple[int, int, str]]:
+    """The statements of a wording of the LLM's own, split as offline. Each keeps the span of
+    the part of the sentence it states when the sentence splits offline into as many parts,
+    else the claim's own span: the sentence it comes from."""
+    parts = [(0, 0, wording)] if reading.unit.kind == "item" else atomic.split(wording)
+    if len(parts) == 1:
+        return [(start, end, wording)]
+    offline = reading.found if len(reading.found) == len(parts) else None
+    return [(offline[n].start, offline[n].end, part) if offline else (start, end, part)
+            for n, (_, _, part) in enumerate(parts)]
 
 
 def _unit_wording(unit: Unit, raw: str) -> str:

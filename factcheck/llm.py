@@ -3,8 +3,8 @@ lede, each from its prompt file, over any OpenAI-compatible server (llm_ask asks
 
 Article, claim and passage text go between the prompts' data markers (prompts.as_data); a claim
 whose source sentence is not in the article is dropped, and the rest go through the offline rules
-(claims.reviewed); a judgement whose quote is not in its passage takes no side (crosscheck.py then
-holds the rest against the offline judge).
+(claims.reviewed: dropped, split or worded as offline); a judgement whose quote is not in its
+passage takes no side (crosscheck.py then holds the rest against the offline judge).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def _to_claims(answer: ClaimsAnswer, article: Article, max_claims: int, rules: b
     """Claims whose source sentence is in the article: the most check-worthy `max_claims`, in article
     order. Only the first 2 x max_claims listed are read; a claim whose source the article does
     not hold is dropped, and with `rules` so is one whose sentence the offline rules say is no
-    claim, and the rest are worded and marked as the offline path words and marks its own."""
+    claim, and the rest are split, worded and marked as the offline path does its own."""
     text = article.text
     listed = answer.claims[: 2 * max_claims]
     if len(answer.claims) > len(listed):
@@ -187,9 +187,12 @@ def _to_claims(answer: ClaimsAnswer, article: Article, max_claims: int, rules: b
         found.append((item.checkworthiness, *span, wording))
     spans = [(start, end, wording) for _, start, end, wording in found]
     marked = claims.reviewed(text, spans, article.title) if rules else [
-        claims.Candidate(*span, self_contained=True, context=None) for span in spans]
-    kept = sorted(((worth, c) for (worth, *_), c in zip(found, marked) if c is not None),
-                  key=lambda pair: -pair[0])[:max_claims]
+        [claims.Candidate(*span, self_contained=True, context=None)] for span in spans]
+    ranked = sorted(((worth, c) for (worth, *_), parts in zip(found, marked) for c in parts),
+                    key=lambda pair: -pair[0])
+    # A statement split from one claim may be another claim as the LLM wrote it: kept once.
+    kept = list({c.text.lower(): (worth, c) for worth, c in reversed(ranked)}.values())
+    kept = sorted(kept, key=lambda pair: -pair[0])[:max_claims]
     kept.sort(key=lambda pair: pair[1].start)
     return [
         Claim(id=number, text=c.text, start=c.start, end=c.end, checkworthiness=worth,
