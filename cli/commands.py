@@ -13,15 +13,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-
 from cli.eval_commands import add_eval_commands
 from cli.prompt_commands import add_prompt_commands
-from cli.render import err
+from cli.render import err, plain
 from cli.source_commands import add_source_commands
 from factcheck import logmask
 from factcheck.display import terminal_safe
+from factcheck.engines import ENGINES
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.settings import Settings, get_settings
 
@@ -30,7 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 DISTRIBUTION = "factcheck-bot"  # pyproject.toml's project name: where --version reads from
-ENGINES = ["offline", "llm"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +57,7 @@ def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str =
         details = "".join(traceback.format_exception(exc))
         err.print(logmask.mask(terminal_safe(details)), markup=False, highlight=False)
     # The message may quote a URL or a file's text: nothing in it is markup or a terminal command.
-    err.print(f"[bold red]error:[/] {escape(logmask.mask(terminal_safe(f'{prefix}{exc}')))}", highlight=False)
+    err.print(f"[bold red]error:[/] {plain(logmask.mask(terminal_safe(f'{prefix}{exc}')))}", highlight=False)
     return code
 
 
@@ -138,7 +135,7 @@ def _version() -> str:
 
 
 def _run_check(args: argparse.Namespace, settings: Settings) -> int:
-    from cli.render import print_report
+    from cli.render import print_report, stdout
     from factcheck import render
     from factcheck.desk import check_in_terminal
     from factcheck.intake import read_article
@@ -147,7 +144,7 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
     article = read_article(args.source, settings)  # bad input fails before the store opens
     store = open_store(settings)
     if reaching_store(store.count)() == 0:
-        err.print(f"[bold yellow]warning:[/] the collection {escape(store.location)} is empty, so "
+        err.print(f"[bold yellow]warning:[/] the collection {plain(store.location)} is empty, so "
                   "no claim can be supported or contradicted: ingest sources first (`factcheck "
                   "ingest PATH`), or point DATA_DIR or CHROMA_HOST at the collection.",
                   highlight=False)
@@ -163,7 +160,7 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
     elif args.format == "markdown":
         print(render.to_markdown(report, settings.timezone), end="")
     else:
-        print_report(report, Console(), settings.timezone)
+        print_report(report, stdout(), settings.timezone)
     if not report.claims:
         err.print("No checkable claim was found in this article.")
     return 0

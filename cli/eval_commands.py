@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import Progress, TaskID
-from rich.table import Table
-
+from cli.render import stage_bars, stdout, table
 from factcheck import claim_eval, cost, evaluation, runs
+from factcheck.engines import ENGINES
 from factcheck.settings import Settings
 
 _FILE_HELP = {
@@ -65,7 +61,7 @@ def _add_measure(sub: argparse.ArgumentParser, kind: str, files: list[str]) -> N
                          help="how many passages each claim's search returns (default 10)")
         sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
                          help="search mode: hybrid, or one of its halves for comparison")
-    sub.add_argument("--engine", choices=["offline", "llm"],
+    sub.add_argument("--engine", choices=ENGINES,
                      help="offline or llm (default: ENGINE)")
     sub.add_argument("--model", help="LLM model for this run (default: LLM_MODEL)")
     sub.add_argument("--prompts", type=Path, metavar="DIR",
@@ -80,7 +76,7 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     files = {flag.lstrip("-"): getattr(args, flag.lstrip("-")) for flag in args.files}
     before = cost.usage.snapshot()
     recorder = runs.Recorder()
-    with _progress_bar() as progress:
+    with stage_bars() as progress:
         result = _measure(args, settings, recorder, progress)
     options = {"k": args.k, "mode": args.mode} if args.kind == "retrieval" else {}
     record = runs.build_record(args.kind, files, settings, result, recorder, before, options)
@@ -114,36 +110,18 @@ def _measure(
     return evaluation.eval_verdicts(args.corpus, args.claims, settings, recorder, progress)
 
 
-@contextmanager
-def _progress_bar() -> Iterator[evaluation.EvalProgress | None]:
-    """A progress bar per stage on stderr when it is a terminal; nothing otherwise."""
-    console = Console(stderr=True)
-    if not console.is_terminal:  # stdout stays the JSON contract; logs and pipes stay clean
-        yield None
-        return
-    with Progress(console=console, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
-
-        yield update
-
-
 def _run_compare(args: argparse.Namespace, settings: Settings) -> int:
     diff = runs.compare_runs(runs.load_run(args.run_a), runs.load_run(args.run_b))
     if args.json:
         print(json.dumps(diff))
         return 0
-    console = Console()
-    table = Table("measure", "A", "B", "delta", title=f"{args.run_a.name} -> {args.run_b.name}")
+    console = stdout()
+    metrics = table("measure", "A", "B", "delta", title=f"{args.run_a.name} -> {args.run_b.name}")
     for key, row in diff["metrics"].items():
-        table.add_row(key, _number(row["before"]), _number(row["after"]),
-                      _number(row["delta"], signed=True))
-    console.print(table)
-    changed = Table("id", "gold", "A", "B", title=f"{len(diff['changed'])} prediction(s) changed")
+        metrics.add_row(key, _number(row["before"]), _number(row["after"]),
+                        _number(row["delta"], signed=True))
+    console.print(metrics)
+    changed = table("id", "gold", "A", "B", title=f"{len(diff['changed'])} prediction(s) changed")
     for row in diff["changed"]:
         # Green: the edit fixed it; red: the edit broke it.
         style = "green" if row["after"] == row["gold"] else (
@@ -162,12 +140,12 @@ def _number(value: float | None, signed: bool = False) -> str:
 
 
 def _print_table(kind: str, result: dict) -> None:
-    table = Table("measure", "value", title=f"eval {kind}")
+    measures = table("measure", "value", title=f"eval {kind}")
     for key, value in result.items():
         if isinstance(value, float):
-            table.add_row(key, f"{value:.4f}")
+            measures.add_row(key, f"{value:.4f}")
         elif not isinstance(value, dict):
-            table.add_row(key, str(value))
+            measures.add_row(key, str(value))
     for label, scores in result.get("per_label", {}).items():
-        table.add_row(f"{label} F1", f"{scores['f1']:.4f}")
-    Console().print(table)
+        measures.add_row(f"{label} F1", f"{scores['f1']:.4f}")
+    stdout().print(measures)

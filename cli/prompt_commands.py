@@ -8,9 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
+from cli.render import stdout, table
 from factcheck.errors import BadInputError
 from factcheck.prompts import Prompt, as_data, load_prompt
 from factcheck.settings import Settings
@@ -50,11 +48,11 @@ def render_input(prompt: Prompt, path: Path, settings: Settings) -> list[dict[st
 
 
 def _run_list(args: argparse.Namespace, settings: Settings) -> int:
-    table = Table("name", "version", "fingerprint", "description", title="prompts")
+    listing = table("name", "version", "fingerprint", "description", title="prompts")
     for name in prompt_names(_folder(args, settings)):
         prompt = load_prompt(name, _folder(args, settings))
-        table.add_row(name, prompt.version, prompt.fingerprint, " ".join(prompt.description.split()))
-    Console().print(table)
+        listing.add_row(name, prompt.version, prompt.fingerprint, " ".join(prompt.description.split()))
+    stdout().print(listing)
     return 0
 
 

@@ -5,28 +5,22 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-
-from cli.render import err
+from cli.render import embedding_bar, err, plain, safe, stdout, table
 from factcheck.collection import read_sources
-from factcheck.display import terminal_safe
 from factcheck.errors import BadInputError
 from factcheck.settings import Settings
 from factcheck.sources import (
-    IngestProgress,
     catalogue_json,
     catalogue_of,
     ingest_documents,
     remove_source,
     stopped_ingest,
 )
-from retrieval.documents import Catalogue, Replaced
+
+if TYPE_CHECKING:
+    from retrieval.documents import Catalogue, Replaced
 
 
 def add_source_commands(commands: argparse._SubParsersAction) -> None:
@@ -50,35 +44,20 @@ def add_source_commands(commands: argparse._SubParsersAction) -> None:
 
 def _run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     documents = read_sources(args.paths, settings)  # a bad path fails before anything is written
-    stats, location = ingest_documents(documents, args.paths, settings, _embedding_bar)
+    stats, location = ingest_documents(documents, args.paths, settings, embedding_bar)
     err.print(
         f"Ingested {stats.documents} document(s): {stats.chunks_added} new chunk(s), "
-        f"{stats.chunks_skipped} already present, into collection {escape(location)}.",
+        f"{stats.chunks_skipped} already present, into collection {plain(location)}.",
         highlight=False,
     )
     _print_replaced(stats.replaced)
     return 0
 
 
-@contextmanager
-def _embedding_bar() -> Iterator[IngestProgress]:
-    """A progress bar of the chunks embedded, on stderr (drawn only on a terminal)."""
-    with Progress(
-        TextColumn("embedding chunks"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield progress
-
-
 def _print_replaced(replaced: tuple[Replaced, ...], listed: int = 10) -> None:
     """Sources this ingest replaced that were read from elsewhere: the user should know."""
     for item in replaced[:listed]:
-        err.print(f"Replaced: {_safe(item.describe())}.", highlight=False)
+        err.print(f"Replaced: {safe(item.describe())}.", highlight=False)
     if len(replaced) > listed:
         err.print(f"… and {len(replaced) - listed} more source(s) replaced.")
 
@@ -94,28 +73,24 @@ def _run_sources(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         print(json.dumps(catalogue_json(catalogue, location), ensure_ascii=False))
     else:
-        _print_catalogue(catalogue, location, Console())
+        _print_catalogue(catalogue, location)
     return 0
 
 
-def _print_catalogue(catalogue: Catalogue, location: str, console: Console) -> None:
+def _print_catalogue(catalogue: Catalogue, location: str) -> None:
     """The sources as a table, with totals and any ingest that stopped part-way."""
+    console = stdout()
     partial = {source for record in catalogue.stopped() for source in record.pending}
-    table = Table("source", "title", "chunks", "ingested")
+    listing = table("source", "title", "chunks", "ingested")
     for info in catalogue.sources:
         flag = " (partly written?)" if info.source_id in partial else ""
-        table.add_row(_safe(info.source_id + flag), _safe(info.title or ""), str(info.chunks),
-                      _safe(info.ingested_at or ""))
-    console.print(table)
+        listing.add_row(safe(info.source_id + flag), safe(info.title or ""), str(info.chunks),
+                        safe(info.ingested_at or ""))
+    console.print(listing)
     stats = catalogue.stats
     console.print(f"{stats.sources} source(s), {stats.chunks} chunk(s); "
                   f"last ingest {stats.last_ingest or 'never'}.")
-    console.print(f"Collection {_safe(location)}.", highlight=False, soft_wrap=True)
+    console.print(f"Collection {safe(location)}.", highlight=False, soft_wrap=True)
     for record in catalogue.stopped():
-        console.print(f"[bold yellow]warning:[/] {_safe(stopped_ingest(record))}", highlight=False,
+        console.print(f"[bold yellow]warning:[/] {safe(stopped_ingest(record))}", highlight=False,
                       soft_wrap=True)
-
-
-def _safe(text: str) -> str:
-    # Source ids, titles and labels are other people's text: no markup, no terminal commands.
-    return escape(terminal_safe(text))

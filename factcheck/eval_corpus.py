@@ -47,8 +47,8 @@ def corpus_store(
     embedder = embedder_for(settings)
     if not settings.eval_cache:
         with (
-            tempfile.TemporaryDirectory(prefix="factcheck-eval-") as folder,
-            SourceStore.open(Path(folder), "eval", embedder) as store,
+            tempfile.TemporaryDirectory(prefix="factcheck-eval-") as temporary,
+            SourceStore.open(Path(temporary), "eval", embedder) as store,
         ):
             _ingest(store, corpus, progress)
             yield store

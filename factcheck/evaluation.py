@@ -21,13 +21,14 @@ from factcheck.labels import VERDICTS
 from factcheck.models import Article, Claim, Label, Passage
 from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
+from retrieval.search import Mode
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
 VERDICT_TO_STANCE = {label: look.stance.value for label, look in VERDICTS.items() if look.stance}
 
 
 def eval_retrieval(
-    corpus: Path, claims: Path, settings: Settings, k: int = 10, mode: str = "hybrid",
+    corpus: Path, claims: Path, settings: Settings, k: int = 10, mode: Mode = "hybrid",
     recorder: Recorder | None = None, progress: EvalProgress | None = None,
 ) -> dict:
     """nDCG@10, recall@5/@10 and MRR@10 of search over an evaluation collection of `corpus`.
@@ -178,7 +179,8 @@ def scifact_scores(rows: list[dict], predicted: list[dict[str, dict]],
                 sentences = (rationales or {}).get((str(row["id"]), doc), set())
                 quotes = {_normal(q) for q in call["quotes"][:RATIONALE_CAP]}
                 right_rationale += bool(quotes & sentences)
-    result = {"n": len(rows), "gold_abstracts": gold, "predicted_abstracts": made}
+    result: dict[str, float | None] = {"n": len(rows), "gold_abstracts": gold,
+                                       "predicted_abstracts": made}
     result.update(_prf("label_only", right, made, gold))
     result.update(_prf("label_rationale", right_rationale, made, gold) if rationales is not None
                   else {"label_rationale_f1": None})

@@ -9,6 +9,7 @@ what to do, never the API key; it also serves OpenAI embeddings (`OpenAIEmbedder
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import re
@@ -16,13 +17,14 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import numpy as np
 import openai
 from langchain_core.exceptions import LangChainException
 from langchain_core.messages import convert_to_messages
+from langchain_core.outputs import ChatGeneration
 from langchain_openai import ChatOpenAI
 from openai.types import CreateEmbeddingResponse
 
@@ -93,7 +95,7 @@ def invoke(
     if not result.generations[0]:
         raise Failure(f"the LLM at {_where(settings)} sent a completion without choices",
                       "check the server's log, or try another LLM_MODEL")
-    generation = result.generations[0][0]
+    generation = cast(ChatGeneration, result.generations[0][0])  # a chat model's, always
     reply = generation.message
     if (generation.generation_info or {}).get("finish_reason") == "length":
         raise cut_off(settings)
@@ -129,7 +131,8 @@ class OpenAIEmbedder:
             api_key=_api_key(settings),
             timeout=settings.llm_timeout,
             max_retries=0,
-            http_client=llm_http.async_client(
+            # openai's annotation names httpx2's client; it takes an httpx one (llm_http's).
+            http_client=llm_http.async_client(  # type: ignore[arg-type]
                 settings.llm_timeout, llm_http.embeddings_limit(self.batch_size)),
         )
 
@@ -143,8 +146,7 @@ class OpenAIEmbedder:
             batch = [
                 text if text.strip() else " " for text in texts[start : start + self.batch_size]
             ]
-            response = retried(lambda deadline, b=batch: self._create(b, deadline),
-                               self._settings)
+            response = retried(functools.partial(self._create, batch), self._settings)
             rows.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
         vectors = np.asarray(rows, dtype=np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)

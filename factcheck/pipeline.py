@@ -23,7 +23,8 @@ from factcheck.settings import Settings, get_settings
 from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
-P, R = ParamSpec("P"), TypeVar("R")
+P = ParamSpec("P")
+R = TypeVar("R")
 # The source collection, as open_store returns it: the fronts' name for it (bot/ and cli/
 # import factcheck, never retrieval).
 Store: TypeAlias = SourceStore

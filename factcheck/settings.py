@@ -36,6 +36,8 @@ TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 
 
 APP_NAME = "factcheck"
+# The engines' names: factcheck.engines.ENGINES has a row for each (a test holds them equal).
+EngineName = Literal["offline", "llm"]
 _OURS_IN_DATA = ("chroma", "lexical", "history.sqlite")  # what marks ./data as a collection's
 
 
@@ -59,7 +61,7 @@ class Settings(BaseSettings):
     )
 
     # Engines
-    engine: Literal["auto", "offline", "llm"] = Field(
+    engine: Literal["auto"] | EngineName = Field(
         "auto", description="'auto' uses the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set."
     )
     openai_api_key: SecretStr | None = Field(None, description="Key for the OpenAI API.")
@@ -125,7 +127,7 @@ class Settings(BaseSettings):
     memory_similarity: float = Field(0.80, ge=0.0, le=1.0, description="Cosine similarity (local MiniLM) from which a new claim with the same figures, names and polarity counts as one already checked (claim memory).")
     check_history: bool = Field(False, description="`factcheck check` keeps its checks in the history and claim memory (HISTORY_DB), under chat id 0 ('terminal'), and, like the bot, answers an article checked before from it and reuses remembered results; --history / --no-history override it.")
 
-    def resolved_engine(self) -> Literal["offline", "llm"]:
+    def resolved_engine(self) -> EngineName:
         """The engine to use: an explicit choice, else the LLM when one is configured."""
         if self.engine != "auto":
             return self.engine

@@ -5,8 +5,8 @@ An engine reads an article's claims, judges a claim over passages, says what mad
 and the summaries ask `engine_for(settings)` for one and never test which it is.
 
 A new engine (another stance model, say) is a module of this package with a class that has
-Engine's members, one row in ENGINES, and its name in Settings.engine, which refuses an
-unknown one at start-up.
+Engine's members, one row in ENGINES, and its name in settings.EngineName, so that the settings
+refuse an unknown one at start-up.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from factcheck.cost import Counts
 from factcheck.engines.llm import LlmEngine
 from factcheck.engines.offline import OfflineEngine
 from factcheck.models import Article, Claim, Evidence, LLMUsage, Passage, Provenance
-from factcheck.settings import Settings
+from factcheck.settings import EngineName, Settings
 
 
 class Engine(Protocol):
@@ -58,7 +58,7 @@ class Engine(Protocol):
 
 
 # Engine name (the resolved ENGINE setting) -> the engine's class.
-ENGINES: dict[str, Callable[[Settings], Engine]] = {
+ENGINES: dict[EngineName, Callable[[Settings], Engine]] = {
     "offline": OfflineEngine,
     "llm": LlmEngine,
 }

@@ -7,6 +7,7 @@ import inspect
 from typing import get_args
 
 import pytest
+from pydantic import ValidationError
 
 from factcheck import weights
 from factcheck.engines import ENGINES, Engine, engine_for, provenance_of
@@ -16,7 +17,7 @@ from factcheck.models import Article, Claim, Passage, Provenance, Stance
 from factcheck.pipeline import check, open_store
 from factcheck.prompts import load_prompt
 from factcheck.runs import Recorder, build_record
-from factcheck.settings import Settings
+from factcheck.settings import EngineName, Settings
 from retrieval import Document
 
 SOURCE = Document(id="wire", title="Wire report", url=None, date=None,
@@ -44,13 +45,15 @@ def test_engine_for_is_offline_without_an_llm_and_llm_with_a_server(openai_serve
 
 
 def test_the_table_names_every_engine_the_settings_accept():
-    accepted = set(get_args(Settings.model_fields["engine"].annotation)) - {"auto"}
-    assert set(ENGINES) == accepted
+    assert set(ENGINES) == set(get_args(EngineName))
+    assert Settings(_env_file=None, engine="auto").engine == "auto"
+    with pytest.raises(ValidationError, match="engine"):  # an unknown one, at start-up
+        Settings(_env_file=None, engine="nli")
     for name, make in ENGINES.items():
         assert make(Settings(_env_file=None, engine=name)).name == name
 
 
-@pytest.mark.parametrize("engine_class", [OfflineEngine, LlmEngine])
+@pytest.mark.parametrize("engine_class", list(ENGINES.values()))  # a new row is checked too
 def test_each_engine_has_every_member_of_the_protocol_with_its_signature(engine_class):
     engine = engine_class(Settings(_env_file=None, openai_api_key="test"))
     for name, member in protocol_members().items():
