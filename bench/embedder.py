@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 COLD_START = """
 import time
 started = time.perf_counter()
-from retrieval.embedder import local_embedder
+from factcheck.retrieval.embedder import local_embedder
 local_embedder().embed(["A first sentence to embed."])
 print(time.perf_counter() - started)
 """
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: one per core")
     args = parser.parse_args()
 
-    from retrieval.embedder import BATCH_TOKENS, MiniLMEmbedder
+    from factcheck.retrieval.embedder import BATCH_TOKENS, MiniLMEmbedder
 
     print(f"cpus: {os.cpu_count()}, threads: {args.threads or 'one per core'}, "
           f"load average: {os.getloadavg()[0]:.1f}")

@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.documents import Document
-from retrieval.store import SourceStore
-from retrieval.writer import chunks_of
+from factcheck.retrieval.documents import Document
+from factcheck.retrieval.store import SourceStore
+from factcheck.retrieval.writer import chunks_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,7 +92,7 @@ def main() -> None:
     )
     parser.add_argument("--docs", type=int, default=200)
     args = parser.parse_args()
-    from retrieval.embedder import local_embedder
+    from factcheck.retrieval.embedder import local_embedder
 
     embedder = local_embedder()
     docs = load(args.corpus, args.docs)

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.memory import ClaimMemory, details_agree
+from factcheck.retrieval.embedder import local_embedder
 from factcheck.settings import Settings
-from retrieval.embedder import local_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "tests" / "data" / "paraphrases.jsonl"

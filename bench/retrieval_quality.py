@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.documents import Document
-from retrieval.store import SourceStore
+from factcheck.retrieval.documents import Document
+from factcheck.retrieval.store import SourceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = [round(w, 2) for w in np.arange(0.0, 1.01, 0.05)]
@@ -106,8 +106,8 @@ def cold_start(data_dir: Path) -> float:
     code = (
         "import time; t = time.perf_counter()\n"
         "from pathlib import Path\n"
-        "from retrieval.store import SourceStore\n"
-        "from retrieval.embedder import local_embedder\n"
+        "from factcheck.retrieval.store import SourceStore\n"
+        "from factcheck.retrieval.embedder import local_embedder\n"
         f"store = SourceStore.open(Path({str(data_dir)!r}), 'scifact', local_embedder())\n"
         "store.search('Vitamin D deficiency raises the risk of fractures.')\n"
         "print(time.perf_counter() - t)\n"
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/factcheck-embeddings.sqlite"))
     parser.add_argument("--tune", action="store_true", help="cross-validate the fusion weight")
     args = parser.parse_args()
-    from retrieval.embedder import local_embedder
+    from factcheck.retrieval.embedder import local_embedder
 
     embedder = CachedEmbedder(local_embedder(), args.cache)
     corpus = [json.loads(line) for line in (args.scifact / "corpus.jsonl").open()]

@@ -28,8 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.lexical import ChunkRecord, LexicalIndex
-from retrieval.store import SourceStore
+from factcheck.retrieval.lexical import ChunkRecord, LexicalIndex
+from factcheck.retrieval.store import SourceStore
 
 DIMS = 384
 BATCH = 5000
@@ -231,7 +231,7 @@ def reopened(open_store: Callable[[], SourceStore]) -> SourceStore:
 def with_real_embedder(store: SourceStore, queries: list[str]) -> dict[str, np.ndarray]:
     """Hybrid latencies with the real MiniLM embedding each query; none if it cannot load."""
     try:
-        from retrieval.embedder import local_embedder
+        from factcheck.retrieval.embedder import local_embedder
 
         store._embedder = local_embedder()  # same name, real vectors for the queries
         store.search(queries[0])

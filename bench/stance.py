@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from factcheck.metrics import macro_f1
 from factcheck.models import Passage
 from factcheck.offline_stance import judge_offline
 
@@ -34,14 +35,6 @@ def read(path: Path, limit: int | None) -> list[tuple[str, str, int]]:
     found = [(r["claim"], r.get("passage") or r["evidence"],
               LABELS.index(_ALIASES.get(r["label"], r["label"]))) for r in rows]
     return found[:limit]
-
-
-def macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
-    scores = []
-    for c in range(3):
-        denominator = np.sum(pred == c) + np.sum(gold == c)
-        scores.append(2.0 * np.sum((pred == c) & (gold == c)) / denominator if denominator else 0)
-    return float(np.mean(scores))
 
 
 def measure(rows: list[tuple[str, str, int]], use_judge: bool) -> dict:

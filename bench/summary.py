@@ -99,7 +99,7 @@ def main() -> None:
         print(f"{args.checks} checks of 3 claims, one every 10 minutes")
         group_of = None
         if args.memory:
-            from retrieval.embedder import local_embedder
+            from factcheck.retrieval.embedder import local_embedder
 
             memory = ClaimMemory(history.path, local_embedder())
             started = time.perf_counter()

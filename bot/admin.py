@@ -9,13 +9,13 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.checks import UNAVAILABLE, CheckRequest, run_check
-from bot.handlers import settings_allowed, source_of
-from bot.limits import CheckCancelledError, Job
-from bot.messages import edit_quietly
-from bot.render import error_line, esc, link
-from bot.services import Services, services
-from bot.uploads import Upload, download_upload
+from factcheck.bot.checks import UNAVAILABLE, CheckRequest, run_check
+from factcheck.bot.handlers import settings_allowed, source_of
+from factcheck.bot.limits import CheckCancelledError, Job
+from factcheck.bot.messages import edit_quietly
+from factcheck.bot.render import error_line, esc, link
+from factcheck.bot.services import Services, services
+from factcheck.bot.uploads import Upload, download_upload
 from factcheck.collection import Document, upload_document, url_documents
 from factcheck.errors import CollectionUnavailableError, FactcheckError
 from factcheck.pipeline import reaching_store

@@ -22,11 +22,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, buttons, digests, handlers
-from bot.journal import JournalApplication, JournalQueue, replay_pending
-from bot.services import Collection, Services
-from bot.transport import PatientRequest
 from factcheck import logmask
+from factcheck.bot import admin, buttons, digests, handlers
+from factcheck.bot.journal import JournalApplication, JournalQueue, replay_pending
+from factcheck.bot.services import Collection, Services
+from factcheck.bot.transport import PatientRequest
 from factcheck.errors import BadInputError, CollectionUnavailableError
 from factcheck.history import open_history
 from factcheck.settings import Settings

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import cast
 
-from telegram import InputFile, Update
+from telegram import InputFile, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import keyboards
-from bot.checks import CheckRequest, run_check
-from bot.handlers import NOT_YOURS, may_read
-from bot.keyboards import Press
-from bot.messages import edit_html, send_html
-from bot.render import evidence_pages, label_name, report_document
-from bot.services import Services, services
+from factcheck.bot import keyboards
+from factcheck.bot.checks import CheckRequest, run_check
+from factcheck.bot.handlers import NOT_YOURS, may_read
+from factcheck.bot.keyboards import Press
+from factcheck.bot.messages import edit_html, send_html
+from factcheck.bot.render import evidence_pages, label_name, report_document
+from factcheck.bot.services import Services, services
 from factcheck.history import Feedback, StoredCheck
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ async def _label(update: Update, stored: StoredCheck, press: Press, s: Services)
     s.history.add_feedback(Feedback(stored.id, press.claim_id, query.from_user.id,
                                     correct=False, right_label=label))
     word = label_name(label).lower()
-    await edit_html(query.message, f"Thank you: claim {press.claim_id} should be <b>{word}</b>. "
+    # A pressed button sits under the report it edits (the type allows an inaccessible message).
+    await edit_html(cast(Message, query.message), f"Thank you: claim {press.claim_id} should be <b>{word}</b>. "
                                    "Noted for the maintainers.")
     await query.answer()
 

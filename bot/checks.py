@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from telegram import Bot, Message
 
-from bot import keyboards
-from bot.journal import RESTARTED
-from bot.limits import CheckCancelledError, Job, QueueFullError
-from bot.messages import StatusMessage, edit_html, resume_html, send_html
-from bot.render import error_line, progress_text, queue_text, report_pages
-from bot.services import Services
-from bot.uploads import Upload, download_upload
+from factcheck.bot import keyboards
+from factcheck.bot.journal import RESTARTED
+from factcheck.bot.limits import CheckCancelledError, Job, QueueFullError
+from factcheck.bot.messages import StatusMessage, edit_html, resume_html, send_html
+from factcheck.bot.render import error_line, progress_text, queue_text, report_pages
+from factcheck.bot.services import Services
+from factcheck.bot.uploads import Upload, download_upload
 from factcheck.desk import Asker, DeskCheck
-from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError
+from factcheck.errors import CollectionUnavailableError, FactcheckError, LLMError, StoreError
 from factcheck.intake import article_from_bytes, read_article
 from factcheck.models import Article, Report
 
@@ -85,6 +85,10 @@ async def run_check(bot: Bot, services: Services, request: CheckRequest) -> str 
         logger.warning("check in chat %s: %s", request.chat_id, exc)
         await status.finish(f"⚠️ {UNAVAILABLE} Nothing can be checked until it is back; try "
                             "again in a few minutes.")
+        return None
+    except StoreError as exc:  # the history's or the memory's file: the operator must look
+        logger.error("check in chat %s failed: %s", request.chat_id, exc)
+        await status.finish(error_line(exc))
         return None
     except FactcheckError as exc:  # the log has the whole line, the chat what it may see
         logger.log(logging.WARNING if isinstance(exc, LLMError) else logging.INFO,

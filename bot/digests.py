@@ -16,7 +16,8 @@ import asyncio
 import logging
 import re
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as TimeOfDay
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, Chat, InputFile, Update
@@ -24,10 +25,10 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Job, JobQueue
 
-from bot.handlers import settings_allowed
-from bot.messages import send_html
-from bot.render import esc, link, split_blocks
-from bot.services import Services, services
+from factcheck.bot.handlers import settings_allowed
+from factcheck.bot.messages import send_html
+from factcheck.bot.render import esc, link, split_blocks
+from factcheck.bot.services import Services, services
 from factcheck.charts import verdict_chart
 from factcheck.errors import BadInputError
 from factcheck.labels import mark
@@ -68,10 +69,10 @@ class Digest:
     last_posted: str | None = None  # ISO moment of the last digest posted: the next one's start
     since: str | None = None  # ISO moment it was switched on: what missed() counts from at first
 
-    def at(self, timezone: str) -> time:
+    def at(self, timezone: str) -> TimeOfDay:
         """The time of day to post, in that time zone."""
         hours, minutes = self.time.split(":")
-        return time(int(hours), int(minutes), tzinfo=ZoneInfo(timezone))
+        return TimeOfDay(int(hours), int(minutes), tzinfo=ZoneInfo(timezone))
 
     def last_due(self, timezone: str, now: datetime) -> datetime:
         """The latest moment, at or before `now`, when this digest was due."""
@@ -176,13 +177,13 @@ def _contradicted(c: ContradictedClaim) -> str:
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest on|off [HH:MM] [target]: post this chat's summary of the last 24 h daily."""
     s, message, chat = services(context), update.effective_message, update.effective_chat
-    if not await settings_allowed(update, context):
+    if chat is None or not await settings_allowed(update, context):
         return
     words = (message.text or "").split()[1:]
     try:
         switch, at, target = parse_digest(words)
         if switch == "off":
-            answer = turn_off(s, context.job_queue, chat.id)
+            answer = turn_off(s, jobs(context.job_queue), chat.id)
         elif switch == "on":
             if chat.type == ChatType.CHANNEL and target not in (None, DISCUSSION):
                 # Anyone who may post in the channel could send this: keep its digest at home.
@@ -191,7 +192,7 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             target_id, target_title = await resolve_target(context.bot, chat, target)
             digest = Digest(at or DEFAULT_TIME, target_id, chat.title or "this chat",
                             target_title)
-            answer = turn_on(s, context.job_queue, chat.id, digest)
+            answer = turn_on(s, jobs(context.job_queue), chat.id, digest)
         else:
             answer = describe(s, chat.id)
     except BadInputError as exc:
@@ -242,6 +243,13 @@ async def resolve_target(bot: Bot, chat: Chat, word: str | None) -> tuple[int, s
         raise BadInputError(f"I cannot post in {target.title or word}: make me an admin there "
                             "(allowed to post messages), then try again.")
     return target.id, target.title or str(target.id)
+
+
+def jobs(job_queue: JobQueue | None) -> JobQueue:
+    """The application's job queue; python-telegram-bot[job-queue], a dependency, provides it."""
+    if job_queue is None:
+        raise RuntimeError("the bot has no job queue: install python-telegram-bot[job-queue]")
+    return job_queue
 
 
 def turn_on(s: Services, job_queue: JobQueue, chat_id: int, digest: Digest) -> str:
@@ -301,29 +309,32 @@ def restore(app: Application) -> int:
     now = datetime.now(UTC)
     for chat_id, data in saved.items():
         digest = Digest(**data)
-        schedule(app.job_queue, chat_id, digest, s.settings.timezone)
+        schedule(jobs(app.job_queue), chat_id, digest, s.settings.timezone)
         if digest.missed(s.settings.timezone, now):
             logger.info("digest of chat %s was due while the bot was down: posting it", chat_id)
-            app.job_queue.run_once(post_digest, 0, data=digest, name=job_name(chat_id),
-                                   chat_id=chat_id, job_kwargs=_LATE)
+            jobs(app.job_queue).run_once(post_digest, 0, data=digest, name=job_name(chat_id),
+                                         chat_id=chat_id, job_kwargs=_LATE)
     return len(saved)
 
 
 async def post_digest(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The daily job: the chat's checks since the last digest, posted to the digest's target."""
     job, s = context.job, services(context)
-    saved = s.history.get_chat_setting(job.chat_id, DIGEST)
+    chat_id = job.chat_id
+    if chat_id is None:  # every digest job is scheduled for its chat
+        return
+    saved = s.history.get_chat_setting(chat_id, DIGEST)
     if not saved:  # turned off while this run was due
         return
     digest, now = Digest(**saved), datetime.now(UTC)
     title = f"🗞 <b>Daily digest of {esc(digest.title, 100)}</b>"
     window = digest.window(s.settings.timezone, now)
     try:
-        await send_summary(context.bot, s, job.chat_id, digest.target, window, title)
+        await send_summary(context.bot, s, chat_id, digest.target, window, title)
     except TelegramError as exc:  # removed from the target, or demoted: the log says where
-        logger.warning("digest of chat %s could not be posted to %s: %s", job.chat_id,
+        logger.warning("digest of chat %s could not be posted to %s: %s", chat_id,
                        digest.target, exc)
         return  # the next digest covers this one's checks too
     # Read again: /digest on may have changed the time or target while this one was posted.
-    if latest := s.history.get_chat_setting(job.chat_id, DIGEST):
-        s.history.set_chat_setting(job.chat_id, DIGEST, {**latest, "last_posted": now.isoformat()})
+    if latest := s.history.get_chat_setting(chat_id, DIGEST):
+        s.history.set_chat_setting(chat_id, DIGEST, {**latest, "last_posted": now.isoformat()})

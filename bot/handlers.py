@@ -14,9 +14,10 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.checks import CheckRequest, Upload, run_check, send_report
-from bot.render import esc
-from bot.services import services
+from factcheck import logmask
+from factcheck.bot.checks import CheckRequest, Upload, run_check, send_report
+from factcheck.bot.render import esc
+from factcheck.bot.services import services
 from factcheck.history import StoredCheck
 from factcheck.intake import ARTICLE_SUFFIXES
 
@@ -200,8 +201,10 @@ async def settings_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return False
 
 
-def source_of(message: Message) -> tuple[str | None, Upload | None]:
+def source_of(message: Message | None) -> tuple[str | None, Upload | None]:
     """The article a message carries: its document, else its text or caption."""
+    if message is None:
+        return None, None
     if message.document:
         doc = message.document
         return None, Upload(doc.file_id, doc.file_name or "document.txt", doc.file_size)
@@ -211,13 +214,13 @@ def source_of(message: Message) -> tuple[str | None, Upload | None]:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: details to the log, a reference to the user. The token never
-    reaches the log: bot.app.serve installs factcheck.logmask on every log handler."""
+    reaches the log: the details are masked here, whichever handlers the log has."""
     if update is None and isinstance(context.error, NetworkError):  # polling, during an outage
         reason = " ".join(str(context.error).split())[:120]  # a proxy's error page is long
         logger.warning("getUpdates failed (%s); polling goes on", reason)
         return
     reference = secrets.token_hex(4)
-    details = "".join(traceback.format_exception(context.error))
+    details = logmask.mask("".join(traceback.format_exception(context.error)))
     logger.error("handling an update failed (ref %s):\n%s", reference, details)
     if isinstance(update, Update) and update.effective_chat:
         try:

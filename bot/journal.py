@@ -13,7 +13,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.messages import send_html
+from factcheck.bot.messages import send_html
 from factcheck.history import History, PendingUpdate
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.render import start_link
+from factcheck.bot.render import start_link
 from factcheck.labels import VERDICTS, word
 from factcheck.models import ClaimCheck, Label
 

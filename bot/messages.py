@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from typing import cast
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
-from bot.render import plain_text
+from factcheck.bot.render import plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ async def resume_html(
 ) -> Message:
     """Edit an earlier message of the bot to `text`; a new message if it cannot be edited."""
     try:  # a Message: only inline messages are answered with True
-        return await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        return cast(Message, await bot.edit_message_text(text, chat_id=chat_id,
+                                                         message_id=message_id))
     except TelegramError as exc:  # deleted, or too old to edit
         logger.info("cannot edit message %s of chat %s (%s); sending a new one", message_id,
                     chat_id, exc)
@@ -118,8 +120,9 @@ class StatusMessage:
         except TelegramError as exc:  # the check goes on; its report is sent as new messages
             logger.warning("could not send a status message to chat %s: %s", self._chat_id, exc)
             return None
-        shown = None
-        while self._wanted != shown:  # what the check showed while the message was on its way
+        # Show what the check showed while the message was on its way.
+        shown: str | None = None
+        while self._wanted is not None and self._wanted != shown:
             shown = self._wanted
             await edit_quietly(message, shown)
         return message

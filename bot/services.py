@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram.ext import ContextTypes
 
-from bot.limits import Access, CheckQueue, RateLimiter
+from factcheck.bot.limits import Access, CheckQueue, RateLimiter
 from factcheck.desk import Desk
 from factcheck.history import History
 from factcheck.memory import ClaimMemory, open_memory

@@ -27,13 +27,14 @@ class PatientRequest(HTTPXRequest):
         super().__init__(**options)
         self.patience = patience
 
-    async def do_request(
+    async def do_request(  # type: ignore[override]  # PTB names each timeout; they pass through
         self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
     ) -> tuple[int, bytes]:
         """One request, tried again while the failure is transient and patience lasts."""
         deadline, backoff = time.monotonic() + self.patience, FIRST_BACKOFF
         while True:
             error: NetworkError | None = None
+            failure: str | None
             try:
                 code, payload = await super().do_request(url, method, request_data, **timeouts)
             except NetworkError as exc:  # refused, dropped or timed out

@@ -13,11 +13,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.eval_commands import add_eval_commands
-from cli.prompt_commands import add_prompt_commands
-from cli.render import err, plain
-from cli.source_commands import add_source_commands
 from factcheck import logmask
+from factcheck.cli.eval_commands import add_eval_commands
+from factcheck.cli.prompt_commands import add_prompt_commands
+from factcheck.cli.render import err, plain
+from factcheck.cli.source_commands import add_source_commands
 from factcheck.display import terminal_safe
 from factcheck.engines import ENGINES
 from factcheck.errors import BadInputError, FactcheckError
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     add_source_commands(commands)
 
     bot = commands.add_parser("bot", help="run the Telegram bot (token from TELEGRAM_BOT_TOKEN)")
-    bot.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
+    bot.add_argument("--engine", choices=ENGINES, help=f"{' or '.join(ENGINES)} (default: ENGINE)")
     bot.set_defaults(run=_run_bot)
 
     summary = commands.add_parser("summary", help="what the bot checked over a window, "
@@ -117,7 +117,7 @@ def _add_check_command(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--format", choices=["text", "markdown", "json"], default="text",
                        help="text: coloured panels (default); markdown; json: the report's "
                             "schema (docs/report-schema.md)")
-    check.add_argument("--engine", choices=ENGINES, help="offline or llm (default: ENGINE)")
+    check.add_argument("--engine", choices=ENGINES, help=f"{' or '.join(ENGINES)} (default: ENGINE)")
     check.add_argument("--history", action=argparse.BooleanOptionalAction,
                        help="keep the check in the desk's history and claim memory (chat id 0, "
                             "'terminal'), answer an article checked before from it and reuse "
@@ -135,8 +135,8 @@ def _version() -> str:
 
 
 def _run_check(args: argparse.Namespace, settings: Settings) -> int:
-    from cli.render import print_report, stdout
     from factcheck import render
+    from factcheck.cli.render import print_report, stdout
     from factcheck.desk import check_in_terminal
     from factcheck.intake import read_article
     from factcheck.pipeline import check, open_store, reaching_store
@@ -218,7 +218,7 @@ def _run_bot(args: argparse.Namespace, settings: Settings) -> int:
         err.print("[bold red]error:[/] TELEGRAM_BOT_TOKEN is not set: get a token from "
                   "@BotFather and put it in .env", soft_wrap=True, highlight=False)
         return 2
-    from bot.app import run
+    from factcheck.bot.app import run
 
     if not args.debug:  # the operator wants to see the bot start and its errors
         logging.getLogger().setLevel(logging.INFO)

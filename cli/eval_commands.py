@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from cli.render import stage_bars, stdout, table
 from factcheck import claim_eval, cost, evaluation, runs
+from factcheck.cli.render import stage_bars, stdout, table
 from factcheck.engines import ENGINES
+from factcheck.eval_corpus import EvalProgress
 from factcheck.settings import Settings
 
 _FILE_HELP = {
@@ -62,7 +63,7 @@ def _add_measure(sub: argparse.ArgumentParser, kind: str, files: list[str]) -> N
         sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
                          help="search mode: hybrid, or one of its halves for comparison")
     sub.add_argument("--engine", choices=ENGINES,
-                     help="offline or llm (default: ENGINE)")
+                     help=f"{' or '.join(ENGINES)} (default: ENGINE)")
     sub.add_argument("--model", help="LLM model for this run (default: LLM_MODEL)")
     sub.add_argument("--prompts", type=Path, metavar="DIR",
                      help="a folder of prompt variants (missing files: the shipped ones)")
@@ -92,7 +93,7 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def _measure(
     args: argparse.Namespace, settings: Settings, recorder: runs.Recorder,
-    progress: evaluation.EvalProgress | None,
+    progress: EvalProgress | None,
 ) -> dict:
     if args.kind == "retrieval":
         return evaluation.eval_retrieval(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
-from cli.render import stdout, table
+from factcheck.cli.render import stdout, table
 from factcheck.errors import BadInputError
-from factcheck.prompts import Prompt, as_data, load_prompt
+from factcheck.prompts import Prompt, as_data, load_prompt, shipped_prompts_dir
 from factcheck.settings import Settings
 
 
@@ -35,7 +34,7 @@ def add_prompt_commands(commands: argparse._SubParsersAction) -> None:
 
 def prompt_names(prompts_dir: Path | None) -> list[str]:
     """Names of the shipped prompts and of those in `prompts_dir`, sorted."""
-    folders = [Path(p) for p in _shipped_locations()]
+    folders = [d for d in [shipped_prompts_dir()] if d is not None]
     if prompts_dir is not None and Path(prompts_dir).is_dir():
         folders.append(Path(prompts_dir))
     return sorted({path.stem for folder in folders for path in folder.glob("*.yaml")})
@@ -70,11 +69,6 @@ def _run_render(args: argparse.Namespace, settings: Settings) -> int:
 
 def _folder(args: argparse.Namespace, settings: Settings) -> Path | None:
     return args.prompts or settings.prompts_dir
-
-
-def _shipped_locations() -> list[str]:
-    spec = importlib.util.find_spec("prompts")
-    return list(spec.submodule_search_locations or []) if spec else []
 
 
 def _read_variables(prompt: Prompt, path: Path, settings: Settings) -> dict[str, Any]:

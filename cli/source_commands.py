@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from cli.render import embedding_bar, err, plain, safe, stdout, table
+from factcheck.cli.render import embedding_bar, err, plain, safe, stdout, table
 from factcheck.collection import read_sources
 from factcheck.errors import BadInputError
 from factcheck.settings import Settings
@@ -20,7 +20,7 @@ from factcheck.sources import (
 )
 
 if TYPE_CHECKING:
-    from retrieval.documents import Catalogue, Replaced
+    from factcheck.retrieval.documents import Catalogue, Replaced
 
 
 def add_source_commands(commands: argparse._SubParsersAction) -> None:

@@ -4,6 +4,6 @@ import sys
 
 # The one import of the core from a front, allowed so that `python -m factcheck` works as the
 # console script does: the CLI is the front that owns the command line.
-from cli import main
+from factcheck.cli import main
 
 sys.exit(main())

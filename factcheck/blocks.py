@@ -1,6 +1,7 @@
 """An article's sentences as claim extraction reads them, Markdown structure included.
 
-Headings, table rows, code and thematic breaks are structure, not statements; a list item is
+Headings, table rows, code and thematic breaks are structure, not statements, and so is the
+title line a plain-text article opens with (`sentences.title_line`); a list item is
 read as one statement, and one that follows a lead-in ("The budget includes:") is read with it.
 Blockquote markers and inline emphasis do not belong to a claim's wording. The spans still index
 the article's text, so that every claim maps to where it stands.
@@ -30,7 +31,7 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 class Unit:
     """One piece of the article: a sentence, a list item, or structure that is not checked."""
 
-    kind: str  # "sentence", "item", "heading", "table", "code", "rule"
+    kind: str  # "sentence", "item", "title", "heading", "table", "code", "rule"
     start: int
     end: int
     paragraph: int  # units of one paragraph (or list) share it
@@ -41,11 +42,13 @@ class Unit:
         return self.kind in ("sentence", "item")
 
 
-def units(text: str) -> list[Unit]:
-    """The article's units in order; sentences are cut within each paragraph."""
-    found: list[Unit] = []
+def units(text: str, title: tuple[int, int] | None = None) -> list[Unit]:
+    """The article's units in order; sentences are cut within each paragraph. `title`, the span
+    of the article's title line (`sentences.title_line`), is a unit of its own."""
+    found = [Unit("title", *title, paragraph=0)] if title else []
     in_code = False
-    for paragraph, (start, end) in enumerate(_blocks(text)):
+    for paragraph, (start, end) in enumerate(_blocks(text, title[1] if title else 0),
+                                             start=len(found)):
         for line_start, line_end in _lines(text, start, end):
             line = text[line_start:line_end]
             if _FENCE.match(line):
@@ -68,13 +71,14 @@ def plain(text: str) -> str:
     return " ".join(_EMPHASIS.sub(r"\2", text).split())
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
-    """Paragraph spans: text between blank lines."""
+def _blocks(text: str, after: int = 0) -> list[tuple[int, int]]:
+    """Paragraph spans: text between blank lines, from `after` on."""
     spans, start = [], 0
     for match in re.finditer(r"\n[ \t]*\n", text):
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, len(text)))
+    spans = [(max(s, after), e) for s, e in spans if e > after]
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 

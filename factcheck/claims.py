@@ -1,7 +1,8 @@
 """Claim extraction by rules on the article's sentences plus a trained scorer, and the same rules
 applied to the claims another extractor (the LLM) proposes.
 
-Offline, the article is read as Markdown (headings, tables and code are structure, not claims),
+Offline, the article is read as Markdown (headings, tables and code are structure, not claims;
+a title line restates the article's claims in headline grammar and is no claim of its own),
 each sentence or list item that is a claim (`claim_rules`) is cut into its statements
 (`atomic`), each statement is worded to read alone (`decontext`), and the best-scored ones are
 kept, up to the cap. The LLM's claims go through the same rules (`reviewed`): one on a sentence
@@ -18,6 +19,7 @@ from factcheck import atomic, checkworthiness, claim_rules, contradictions
 from factcheck.blocks import Unit, plain, units
 from factcheck.decontext import Resolver
 from factcheck.models import Article, Claim
+from factcheck.sentences import title_line
 from factcheck.textmatch import normalised
 
 logger = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ def extract_claims_offline(article: Article, max_claims: int) -> list[Claim]:
 
     The score only ranks: no threshold drops a checkable sentence of a short article.
     """
-    return best_scored(candidates(article.text), article.text, max_claims)
+    return best_scored(candidates(article.text, article.title), article.text, max_claims)
 
 
 def best_scored(found: list[Candidate], text: str, max_claims: int) -> list[Claim]:
@@ -70,9 +72,10 @@ def best_scored(found: list[Candidate], text: str, max_claims: int) -> list[Clai
     ]
 
 
-def candidates(text: str) -> list[Candidate]:
-    """Every statement of the article that is a claim, worded to read alone, in order."""
-    return [found for reading in _readings(text, Resolver()) for found in reading.found]
+def candidates(text: str, title: str | None = None) -> list[Candidate]:
+    """Every statement of the article that is a claim, worded to read alone, in order; `title`
+    is the one its source gave (Article.title), if any."""
+    return [found for reading in _read(text, title)[0] for found in reading.found]
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,23 @@ class _Reading:
     why_not: str | None  # claim_rules' reason when it is no claim
 
 
-def _readings(text: str, resolver: Resolver) -> Iterator[_Reading]:
-    """The article's checked units in order, each worded by `resolver` as it reads them."""
-    for unit in units(text):
-        if not unit.checked:
+def _read(text: str, title: str | None) -> tuple[list[_Reading], Resolver]:
+    """The article read in order, and the resolver that read it. Its title line is no claim,
+    unless nothing after it is one: then it is what the text states ("Vaccines cause autism",
+    then "Is it true?")."""
+    line = title_line(text, title)
+    resolver = Resolver()
+    readings = list(_readings(text, resolver, units(text, line)))
+    if line and not any(r.found for r in readings):
+        resolver = Resolver()
+        readings = list(_readings(text, resolver, units(text)))
+    return readings, resolver
+
+
+def _readings(text: str, resolver: Resolver, read: list[Unit]) -> Iterator[_Reading]:
+    """The checked units of `read` in order, each worded by `resolver` as it reads them."""
+    for unit in read:
+        if not unit.checked and unit.kind != "title":
             continue
         before = len(resolver.read)
         raw = text[unit.start : unit.end]
@@ -107,13 +123,13 @@ def _readings(text: str, resolver: Resolver) -> Iterator[_Reading]:
         yield _Reading(unit, before, found, None)
 
 
-def reviewed(text: str, proposed: Sequence[tuple[int, int, str]]) -> list[Candidate | None]:
+def reviewed(text: str, proposed: Sequence[tuple[int, int, str]], title: str | None = None
+             ) -> list[Candidate | None]:
     """The offline rules applied to claims another extractor (the LLM) proposes, each given as
     (start, end, wording) with its span in `text`: None for one whose sentence the offline path
-    would not claim (a caption, a question, a quoted opinion, structure); else its wording as the
+    would not claim (a caption, a question, a quoted opinion, the title, structure); else its wording as the
     offline resolver leaves it, marked self-contained or not, with its context, as offline."""
-    offline = Resolver()
-    readings = list(_readings(text, offline))
+    readings, offline = _read(text, title)
     kept: list[Candidate | None] = []
     for start, end, wording in proposed:
         touched = [r for r in readings if r.unit.start < end and r.unit.end > start]
@@ -146,6 +162,8 @@ def _unit_wording(unit: Unit, raw: str) -> str:
 
 
 def _why_not_a_claim(unit: Unit, raw: str, wording: str) -> str | None:
+    if unit.kind == "title":
+        return "title"  # an antecedent all the same: "the strike" is the headline's
     if unit.kind == "item" and len(plain(raw).split()) < claim_rules.MIN_WORDS:
         return "fragment"  # "- more staff" states nothing checkable, whatever its lead-in
     return claim_rules.reason(wording)

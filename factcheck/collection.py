@@ -12,9 +12,9 @@ from pathlib import Path
 from factcheck.errors import BadInputError
 from factcheck.intake import fetch_text, read_text
 from factcheck.pipeline import reaching_store
+from factcheck.retrieval import Document
+from factcheck.retrieval.loaders import CorpusLineError, load_path
 from factcheck.settings import Settings
-from retrieval import Document
-from retrieval.loaders import CorpusLineError, load_path
 
 __all__ = ["Document", "read_sources", "upload_document", "url_documents"]
 

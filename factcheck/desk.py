@@ -29,9 +29,9 @@ from factcheck.history import History, StoredCheck, open_history
 from factcheck.memory import ClaimMemory, made_by, open_memory, still_current
 from factcheck.models import Article, Claim, ClaimCheck, PriorCheck, Provenance, Report
 from factcheck.pipeline import CheckClaims, Progress, reaching_store
+from factcheck.retrieval import SourceStore
 from factcheck.settings import Settings
 from factcheck.textmatch import word_form
-from retrieval import SourceStore
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from factcheck.errors import BadInputError, StoreError
+from factcheck.retrieval import SourceStore
+from factcheck.retrieval.documents import RetrievalError
+from factcheck.retrieval.embedder import Embedder
+from factcheck.retrieval.loaders import CorpusLineError, load_path
 from factcheck.settings import Settings
-from retrieval import SourceStore
-from retrieval.documents import RetrievalError
-from retrieval.embedder import Embedder
-from retrieval.loaders import CorpusLineError, load_path
 
 logger = logging.getLogger(__name__)
 

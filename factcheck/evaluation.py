@@ -17,14 +17,13 @@ from factcheck import metrics
 from factcheck.engines import Engine, engine_for
 from factcheck.errors import BadInputError, FactcheckError
 from factcheck.eval_corpus import EvalProgress, corpus_store, report_progress
-from factcheck.labels import VERDICTS
+from factcheck.labels import VERDICT_STANCE
 from factcheck.models import Article, Claim, Label, Passage
+from factcheck.retrieval.search import Mode
 from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
-from retrieval.search import Mode
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
-VERDICT_TO_STANCE = {label: look.stance.value for label, look in VERDICTS.items() if look.stance}
 
 
 def eval_retrieval(
@@ -107,7 +106,7 @@ def eval_verdicts(
         def verdict_of(row: dict) -> str:
             report = check(Article(text=row["claim"], source=f"claim {row['id']}"), settings, store)
             label = report.claims[0].verdict.label if report.claims else Label.NOT_ENOUGH_EVIDENCE
-            return VERDICT_TO_STANCE.get(label, "NOT_ENOUGH_INFO")
+            return VERDICT_STANCE.get(label, "NOT_ENOUGH_INFO")
 
         predicted = _map_concurrently(verdict_of, rows, engine_for(settings).concurrency,
                                       recorder, progress)

@@ -24,14 +24,15 @@ import httpx
 from factcheck import netguard
 from factcheck.errors import BadInputError, FetchError
 from factcheck.models import Article
-from factcheck.settings import Settings
-from retrieval.loaders import (
+from factcheck.retrieval.loaders import (
     CORPUS_SUFFIX,
     SUPPORTED_SUFFIXES,
     UnreadableFileError,
     extract_text,
     normalize_text,
 )
+from factcheck.sentences import title_line
+from factcheck.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -327,6 +328,8 @@ def _article(
             f"the article from {where} has {len(text):,} characters, more than the limit of "
             f"{settings.max_article_chars:,}. Check a shorter part, or raise MAX_ARTICLE_CHARS."
         )
+    if not title and (line := title_line(text)):  # a plain-text article's headline
+        title = text[line[0] : line[1]]
     title = " ".join(title.split()) if title else None
     return Article(text=text, title=title or None, source=source, url=url)
 

@@ -25,7 +25,7 @@ def pair_tokenizer(max_tokens: int = MAX_TOKENS):  # -> tokenizers.Tokenizer
     """The packaged MiniLM tokenizer, set to cut (claim, sentence) pairs to max_tokens."""
     from tokenizers import Tokenizer
 
-    from retrieval.embedder import package_model_dir
+    from factcheck.retrieval.embedder import package_model_dir
 
     tokenizer = Tokenizer.from_file(str(package_model_dir() / "tokenizer.json"))
     tokenizer.enable_truncation(max_tokens, strategy="longest_first")
@@ -37,7 +37,7 @@ def base_weights() -> dict[str, np.ndarray]:
     """The packaged all-MiniLM-L6-v2 weights (safetensors keys)."""
     from safetensors.numpy import load_file
 
-    from retrieval.embedder import package_model_dir
+    from factcheck.retrieval.embedder import package_model_dir
 
     return load_file(str(package_model_dir() / "model.safetensors"))
 
@@ -48,7 +48,7 @@ class CrossEncoderJudge:
 
     def __init__(self, threads: int | None = None, weights_file: str = WEIGHTS_FILE,
                  max_tokens: int = MAX_TOKENS) -> None:
-        from retrieval.embedder import build_onnx_model, cpu_count, onnx_session
+        from factcheck.retrieval.embedder import build_onnx_model, cpu_count, onnx_session
 
         trained = weights.load_arrays(weights_file)
         merged = base_weights()
@@ -65,7 +65,7 @@ class CrossEncoderJudge:
     def probabilities(self, pairs: list[tuple[str, str]] | list[str]) -> np.ndarray:
         """(n, 3) P(supports), P(refutes), P(neither) of (claim, sentence) pairs, in order (a
         sentence classifier: (n, its classes) of single sentences)."""
-        from retrieval.embedder import length_batches
+        from factcheck.retrieval.embedder import length_batches
 
         out = np.zeros((len(pairs), self._classes), dtype=np.float32)
         if not pairs:

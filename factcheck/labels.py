@@ -70,6 +70,10 @@ VERDICTS: dict[Label, VerdictLook] = {
                                            Stance.NOT_ENOUGH_INFO, ()),
 }
 
+# A verdict as the stance label the eval files use (MIXED has none there).
+VERDICT_STANCE: dict[Label, str] = {label: look.stance.value for label, look in VERDICTS.items()
+                                    if look.stance}
+
 STANCES: dict[Stance, StanceLook] = {
     Stance.SUPPORTS: StanceLook("supports", "➕", "supporting", "green", "#176317"),
     Stance.REFUTES: StanceLook("contradicts", "➖", "contradicting", "red", "#a11"),

@@ -103,7 +103,7 @@ def extract_claims_llm(article: Article, settings: Settings, rules: bool = True)
     prompt = load_prompt("claims", settings.prompts_dir)
     messages = prompt.render(article=as_data(article.text), max_claims=settings.max_claims)
     answer = ask(messages, ClaimsAnswer, settings, prompt=f"{prompt.name} {prompt.fingerprint}")
-    return _to_claims(answer, article.text, settings.max_claims, rules)
+    return _to_claims(answer, article, settings.max_claims, rules)
 
 
 def checkworthiness_llm(sentences: list[str], settings: Settings) -> list[float]:
@@ -161,11 +161,13 @@ def write_summary_lede(facts: str, settings: Settings) -> str:
     return " ".join(answer.lede.split())
 
 
-def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int, rules: bool) -> list[Claim]:
-    """Claims whose source sentence is in `text`: the most check-worthy `max_claims`, in article
+def _to_claims(answer: ClaimsAnswer, article: Article, max_claims: int, rules: bool
+               ) -> list[Claim]:
+    """Claims whose source sentence is in the article: the most check-worthy `max_claims`, in article
     order. Only the first 2 x max_claims listed are read; a claim whose source the article does
     not hold is dropped, and with `rules` so is one whose sentence the offline rules say is no
     claim, and the rest are worded and marked as the offline path words and marks its own."""
+    text = article.text
     listed = answer.claims[: 2 * max_claims]
     if len(answer.claims) > len(listed):
         logger.warning("the LLM listed %d claims for at most %d; only the first %d are read",
@@ -184,7 +186,7 @@ def _to_claims(answer: ClaimsAnswer, text: str, max_claims: int, rules: bool) ->
             continue
         found.append((item.checkworthiness, *span, wording))
     spans = [(start, end, wording) for _, start, end, wording in found]
-    marked = claims.reviewed(text, spans) if rules else [
+    marked = claims.reviewed(text, spans, article.title) if rules else [
         claims.Candidate(*span, self_contained=True, context=None) for span in spans]
     kept = sorted(((worth, c) for (worth, *_), c in zip(found, marked) if c is not None),
                   key=lambda pair: -pair[0])[:max_claims]

@@ -38,8 +38,8 @@ from factcheck.history import History, history_path, open_history
 from factcheck.history_schema import damaged_database, is_damage
 from factcheck.models import ClaimCheck, PriorCheck, Provenance, Report, as_utc
 from factcheck.numbers import APPROX_TOLERANCE, Quantity, quantities
+from factcheck.retrieval.embedder import Embedder
 from factcheck.settings import Settings
-from retrieval.embedder import Embedder
 
 logger = logging.getLogger(__name__)
 

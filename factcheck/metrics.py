@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def ndcg_at_k(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
     """nDCG@k with binary relevance; duplicate ids after the first are ignored."""
@@ -49,6 +51,17 @@ def precision_recall_f1(right: int, made: int, gold: int) -> tuple[float, float,
     precision, recall = right / made if made else 0.0, right / gold if gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def macro_f1(gold: np.ndarray, pred: np.ndarray, n_classes: int = 3) -> float:
+    """Mean over the classes 0..n_classes-1 of F1 (a class neither predicted nor present
+    counts 0), of integer class arrays."""
+    scores = []
+    for c in range(n_classes):
+        tp = np.sum((pred == c) & (gold == c))
+        denominator = np.sum(pred == c) + np.sum(gold == c)
+        scores.append(2.0 * tp / denominator if denominator else 0.0)
+    return float(np.mean(scores))
 
 
 def classification_report(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:

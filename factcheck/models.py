@@ -187,7 +187,7 @@ class LLMUsage(BaseModel):
 class Provenance(BaseModel):
     """Which engine, model and prompts produced a report."""
 
-    engine: str = Field(description="'offline' or 'llm'.")
+    engine: str = Field(description="The engine that made it: 'offline', 'llm' or another of ENGINES.")
     model: str = Field(description="Chat model name, or the offline models' name.")
     embedder: str
     prompts: dict[str, str] = Field(

@@ -1,6 +1,7 @@
 """The fact-check pipeline: article -> claims -> search -> stance -> verdicts -> Report.
 
-Every front end (CLI, Telegram bot) calls `check()`; it knows nothing of them.
+Every check ends here, from the desk (factcheck.desk) or straight from the CLI; the pipeline
+knows nothing of the fronts, the history or the claim memory (the desk hands it a Recall hook).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from factcheck.engines import Engine, engine_for, provenance_of
 from factcheck.errors import CollectionUnavailableError, StoreError
 from factcheck.intake import read_article
 from factcheck.models import Article, Claim, ClaimCheck, Evidence, Passage, Provenance, Report
+from factcheck.retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 from factcheck.settings import Settings, get_settings
-from retrieval import Hit, RetrievalError, SourceStore, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -79,7 +80,7 @@ def embedder_for(settings: Settings):
         from factcheck.llm_openai import OpenAIEmbedder
 
         return OpenAIEmbedder(settings)
-    from retrieval.embedder import local_embedder
+    from factcheck.retrieval.embedder import local_embedder
 
     return local_embedder()
 

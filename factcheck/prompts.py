@@ -1,15 +1,14 @@
 """Prompt files: one YAML file per LLM step, checked when loaded, rendered into chat messages.
 
 Templates use str.format placeholders (`{article}`); write `{{` and `}}` for literal braces.
-The shipped files live in the `prompts` data package (package data in pyproject.toml) and are
-found through the import system, so they work from a wheel as well as from a clone;
+The shipped files are the repository's prompts/ folder, installed as factcheck/prompt_files
+(pyproject.toml's package-dir), so they are found from a wheel as well as from a clone;
 PROMPTS_DIR overrides them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 import string
@@ -90,6 +89,15 @@ def load_prompt(name: str, prompts_dir: Path | None = None) -> Prompt:
     return prompt.model_copy(update={"fingerprint": f"{prompt.version}:{digest}"})
 
 
+def shipped_prompts_dir() -> Path | None:
+    """The folder of the shipped prompt files: factcheck/prompt_files in an installed wheel,
+    the repository's prompts/ beside factcheck/ in a clone or an editable install (a data
+    folder under another package's name is not importable there, so it is found by path)."""
+    package = Path(__file__).resolve().parent
+    return next((d for d in (package / "prompt_files", package.parent / "prompts")
+                 if d.is_dir()), None)
+
+
 def _locate(name: str, prompts_dir: Path | None) -> Path:
     filename = f"{name}.yaml"
     if prompts_dir is not None:
@@ -98,19 +106,12 @@ def _locate(name: str, prompts_dir: Path | None) -> Path:
         # A folder may override some prompts only; the others come from the shipped ones.
         if (Path(prompts_dir) / filename).is_file():
             return Path(prompts_dir) / filename
-    # importlib.resources.files() fails on Python 3.11 for a namespace package under an editable
-    # install (a path-hook entry is not a directory), so walk the package's locations directly.
-    spec = importlib.util.find_spec("prompts")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for location in locations:
-        candidate = Path(location) / filename
-        if candidate.is_file():
-            return candidate
-    if not locations:
+    shipped = shipped_prompts_dir()
+    if shipped is None:
         raise PromptError(
             "the shipped prompts are not installed; reinstall the package or set PROMPTS_DIR"
         )
-    return Path(locations[0]) / filename  # missing: load_prompt reports this path
+    return shipped / filename  # if missing, load_prompt reports this path
 
 
 def _placeholders(template: str, path: Path) -> set[str]:

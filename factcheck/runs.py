@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from factcheck.cost import Counts, since
 from factcheck.errors import BadInputError
-from factcheck.labels import VERDICTS
+from factcheck.labels import VERDICT_STANCE
 from factcheck.models import LLMUsage
 from factcheck.settings import Settings
 
@@ -205,9 +205,6 @@ def _warnings(before: RunRecord, after: RunRecord) -> list[str]:
 
 # --- evaluation data from readers' feedback in the bot ----------------------------------------
 
-# A reader's verdict as the stance label the eval files use; MIXED has no equivalent there.
-_LABEL_TO_STANCE = {label.value: look.stance.value for label, look in VERDICTS.items()
-                    if look.stance}
 
 
 def feedback_rows(history: Any, kind: str) -> list[dict[str, Any]]:
@@ -229,9 +226,9 @@ def feedback_rows(history: Any, kind: str) -> list[dict[str, Any]]:
 
 def _right_stance(feedback: Any, check: Any) -> str | None:
     if feedback.right_label is not None:
-        return _LABEL_TO_STANCE.get(feedback.right_label.value)
+        return VERDICT_STANCE.get(feedback.right_label.value)
     if feedback.correct:
-        return _LABEL_TO_STANCE.get(check.verdict.label.value)
+        return VERDICT_STANCE.get(check.verdict.label.value)
     return None
 
 

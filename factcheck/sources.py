@@ -14,11 +14,11 @@ from typing import Any
 
 from factcheck.errors import BadInputError
 from factcheck.pipeline import open_store, reaching_store
+from factcheck.retrieval import Document, IngestStats, SourceStore
+from factcheck.retrieval.documents import Catalogue
+from factcheck.retrieval.ingests import IngestRecord
+from factcheck.retrieval.loaders import file_id
 from factcheck.settings import Settings
-from retrieval import Document, IngestStats, SourceStore
-from retrieval.documents import Catalogue
-from retrieval.ingests import IngestRecord
-from retrieval.loaders import file_id
 
 IngestProgress = Callable[[int, int], None]  # (done, total), as SourceStore.ingest calls it
 

@@ -4,7 +4,7 @@ Imports nothing from the rest of the project; errors are `RetrievalError` subcla
 callers translate into their own.
 """
 
-from retrieval.documents import (
+from factcheck.retrieval.documents import (
     Document,
     EmbedderMismatchError,
     Hit,
@@ -14,7 +14,7 @@ from retrieval.documents import (
     StoreStats,
     StoreUnavailableError,
 )
-from retrieval.store import SourceStore
+from factcheck.retrieval.store import SourceStore
 
 __all__ = [
     "Document",

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from retrieval.documents import EmbedderMismatchError, StoreUnavailableError
+from factcheck.retrieval.documents import EmbedderMismatchError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retrieval.ingests import IngestRecord
+from factcheck.retrieval.ingests import IngestRecord
 
 
 @dataclass(frozen=True)

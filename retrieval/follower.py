@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from retrieval.chroma import PAGE, ChangeMarker, Collection
-from retrieval.lexical import ChunkRecord, LexicalIndex
+from factcheck.retrieval.chroma import PAGE, ChangeMarker, Collection
+from factcheck.retrieval.lexical import ChunkRecord, LexicalIndex
 
 # Split from the store: its log lines keep the name they had (users and tests read it).
-logger = logging.getLogger("retrieval.store")
+logger = logging.getLogger("factcheck.retrieval.store")
 
 SYNC_INTERVAL = 2.0  # seconds a store may search before looking at the collection's marker again
 _SYNCED = "synced_marker"  # lexical index meta: the marker its chunk ids last matched

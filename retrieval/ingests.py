@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from retrieval.chroma import Collection
+    from factcheck.retrieval.chroma import Collection
 
 STALE = timedelta(minutes=5)  # no word from an ingest on another host for this long: stopped
 KEEP_FINISHED = 20  # finished ingests kept in the record, newest first

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import cast
 
-from retrieval.documents import Document
+from factcheck.retrieval.documents import Document
 
 logger = logging.getLogger(__name__)
 

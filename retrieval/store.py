@@ -24,13 +24,20 @@ from typing import Any, Self
 
 import numpy as np
 
-from retrieval.chroma import INGESTS, ChangeMarker, Collection, open_collection
-from retrieval.documents import Catalogue, Document, Hit, IngestStats, SourceInfo, StoreStats
-from retrieval.follower import SYNC_INTERVAL, IndexFollower, open_index
-from retrieval.ingests import IngestLog, IngestRun
-from retrieval.lexical import LexicalIndex
-from retrieval.search import CANDIDATES, DENSE_WEIGHT, Mode, rank
-from retrieval.writer import Chunk, ChunkWriter, Embedder, Written, chunks_of
+from factcheck.retrieval.chroma import INGESTS, ChangeMarker, Collection, open_collection
+from factcheck.retrieval.documents import (
+    Catalogue,
+    Document,
+    Hit,
+    IngestStats,
+    SourceInfo,
+    StoreStats,
+)
+from factcheck.retrieval.follower import SYNC_INTERVAL, IndexFollower, open_index
+from factcheck.retrieval.ingests import IngestLog, IngestRun
+from factcheck.retrieval.lexical import LexicalIndex
+from factcheck.retrieval.search import CANDIDATES, DENSE_WEIGHT, Mode, rank
+from factcheck.retrieval.writer import Chunk, ChunkWriter, Embedder, Written, chunks_of
 
 logger = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from retrieval.chroma import Collection
-from retrieval.chunking import chunk_id, split_chunks
-from retrieval.documents import Document, Replaced
-from retrieval.lexical import ChunkRecord, LexicalIndex
+from factcheck.retrieval.chroma import Collection
+from factcheck.retrieval.chunking import chunk_id, split_chunks
+from factcheck.retrieval.documents import Document, Replaced
+from factcheck.retrieval.lexical import ChunkRecord, LexicalIndex
 
 # Split from the store: its log lines keep the name they had (users and tests read it).
-logger = logging.getLogger("retrieval.store")
+logger = logging.getLogger("factcheck.retrieval.store")
 
 _MAX_WRITE = 4000  # records per Chroma add; below its max_batch_size (5461 in chromadb 1.5)
 

@@ -81,16 +81,6 @@ def grouped_folds(groups: list[str], k: int, seed: int) -> list[np.ndarray]:
     return [np.flatnonzero(labels == f) for f in range(k)]
 
 
-def macro_f1(gold: np.ndarray, pred: np.ndarray, n_classes: int = 3) -> float:
-    """Mean over classes of F1 (a class never predicted nor present counts 0)."""
-    scores = []
-    for c in range(n_classes):
-        tp = np.sum((pred == c) & (gold == c))
-        denominator = np.sum(pred == c) + np.sum(gold == c)
-        scores.append(2.0 * tp / denominator if denominator else 0.0)
-    return float(np.mean(scores))
-
-
 
 def binary(model: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A two-class model as one logit: a two-class softmax is a sigmoid of the difference."""

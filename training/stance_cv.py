@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from disk_cache import DiskCache
-from logreg import grouped_folds, macro_f1
+from logreg import grouped_folds
 from stance_fit import (
     LABELS,
     ClaimPassage,
@@ -22,6 +22,8 @@ from stance_fit import (
     runtime_block,
     stance_features,
 )
+
+from factcheck.metrics import macro_f1
 
 logger = logging.getLogger("train_offline")
 

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from disk_cache import DiskCache
-from logreg import balanced_weights, fit_logreg, macro_f1
+from logreg import balanced_weights, fit_logreg
 from stance_cv import StanceFolds
 from stance_fit import LABELS
 
 from factcheck.evaluation import read_jsonl
+from factcheck.metrics import macro_f1
 
 if TYPE_CHECKING:
     from factcheck.verdict import VerdictInputs

@@ -43,7 +43,7 @@ class OfflineEngine:
 
     def extract_claims(self, article: Article) -> Extracted:
         """The best-scored statements, up to MAX_CLAIMS, and how many more the cap left out."""
-        found = claims.candidates(article.text)
+        found = claims.candidates(article.text, article.title)
         kept = claims.best_scored(found, article.text, self.settings.max_claims)
         return Extracted(kept, left_out=len(found) - len(kept))
 

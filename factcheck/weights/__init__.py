@@ -21,7 +21,7 @@ _NOT_WEIGHTS = {"metrics.json", "MODEL_CARD.md"}
 
 def embedder() -> Any:
     """The process-wide local MiniLM embedder (the one the weights were trained on)."""
-    from retrieval.embedder import local_embedder
+    from factcheck.retrieval.embedder import local_embedder
 
     return local_embedder()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fakes.telegram_server import TelegramTestServer
 
-from bot.app import build_application, serve
+from factcheck.bot.app import build_application, serve
 from factcheck.history import StoredCheck, open_history
 from factcheck.settings import Settings
 

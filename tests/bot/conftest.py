@@ -12,8 +12,8 @@ from bot_helpers import ADMIN, DATA, RunningBot
 from fakes.telegram_server import TelegramTestServer
 
 from factcheck import pipeline
+from factcheck.retrieval.loaders import load_jsonl
 from factcheck.settings import Settings
-from retrieval.loaders import load_jsonl
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from bot_helpers import ADMIN, CHANNEL, GROUP
 from fakes.dripping_http import DrippingServer
 from fakes.telegram_server import TelegramTestServer
 
-from bot.admin import CHECK_POSTS
+from factcheck.bot.admin import CHECK_POSTS
 from factcheck.history import open_history
 
 

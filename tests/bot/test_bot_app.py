@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.app import NO_TOKEN, build_application
-from cli import main
+from factcheck.bot.app import NO_TOKEN, build_application
+from factcheck.cli import main
 from factcheck.errors import BadInputError
 from factcheck.logmask import MaskSecrets
 from factcheck.settings import Settings

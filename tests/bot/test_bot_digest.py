@@ -20,7 +20,7 @@ from fakes.reports import claim_check, report
 from fakes.telegram_server import TelegramTestServer
 from telegram.ext import Job
 
-from bot.digests import DIGEST, Digest, job_name
+from factcheck.bot.digests import DIGEST, Digest, job_name
 from factcheck.history import StoredCheck, open_history
 from factcheck.labels import VERDICTS
 from factcheck.models import Label, Report, as_utc

@@ -36,7 +36,8 @@ from fakes.telegram_server import TelegramTestServer
 from pydantic import SecretStr
 
 from factcheck import pipeline
-from factcheck.history import open_history
+from factcheck.errors import StoreError
+from factcheck.history import SQLiteHistory, open_history
 
 CLAIM_LINE = re.compile(r"^(?:✅|❌|⚖️|❔) (\d+)\. ", re.MULTILINE)
 SEED = (ROOT / "examples" / "seed_article.txt").read_text()
@@ -351,13 +352,28 @@ def test_an_unexpected_error_gives_a_reference_and_logs_no_token(start_bot, tele
 
     monkeypatch.setattr(pipeline, "check", broken)
     start_bot()
-    with caplog.at_level(logging.ERROR, logger="bot"):
+    with caplog.at_level(logging.ERROR, logger="factcheck.bot"):
         telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
         answer = telegram_server.wait_for_text(ALICE, "reference")["text"]
         reference = answer.split("reference ")[1].split(")")[0]
         telegram_server.wait_for_text(ALICE, "This check failed")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert reference in logged and "boom" in logged and telegram_server.token not in logged
+
+
+def test_a_history_that_cannot_be_written_is_logged_as_an_error_and_told_to_the_chat(
+    start_bot, telegram_server, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise StoreError("the history database data/history.sqlite is damaged")
+
+    monkeypatch.setattr(SQLiteHistory, "add_check", broken)
+    start_bot()
+    with caplog.at_level(logging.ERROR, logger="factcheck.bot"):
+        telegram_server.send_text(ALICE, ALICE, CLAIMS[0])
+        telegram_server.wait_for_text(ALICE, "history database data/history.sqlite is damaged")
+    assert any(r.levelno == logging.ERROR and "is damaged" in r.getMessage()
+               for r in caplog.records)
 
 
 # --- groups and channels ------------------------------------------------------------------------

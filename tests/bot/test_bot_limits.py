@@ -6,7 +6,14 @@ import asyncio
 
 import pytest
 
-from bot.limits import Access, CheckCancelledError, CheckQueue, Job, QueueFullError, RateLimiter
+from factcheck.bot.limits import (
+    Access,
+    CheckCancelledError,
+    CheckQueue,
+    Job,
+    QueueFullError,
+    RateLimiter,
+)
 from factcheck.settings import Settings
 
 

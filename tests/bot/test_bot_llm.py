@@ -9,7 +9,7 @@ from bot_helpers import ALICE, CLAIMS
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 from pydantic import SecretStr
 
-from bot.render import LLM_UNAVAILABLE
+from factcheck.bot.render import LLM_UNAVAILABLE
 
 PASSWORD = "s3cr3t-pw"
 KEY = "sk-proj-abcdefghijklmnop1234"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from fakes.telegram_html import parse_html
 
-from bot import keyboards
-from bot.render import (
+from factcheck.bot import keyboards
+from factcheck.bot.render import (
     MAX_MESSAGE,
     esc,
     evidence_pages,

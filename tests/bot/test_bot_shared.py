@@ -11,7 +11,7 @@ from bot_helpers import ADMIN, ALICE, CLAIMS, texts
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 from fakes.machine import Machine
 
-from retrieval import Document
+from factcheck.retrieval import Document
 
 NOTES = [Document(f"note-{i}", f"Field note {i}: the glacier retreated {i * 7} metres.",
                   title=f"Note {i}") for i in range(5)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from factcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -183,7 +183,7 @@ def test_damaged_lexical_files_are_rebuilt_with_one_warning_line(capsys, ingeste
     listed = _command("sources")
     assert listed.returncode == 0 and "20 source(s)" in listed.stdout
     [warning] = [line for line in listed.stderr.splitlines() if "WARNING" in line]
-    assert warning.startswith(f"WARNING retrieval.store: the lexical index "
+    assert warning.startswith(f"WARNING factcheck.retrieval.store: the lexical index "
                               f"{lexical / 'sources.sqlite'} is damaged (")
     assert warning.endswith("): rebuilding it from the Chroma collection")
     claim = json.loads((DATA / "claims.jsonl").read_text().splitlines()[0])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from factcheck.cli import main
 from factcheck.desk import TERMINAL_CHAT_ID
 from factcheck.history import open_history
 from factcheck.settings import Settings, get_settings

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
 from factcheck import evaluation
+from factcheck.cli import main
 from factcheck.llm import LLM_WINDOW
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"

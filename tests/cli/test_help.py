@@ -6,7 +6,7 @@ import argparse
 import subprocess
 import sys
 
-from cli.commands import _parser
+from factcheck.cli.commands import _parser
 
 
 def _commands(parser: argparse.ArgumentParser, name: str = "factcheck"):

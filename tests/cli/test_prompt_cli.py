@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli import main
+from factcheck.cli import main
 from factcheck.llm import extract_claims_llm, judge_llm
 from factcheck.models import Article, Claim, Passage
 from factcheck.prompts import load_prompt

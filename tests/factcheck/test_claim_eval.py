@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
 from factcheck import claim_eval
+from factcheck.cli import main
 from factcheck.models import Claim
 from factcheck.settings import Settings
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from factcheck.cli import main
 from factcheck.settings import get_settings
 
 CLAIM = "The lighthouse on Gull Rock was automated in 1985."

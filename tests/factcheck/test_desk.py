@@ -17,8 +17,8 @@ from factcheck.desk import TERMINAL, Asker, Desk
 from factcheck.history import open_history
 from factcheck.memory import open_memory
 from factcheck.models import Article
+from factcheck.retrieval import Document
 from factcheck.settings import Settings
-from retrieval import Document
 
 STATED = "The strike near the river killed 23 people on Monday."
 ARTICLE = Article(text="On Monday, 23 people were killed in the strike near the river.")

@@ -16,9 +16,9 @@ from factcheck.engines.offline import OfflineEngine
 from factcheck.models import Article, Claim, Passage, Provenance, Stance
 from factcheck.pipeline import check, open_store
 from factcheck.prompts import load_prompt
+from factcheck.retrieval import Document
 from factcheck.runs import Recorder, build_record
 from factcheck.settings import EngineName, Settings
-from retrieval import Document
 
 SOURCE = Document(id="wire", title="Wire report", url=None, date=None,
                   text="A total of 23 people were killed in the strike, including 15 Russians.")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-import retrieval.embedder
-from cli import main
+import factcheck.retrieval.embedder
 from factcheck import eval_corpus, evaluation
+from factcheck.cli import main
 from factcheck.errors import StoreError
+from factcheck.retrieval import SourceStore
 from factcheck.settings import Settings
-from retrieval import SourceStore
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 CORPUS, CLAIMS = DATA / "corpus.jsonl", DATA / "claims.jsonl"
@@ -33,8 +33,8 @@ class CountingEmbedder:
 
 @pytest.fixture
 def embedder(monkeypatch) -> CountingEmbedder:
-    counting = CountingEmbedder(retrieval.embedder.local_embedder())
-    monkeypatch.setattr(retrieval.embedder, "local_embedder", lambda: counting)
+    counting = CountingEmbedder(factcheck.retrieval.embedder.local_embedder())
+    monkeypatch.setattr(factcheck.retrieval.embedder, "local_embedder", lambda: counting)
     return counting
 
 
@@ -153,5 +153,5 @@ def test_two_processes_on_one_corpus_build_one_complete_collection(tmp_path):
     assert scores[0]["ndcg@10"] == scores[1]["ndcg@10"] > 0.7
     (folder,) = eval_folders(tmp_path)
     assert json.loads((folder / eval_corpus.COMPLETE).read_text())["sources"] == 20
-    with SourceStore.open(folder, "eval", retrieval.embedder.local_embedder()) as store:
+    with SourceStore.open(folder, "eval", factcheck.retrieval.embedder.local_embedder()) as store:
         assert eval_corpus._is_complete(folder, store)  # the marker counts what is stored

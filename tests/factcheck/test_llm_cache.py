@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
 from factcheck import llm_cache
+from factcheck.cli import main
 from factcheck.errors import LLMError
 from factcheck.llm import judge_llm
 from factcheck.models import Claim, Passage

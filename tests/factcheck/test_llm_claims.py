@@ -11,9 +11,9 @@ from pathlib import Path
 from fakes.openai_models import LabelledClaimsModel
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 
-from cli import main
 from factcheck import claim_rules, claims
 from factcheck.blocks import units
+from factcheck.cli import main
 from factcheck.llm import extract_claims_llm
 from factcheck.models import Article
 from factcheck.prompts import load_prompt
@@ -155,7 +155,8 @@ def test_the_llm_claims_get_the_offline_marks_for_the_same_wording(openai_server
             assert (claim.text, claim.self_contained, claim.context) == (
                 mine.text, mine.self_contained, mine.context)
             compared += 1
-    assert compared >= 10 and any(not c.self_contained for c in found)
+    # 9: the title line is no claim, offline nor from the LLM (it was the tenth).
+    assert compared >= 9 and any(not c.self_contained for c in found)
     # Every sentence the offline path claims is kept, every other one is dropped.
     claimed = [s for s in sentences
                if any(text.index(s) <= start < text.index(s) + len(s) for start, _ in offline)]
@@ -223,7 +224,7 @@ def test_the_rules_drop_no_claim_the_labels_call_a_claim(openai_server, capsys, 
     server.responder = LabelledClaimsModel(labelled_rows(), every_sentence=False)
     result = eval_claims_llm(capsys, monkeypatch, server, LLM_CACHE="false", MAX_CLAIMS="30")
     assert result["precision"] == 1.0 and result["recall"] == 1.0
-    assert result["claims"] == result["gold_claims"] == 58
+    assert result["claims"] == result["gold_claims"] == 55  # 58 before the titles (issue 13)
 
 
 def test_a_list_item_copied_as_it_stands_is_read_with_its_lead_in_as_offline():

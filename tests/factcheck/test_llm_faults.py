@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 
-from cli import main
+from factcheck.cli import main
 from factcheck.errors import LLMError
 from factcheck.llm import extract_claims_llm, judge_llm, write_summary_lede
 from factcheck.llm_openai import OpenAIEmbedder, chat_model

@@ -7,7 +7,7 @@ import logging
 
 from fakes.openai_server import openai_server_fixture  # noqa: F401
 
-from cli import main
+from factcheck.cli import main
 from factcheck.logmask import MaskSecrets
 
 PASSWORD = "s3cr3t-pw"

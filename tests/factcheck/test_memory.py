@@ -12,7 +12,7 @@ import pytest
 from fakes.reports import claim_check, report
 from rich.console import Console
 
-from cli.render import print_report
+from factcheck.cli.render import print_report
 from factcheck.desk import MemoryRecall, already_checked
 from factcheck.display import user_date
 from factcheck.engines.offline import OFFLINE_MODEL, offline_model
@@ -22,9 +22,9 @@ from factcheck.memory import ClaimMemory, details_agree, open_memory, still_curr
 from factcheck.models import Article, Label, Report
 from factcheck.pipeline import check, open_store
 from factcheck.render import prior_line, to_markdown
+from factcheck.retrieval import Document
+from factcheck.retrieval.embedder import local_embedder
 from factcheck.settings import Settings
-from retrieval import Document
-from retrieval.embedder import local_embedder
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from factcheck import metrics
@@ -38,3 +39,9 @@ def test_classification_report_macro_f1_and_confusion():
     assert report["confusion"]["SUPPORTS"]["REFUTES"] == 1
     assert report["per_label"]["SUPPORTS"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3)}
     assert report["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+
+
+def test_macro_f1_averages_each_class_f1_and_counts_an_absent_class_zero():
+    gold, pred = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])
+    # class 0: F1 2/3; class 1: F1 4/5; class 2 neither predicted nor present: 0
+    assert metrics.macro_f1(gold, pred) == pytest.approx((2 / 3 + 4 / 5 + 0) / 3)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
+from factcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 NEWS = ROOT / "tests" / "data" / "news_seed"

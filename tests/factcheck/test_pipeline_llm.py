@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from cli import main
+from factcheck.cli import main
 from factcheck.pipeline import check, open_store
+from factcheck.retrieval import Document
 from factcheck.settings import Settings
-from retrieval import Document
 
 ARTICLE = (
     "Health officials said on Monday that 23 people were killed in the strike. "

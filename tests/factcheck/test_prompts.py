@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -111,20 +114,25 @@ def test_fingerprint_follows_the_file_content(tmp_path):
 
 def test_the_package_config_ships_the_prompt_files():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "prompts" in config["packages"]
-    patterns = config["package-data"]["prompts"]
+    assert "factcheck.prompt_files" in config["packages"]
+    assert config["package-dir"]["factcheck.prompt_files"] == "prompts"
+    patterns = config["package-data"]["factcheck.prompt_files"]
     for name in SHIPPED:
         assert any(Path(f"{name}.yaml").match(pattern) for pattern in patterns)
 
 
-def test_shipped_prompts_are_found_through_the_import_system(tmp_path, monkeypatch):
-    # An installed copy (as a wheel unpacks it into site-packages) comes first on sys.path.
+def test_shipped_prompts_are_found_in_an_installed_copy(tmp_path):
+    # As a wheel unpacks it into site-packages: the prompts under factcheck/prompt_files.
     site = tmp_path / "site-packages"
-    shutil.copytree(ROOT / "prompts", site / "prompts")
-    text = (site / "prompts" / "claims.yaml").read_text(encoding="utf-8")
-    (site / "prompts" / "claims.yaml").write_text(text.replace('version: "', 'version: "99.'))
-    monkeypatch.syspath_prepend(str(site))
-    assert load_prompt("claims").fingerprint.startswith("99.")
+    shutil.copytree(ROOT / "factcheck", site / "factcheck",
+                    ignore=shutil.ignore_patterns("*.npz", "__pycache__"))
+    shutil.copytree(ROOT / "prompts", site / "factcheck" / "prompt_files")
+    installed = site / "factcheck" / "prompt_files" / "claims.yaml"
+    installed.write_text(installed.read_text(encoding="utf-8").replace('version: "', 'version: "99.'))
+    code = "from factcheck.prompts import load_prompt; print(load_prompt('claims').fingerprint)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(site)}, cwd=tmp_path, check=True)
+    assert done.stdout.startswith("99.")
 
 
 def test_prompts_dir_overrides_the_shipped_prompts(tmp_path):

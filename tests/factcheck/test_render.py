@@ -5,8 +5,8 @@ from __future__ import annotations
 from fakes.reports import claim_check, report
 from rich.console import Console
 
-from cli.render import print_report
 from factcheck import contradictions
+from factcheck.cli.render import print_report
 from factcheck.models import Label, LLMUsage, Provenance
 from factcheck.render import to_markdown
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
 from factcheck import checkworthiness, runs, weights
+from factcheck.cli import main
 from factcheck.history import Feedback, open_history
 from factcheck.models import (
     Article,

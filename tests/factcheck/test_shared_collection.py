@@ -17,8 +17,8 @@ from factcheck.history import open_history
 from factcheck.memory import open_memory
 from factcheck.models import Article, Label
 from factcheck.pipeline import check, open_store
+from factcheck.retrieval import Document
 from factcheck.settings import Settings
-from retrieval import Document
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CLAIM = "LDL cholesterol has a causal role in the development of cardiovascular disease."
@@ -69,7 +69,7 @@ def test_an_article_checked_here_is_checked_again_after_another_machines_ingest(
 
 def _cli(capsys, monkeypatch, settings: Settings, *argv: str) -> tuple[int, str, str]:
     """`factcheck ARGV` as machine B runs it (its environment), in this process."""
-    from cli import main
+    from factcheck.cli import main
     from factcheck.settings import get_settings
 
     for name, value in (("DATA_DIR", settings.data_dir), ("COLLECTION", settings.collection),

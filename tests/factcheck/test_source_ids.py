@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli import main
+from factcheck.cli import main
 from factcheck.pipeline import open_store
+from factcheck.retrieval import Document
 from factcheck.settings import get_settings
-from retrieval import Document
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

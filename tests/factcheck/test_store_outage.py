@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli import main
+from factcheck.cli import main
 from factcheck.engines.offline import OfflineEngine
 from factcheck.settings import get_settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fakes.reports import claim_check, evidence, report
 
-from cli import main
+from factcheck.cli import main
 from factcheck.errors import BadInputError
 from factcheck.history import SQLiteHistory
 from factcheck.models import Label, Stance

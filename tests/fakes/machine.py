@@ -98,9 +98,9 @@ class Machine:
 
 
 def _serve(data_dir: str, host: str, port: str, collection: str, interval: str) -> None:
-    from retrieval.documents import Document
-    from retrieval.embedder import local_embedder
-    from retrieval.store import SourceStore
+    from factcheck.retrieval.documents import Document
+    from factcheck.retrieval.embedder import local_embedder
+    from factcheck.retrieval.store import SourceStore
 
     store = SourceStore.open(Path(data_dir), collection, local_embedder(), host or None, int(port),
                              sync_interval=float(interval))
@@ -138,7 +138,7 @@ def _soak_write(store: Any, seconds: float, seed: int, pool: dict[str, list[str]
     """Ingest texts of the pool's sources and remove sources, at random, for `seconds`."""
     import random
 
-    from retrieval.documents import Document
+    from factcheck.retrieval.documents import Document
 
     rng, deadline, done = random.Random(seed), time.monotonic() + seconds, Counter()
     while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from retrieval.embedder import (
+from factcheck.retrieval.embedder import (
     MAX_TOKENS,
     MiniLMEmbedder,
     length_batches,

@@ -6,10 +6,10 @@ import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from retrieval.documents import Document
-from retrieval.embedder import local_embedder
-from retrieval.ingests import STALE
-from retrieval.store import SourceStore
+from factcheck.retrieval.documents import Document
+from factcheck.retrieval.embedder import local_embedder
+from factcheck.retrieval.ingests import STALE
+from factcheck.retrieval.store import SourceStore
 
 
 def test_an_unfinished_ingest_of_another_host_is_stopped_once_nothing_was_heard_for_a_while(
@@ -29,7 +29,7 @@ def test_an_unfinished_ingest_of_another_host_is_stopped_once_nothing_was_heard_
 
 
 def test_finished_ingests_are_kept_up_to_a_bound(tmp_path, monkeypatch):
-    monkeypatch.setattr("retrieval.ingests.KEEP_FINISHED", 2)
+    monkeypatch.setattr("factcheck.retrieval.ingests.KEEP_FINISHED", 2)
     with SourceStore.open(tmp_path, "notes", local_embedder()) as store:
         for i in range(4):
             store.ingest([Document(f"d{i}", f"Note number {i}.")], label=f"ingest {i}")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fakes.documents import make_pdf
 
-from retrieval.documents import Document
-from retrieval.loaders import (
+from factcheck.retrieval.documents import Document
+from factcheck.retrieval.loaders import (
     CorpusLineError,
     UnreadableFileError,
     extract_text,
@@ -163,7 +163,7 @@ def test_folder_is_read_recursively_with_file_uri_ids(
     (tmp_path / "sub" / "d.pdf").write_bytes(make_pdf(["PDF source."]))
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     (tmp_path / ".hidden.txt").write_text("never a source")
-    with caplog.at_level(logging.INFO, logger="retrieval.loaders"):
+    with caplog.at_level(logging.INFO, logger="factcheck.retrieval.loaders"):
         documents = {doc.id: doc for doc in load_path(tmp_path)}
     root = tmp_path.resolve().as_uri()
     assert sorted(documents) == [f"{root}/a.txt", f"{root}/sub/b.md", f"{root}/sub/c.html",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.documents import Document, StoreUnavailableError
-from retrieval.embedder import local_embedder
-from retrieval.store import SourceStore
+from factcheck.retrieval.documents import Document, StoreUnavailableError
+from factcheck.retrieval.embedder import local_embedder
+from factcheck.retrieval.store import SourceStore
 
 NOTE = Document("note", "The ferry to Inishmore leaves at nine.", title="Ferry")
 

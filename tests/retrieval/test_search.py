@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 
-from retrieval.documents import Document
-from retrieval.lexical import ChunkRecord, LexicalIndex, stem, tokenize
-from retrieval.search import fuse, min_max
-from retrieval.store import SourceStore
+from factcheck.retrieval.documents import Document
+from factcheck.retrieval.lexical import ChunkRecord, LexicalIndex, stem, tokenize
+from factcheck.retrieval.search import fuse, min_max
+from factcheck.retrieval.store import SourceStore
 
 NEWS = [
     Document(
@@ -51,9 +51,9 @@ def _record(cid: str, text: str) -> ChunkRecord:
 @pytest.fixture(scope="module")
 def minilm():
     try:
-        from retrieval.embedder import local_embedder
+        from factcheck.retrieval.embedder import local_embedder
     except ImportError:
-        from retrieval.embedder import MiniLMEmbedder
+        from factcheck.retrieval.embedder import MiniLMEmbedder
 
         return MiniLMEmbedder()
     return local_embedder()

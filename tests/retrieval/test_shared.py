@@ -14,10 +14,10 @@ import pytest
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 from fakes.machine import Machine
 
-from retrieval.chroma import EMBEDDER, MARKER_TOKEN
-from retrieval.documents import Document
-from retrieval.embedder import local_embedder
-from retrieval.store import SourceStore
+from factcheck.retrieval.chroma import EMBEDDER, MARKER_TOKEN
+from factcheck.retrieval.documents import Document
+from factcheck.retrieval.embedder import local_embedder
+from factcheck.retrieval.store import SourceStore
 
 EVEREST = Document("everest", "Mount Everest is 8,849 metres high, on the border of Nepal and "
                    "China.", title="Everest")

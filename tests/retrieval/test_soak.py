@@ -15,11 +15,11 @@ import pytest
 from fakes.chroma_server import chroma_server  # noqa: F401 (fixture)
 from fakes.machine import Machine
 
-from cli import main
+from factcheck.cli import main
+from factcheck.retrieval.chunking import chunk_id, split_chunks
+from factcheck.retrieval.embedder import local_embedder
+from factcheck.retrieval.store import SourceStore
 from factcheck.settings import get_settings
-from retrieval.chunking import chunk_id, split_chunks
-from retrieval.embedder import local_embedder
-from retrieval.store import SourceStore
 
 SOAK_SECONDS = 20  # writers and readers; with start-up and the checks about 45 s on 2 cores
 SOURCES, VERSIONS = 10, 3

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from fakes.chroma_server import chroma_server, free_port  # noqa: F401 (fixture)
 
-from retrieval.chunking import CHUNK_SIZE, chunk_id, split_chunks
-from retrieval.documents import Document, EmbedderMismatchError, StoreUnavailableError
-from retrieval.store import SourceStore
+from factcheck.retrieval.chunking import CHUNK_SIZE, chunk_id, split_chunks
+from factcheck.retrieval.documents import Document, EmbedderMismatchError, StoreUnavailableError
+from factcheck.retrieval.store import SourceStore
 
 DOCS = [
     Document(
@@ -39,9 +39,9 @@ DOCS = [
 
 def _embedder():
     try:
-        from retrieval.embedder import local_embedder
+        from factcheck.retrieval.embedder import local_embedder
     except ImportError:  # the cached factory is not there yet
-        from retrieval.embedder import MiniLMEmbedder
+        from factcheck.retrieval.embedder import MiniLMEmbedder
 
         return MiniLMEmbedder()
     return local_embedder()
@@ -155,9 +155,9 @@ def test_sources_and_stats_describe_the_store(open_store):
 
 
 def test_a_document_larger_than_one_chroma_write_is_stored_whole(open_store, monkeypatch):
-    import retrieval.writer
+    import factcheck.retrieval.writer
 
-    monkeypatch.setattr(retrieval.writer, "_MAX_WRITE", 2)  # instead of thousands of chunks
+    monkeypatch.setattr(factcheck.retrieval.writer, "_MAX_WRITE", 2)  # instead of thousands of chunks
     text = " ".join(f"Paragraph {i} describes tide gauge number {i}." for i in range(120))
     store = open_store()
     stats = store.ingest([Document("tides", text)])
