@@ -1,16 +1,19 @@
 """Offline check-worthiness: which sentences of an article state something worth checking.
 
-`score` is a logistic regression on all-MiniLM-L6-v2 sentence embeddings plus a few cheap
-surface features, trained on CLEF CheckThat! 2019 debate transcripts (training/train_offline.py;
-factcheck/weights/MODEL_CARD.md has its data, numbers and limits). Which sentences are claims
-at all is not its business: `factcheck.claim_rules` decides that, with plain rules.
+`score` blends two models' logits: a logistic regression on all-MiniLM-L6-v2 sentence
+embeddings plus a few cheap surface features (training/train_offline.py), and MiniLM with its top
+layers fine-tuned as a sentence classifier (training/train_worthiness_encoder.py; run by
+onnxruntime like the judge). Both are trained on CLEF CheckThat! 2019 debate transcripts and
+ClaimBuster; factcheck/weights/MODEL_CARD.md has their data, numbers and limits. Which sentences
+are claims at all is not its business: `factcheck.claim_rules` decides that, with plain rules.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
+import threading
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -20,6 +23,8 @@ from factcheck.numbers import quantities
 logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "checkworthiness.npz"
+ENCODER_FILE = "checkworthiness_encoder.npz"
+ENCODER_TOKENS = 64  # sentences were cut here in training
 FEATURE_NAMES = [
     "has_number", "has_digit", "log_words", "first_person", "opinion_word", "question",
     "capitalised_words", "percent_or_money",
@@ -38,7 +43,15 @@ def score(sentences: list[str], embeddings: np.ndarray | None = None) -> np.ndar
         return np.zeros(0, dtype=np.float32)
     if embeddings is None:
         embeddings = weights.embedder().embed(list(sentences))
-    return sigmoid_scores(_model(), features(sentences, embeddings))
+    blend = _blend()
+    logits = (1.0 - blend) * logistic_logits(_model(), features(sentences, embeddings))
+    return _sigmoid(logits + blend * encoder_logits(sentences))
+
+
+def encoder_logits(sentences: list[str]) -> np.ndarray:
+    """The fine-tuned MiniLM sentence classifier's logit of each sentence."""
+    p = np.maximum(_encoder().probabilities(list(sentences)).astype(np.float64), 1e-37)
+    return np.log(p[:, 1]) - np.log(p[:, 0])  # its two classes are (0, logit): softmax = sigmoid
 
 
 def features(sentences: list[str], embeddings: np.ndarray) -> np.ndarray:
@@ -65,8 +78,16 @@ def _cheap_features(sentence: str) -> list[float]:
 
 def sigmoid_scores(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """P(check-worthy) of feature rows under a saved model (training scores its folds with it)."""
-    logits = ((x - model["mean"]) / model["scale"]) @ model["coef"] + model["intercept"]
-    return (1.0 / (1.0 + np.exp(-logits.ravel()))).astype(np.float32)
+    return _sigmoid(logistic_logits(model, x))
+
+
+def logistic_logits(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The logistic regression's logit of each feature row."""
+    return (((x - model["mean"]) / model["scale"]) @ model["coef"] + model["intercept"]).ravel()
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -74,3 +95,25 @@ def _model() -> dict[str, np.ndarray]:
     model = weights.load_arrays(WEIGHTS_FILE)
     logger.debug("loaded %s (%d features)", WEIGHTS_FILE, model["coef"].shape[0])
     return model
+
+
+@cache
+def _blend() -> float:
+    """The encoder's share of the logit, chosen by cross-validation (saved with its weights)."""
+    return float(weights.load_arrays(ENCODER_FILE)["head.blend"][0])
+
+
+_encoder_lock = threading.Lock()
+
+
+@cache
+def _shared_encoder():  # -> factcheck.judge.CrossEncoderJudge
+    from factcheck.judge import CrossEncoderJudge
+
+    return CrossEncoderJudge(weights_file=ENCODER_FILE, max_tokens=ENCODER_TOKENS)
+
+
+def _encoder():
+    """The process-wide sentence classifier, loaded once on first use."""
+    with _encoder_lock:
+        return _shared_encoder()

@@ -43,12 +43,14 @@ def base_weights() -> dict[str, np.ndarray]:
 
 
 class CrossEncoderJudge:
-    """The fine-tuned pair classifier, run by onnxruntime."""
+    """The fine-tuned pair classifier, run by onnxruntime (another weight file: another MiniLM
+    classifier trained the same way, such as the check-worthiness sentence model)."""
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, weights_file: str = WEIGHTS_FILE,
+                 max_tokens: int = MAX_TOKENS) -> None:
         from factcheck.retrieval.embedder import build_onnx_model, cpu_count, onnx_session
 
-        trained = weights.load_arrays(WEIGHTS_FILE)
+        trained = weights.load_arrays(weights_file)
         merged = base_weights()
         merged.update({k: v.astype(np.float32) for k, v in trained.items()
                        if not k.startswith("head.")})
@@ -57,13 +59,15 @@ class CrossEncoderJudge:
         model, self._weights = build_onnx_model(merged, head)
         # self._weights stays referenced: the session reads the weights from these arrays.
         self._session = onnx_session(model, self._weights, threads or cpu_count())
-        self._tokenizer = pair_tokenizer()
+        self._tokenizer = pair_tokenizer(max_tokens)
+        self._classes = len(head[1])
 
-    def probabilities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        """(n, 3) P(supports), P(refutes), P(neither) of (claim, sentence) pairs, in order."""
+    def probabilities(self, pairs: list[tuple[str, str]] | list[str]) -> np.ndarray:
+        """(n, 3) P(supports), P(refutes), P(neither) of (claim, sentence) pairs, in order (a
+        sentence classifier: (n, its classes) of single sentences)."""
         from factcheck.retrieval.embedder import length_batches
 
-        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        out = np.zeros((len(pairs), self._classes), dtype=np.float32)
         if not pairs:
             return out
         encodings = self._tokenizer.encode_batch(pairs)

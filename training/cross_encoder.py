@@ -57,11 +57,22 @@ class CrossEncoder(nn.Module):
         self.head = nn.Linear(HIDDEN, 3)
 
     def forward(self, ids: torch.Tensor, types: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.encode(self.embed(ids, types), mask, 0, LAYERS), mask)
+
+    def embed(self, ids: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        """Token, position and token-type embeddings, normalised: the first layer's input."""
         positions = torch.arange(ids.shape[1], device=ids.device)
-        x = self.ln0(self.word(ids) + self.position(positions)[None] + self.token_type(types))
+        return self.ln0(self.word(ids) + self.position(positions)[None] + self.token_type(types))
+
+    def encode(self, x: torch.Tensor, mask: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """Layers start..stop-1 over x (a frozen lower part can run once and be kept)."""
         bias = ((1.0 - mask[:, None, None, :].to(x.dtype)) * -1e4)
-        for layer in self.layers:
+        for layer in self.layers[start:stop]:
             x = layer(x, bias)
+        return x
+
+    def classify(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The head over the mean of the unmasked tokens' last states."""
         weights = mask[:, :, None].to(x.dtype)
         pooled = (x * weights).sum(1) / weights.sum(1)
         return self.head(self.drop(pooled))

@@ -71,7 +71,7 @@ def load_worthiness(data: Path) -> WorthinessData:
         dataset=np.array(["checkthat2019"] * len(checkthat) + ["claimbuster"] * len(claimbuster)))
 
 
-def _out_of_fold_scores(x: np.ndarray, d: WorthinessData, train_on: np.ndarray, alpha: float,
+def out_of_fold_scores(x: np.ndarray, d: WorthinessData, train_on: np.ndarray, alpha: float,
                         power: float, k: int, seed: int) -> np.ndarray:
     """Each group scored by a model fitted on the other folds' rows where train_on holds."""
     from factcheck.checkworthiness import sigmoid_scores
@@ -84,7 +84,7 @@ def _out_of_fold_scores(x: np.ndarray, d: WorthinessData, train_on: np.ndarray, 
     return scores
 
 
-def _worthiness_measures(scores: np.ndarray, d: WorthinessData) -> dict[str, float]:
+def worthiness_measures(scores: np.ndarray, d: WorthinessData) -> dict[str, float]:
     """CheckThat! MAP over its transcripts and ClaimBuster AP over all its sentences."""
     ct, cb = d.dataset == "checkthat2019", d.dataset == "claimbuster"
     return {"checkthat2019_map": mean_average_precision(
@@ -108,15 +108,15 @@ def train_checkworthiness(data: Path, cache: DiskCache[str], seed: int,
     for alpha in CHECKWORTHINESS_ALPHAS:
         for power in CHECKWORTHINESS_BALANCE:
             key = f"alpha={alpha},balance={power}"
-            results[key] = _worthiness_measures(
-                _out_of_fold_scores(x, d, everything, alpha, power, k, seed), d)
+            results[key] = worthiness_measures(
+                out_of_fold_scores(x, d, everything, alpha, power, k, seed), d)
             logger.info("check-worthiness %s: %s", key, results[key])
     best = max(results, key=lambda key: sum(results[key].values()))
     alpha, power = (float(part.split("=")[1]) for part in best.split(","))
 
     def measured(columns: slice, train_on: np.ndarray) -> dict[str, float]:
-        return _worthiness_measures(
-            _out_of_fold_scores(x[:, columns], d, train_on, alpha, power, k, seed), d)
+        return worthiness_measures(
+            out_of_fold_scores(x[:, columns], d, train_on, alpha, power, k, seed), d)
 
     width = x.shape[1] - len(checkworthiness.FEATURE_NAMES)
     metrics = {

@@ -43,3 +43,12 @@ def test_weights_ship_as_package_data():
     width = 384 + len(checkworthiness.FEATURE_NAMES)
     assert model["coef"].shape == (width, 1)
     assert model["mean"].shape == model["scale"].shape == (width,)
+
+
+def test_the_fine_tuned_encoder_scores_a_numeric_fact_above_an_opinion():
+    opinion = "I think our country deserves a wonderful future."
+    logits = checkworthiness.encoder_logits([FACT, opinion])
+    assert logits[0] > logits[1]
+    trained = np.load(resources.files("factcheck.weights") / checkworthiness.ENCODER_FILE)
+    layers = [k for k in trained.files if k.startswith("encoder.layer.")]
+    assert layers and all(trained[k].dtype == np.float16 for k in layers)
