@@ -99,7 +99,7 @@ def test_seed_article_status_edits_then_a_report_naming_its_claims(start_bot, te
                        r"killed", transcript).group(1)
     assert f"• death toll: 5 Russians (Maria Zakharova, the ministry; claim {number}) · 13 (" in (
         transcript)
-    assert "3 more checkable statements not checked" in transcript
+    assert "2 more checkable statements not checked" in transcript  # 3 before the title line
     assert transcript.rstrip().endswith("[📄 Full report]  [📝 Markdown]")
     [stored] = open_history(settings).checks(chat_id=ALICE)
     assert stored.user_id == ALICE and "five Russians killed" in stored.report.article.text
