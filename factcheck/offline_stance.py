@@ -192,10 +192,13 @@ def _refutes(probs: np.ndarray) -> np.ndarray:
 
 
 def judge_disagrees(rule: Judgement, reading: np.ndarray | None) -> bool:
-    """A rule's REFUTES is dropped where the cross-encoder confidently reads support."""
+    """A rule is dropped where the cross-encoder confidently reads the other direction."""
     if reading is None or not np.isfinite(reading[rule.sentence, 0]):
         return False
-    return bool(_refutes(reading[rule.sentence : rule.sentence + 1])[0] <= 1.0 - CONFIDENT)
+    refutes = float(_refutes(reading[rule.sentence : rule.sentence + 1])[0])
+    if rule.stance is Stance.SUPPORTS:
+        return refutes >= CONFIDENT
+    return refutes <= 1.0 - CONFIDENT
 
 
 def decide(probs: np.ndarray, cos: np.ndarray, min_evidence: float,

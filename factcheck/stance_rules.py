@@ -18,8 +18,10 @@ import numpy as np
 
 from factcheck.models import Stance
 from factcheck.numbers import Quantity, comparable, quantities
+from factcheck.textmatch import word_form
 
 NUMBER_RULE_MIN_COS = 0.6  # below this the sentence may be about something else entirely
+STATED_CONFIDENCE = 0.9  # as sure as the number rule at its most: the words are the source's
 NEGATION_RULE_MIN_COS = 0.75  # only near paraphrases: "X reduces Y" / "X did not reduce Y"
 _NEGATORS = {"not", "no", "never", "cannot", "fail", "fails", "failed", "lack", "lacks", "lacked"}
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\[\]\"“”]")
@@ -191,8 +193,27 @@ def _number_conflicts(
 
 
 def rule_override(claim: str, sentences: list[str], cos: np.ndarray) -> Judgement | None:
-    """The rules that overrule the model: a different number, or a negated close paraphrase."""
-    return number_rule(claim, sentences, cos) or negation_rule(claim, sentences, cos)
+    """The rules that overrule the model: the claim stated word for word, a different number,
+    or a negated close paraphrase."""
+    return (stated_rule(claim, sentences)
+            or number_rule(claim, sentences, cos) or negation_rule(claim, sentences, cos))
+
+
+def stated_rule(claim: str, sentences: list[str]) -> Judgement | None:
+    """SUPPORTS when a sentence is the claim word for word, or opens with it and goes on with
+    "and ..." ("Wagner is registered in Hong Kong and has no public offices" states "Wagner is
+    registered in Hong Kong"): the cross-encoder read the unaddressed second half as a
+    refutation (0.52). Only at the sentence's start, so that "reports that X are false" and
+    "officials denied that X" never count."""
+    said = word_form(claim)
+    if len(said.split()) < 4:  # "Prices rose" opens too many sentences to be a statement
+        return None
+    for index, sentence in enumerate(sentences):
+        words = word_form(sentence)
+        if words == said or words.startswith(f"{said} and "):
+            return Judgement(Stance.SUPPORTS, STATED_CONFIDENCE, index,
+                             "the source states the claim word for word")
+    return None
 
 
 def negation_rule(claim: str, sentences: list[str], cos: np.ndarray) -> Judgement | None:

@@ -161,3 +161,35 @@ def test_a_reading_of_a_sentence_silent_on_what_the_claim_negates_is_dropped():
     assert np.isnan(kept[0]).all()  # names nothing the claim negates: cannot refute that part
     assert np.isfinite(kept[1:]).all()  # negates alike / speaks of it: read as it is
     assert offline_stance.guarded("Five Russians were killed.", sentences, reading) is reading
+
+
+def test_a_sentence_that_opens_with_the_claim_and_goes_on_supports_it():
+    evidence = judge("Wagner is registered in Hong Kong",
+                     "Wagner is registered in Hong Kong and has no public offices in Russian "
+                     "Federation and no contact details.")
+    assert evidence.stance is Stance.SUPPORTS
+    assert evidence.rationale == "the source states the claim word for word"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Reports that Wagner is registered in Hong Kong are false.",  # said, then denied
+        "Officials denied that Wagner is registered in Hong Kong.",
+        "Wagner is registered in Hong Kong, officials denied.",  # goes on, but not with "and"
+        "Wagner is not registered in Hong Kong and has no offices.",
+    ],
+)
+def test_the_claim_inside_a_sentence_that_may_deny_it_is_not_a_statement(sentence):
+    assert stance_rules.stated_rule("Wagner is registered in Hong Kong", [sentence]) is None
+
+
+def test_a_confident_contrary_reading_drops_a_stated_claim():
+    rule = stance_rules.stated_rule("Wagner is registered in Hong Kong",
+                                    ["Wagner is registered in Hong Kong and Macau."])
+    assert rule is not None and rule.stance is Stance.SUPPORTS
+    refuting = np.array([[0.05, 0.9, 0.05]], dtype=np.float32)
+    supporting = np.array([[0.9, 0.05, 0.05]], dtype=np.float32)
+    assert offline_stance.judge_disagrees(rule, refuting)
+    assert not offline_stance.judge_disagrees(rule, supporting)
+    assert not stance_rules.stated_rule("Prices rose", ["Prices rose and wages fell."])
