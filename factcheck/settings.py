@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     )
 
     # Pipeline
-    max_claims: int = Field(20, description="Most claims checked per article.")
+    max_claims: int = Field(25, description="Most claims checked per article.")
     max_article_chars: int = Field(200_000, description="Longer articles are refused.")
     fetch_timeout: float = Field(15.0, description="Seconds allowed for a whole download (a URL, or a file sent to the bot), however slowly the server sends.")
     fetch_max_bytes: int = Field(5_000_000, description="Largest download accepted: a page behind a link, or a file sent to the bot (cut off as it streams in, whatever size it states).")

@@ -94,12 +94,13 @@ def test_seed_article_status_edits_then_a_report_naming_its_claims(start_bot, te
     print(transcript)  # the README's transcript shows it
     [report] = telegram_server.sent_messages(ALICE)
     assert [b["text"] for b in buttons(report)] == ["📄 Full report", "📝 Markdown"]
-    assert "❔ Nothing in the collection on 20 claims: 1. " in transcript
+    assert "❔ Nothing in the collection on 22 claims: 1. " in transcript
     number = re.search(r"(\d+)\. The ministry’s spokeswoman, Maria Zakharova, said the five Russians "
                        r"killed", transcript).group(1)
     assert f"• death toll: 5 Russians (Maria Zakharova, the ministry; claim {number}) · 13 (" in (
         transcript)
-    assert "2 more checkable statements not checked" in transcript  # 3 before the title line
+    assert "12. Wagner is registered in Hong Kong · " in transcript  # within the cap of 25
+    assert "checkable statements not checked" not in transcript
     assert transcript.rstrip().endswith("[📄 Full report]  [📝 Markdown]")
     [stored] = open_history(settings).checks(chat_id=ALICE)
     assert stored.user_id == ALICE and "five Russians killed" in stored.report.article.text
