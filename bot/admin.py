@@ -18,8 +18,7 @@ from factcheck.bot.services import Services, services
 from factcheck.bot.uploads import Upload, download_upload
 from factcheck.collection import Document, upload_document, url_documents
 from factcheck.errors import CollectionUnavailableError, FactcheckError
-from factcheck.pipeline import reaching_store
-from factcheck.sources import IngestStats, ingest_into, stopped_ingest
+from factcheck.sources import IngestStats, catalogue_in, ingest_into, stopped_ingest
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/sources: size of the collection, last ingest, and the latest sources."""
     s = services(context)
     try:
-        catalogue = await asyncio.to_thread(reaching_store(lambda: s.store.catalogue()))
+        catalogue = await asyncio.to_thread(lambda: catalogue_in(s.store))
     except CollectionUnavailableError as exc:
         logger.warning("/sources: %s", exc)
         await update.effective_message.reply_text(f"⚠️ {UNAVAILABLE} Try again in a few minutes.")

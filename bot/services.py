@@ -12,8 +12,9 @@ from factcheck.bot.limits import Access, CheckQueue, RateLimiter
 from factcheck.desk import Desk
 from factcheck.history import History
 from factcheck.memory import ClaimMemory, open_memory
-from factcheck.pipeline import Store, embedder_for, open_store, reaching_store
+from factcheck.pipeline import Store, embedder_for, open_store
 from factcheck.settings import Settings
+from factcheck.sources import is_empty
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class Collection:
         with self._lock:
             if self._store is None:
                 self._store = open_store(self._settings)
-                if reaching_store(self._store.count)() == 0:
+                if is_empty(self._store):
                     logger.warning("the collection %s is empty: every claim will be 'not enough "
                                    "evidence' until sources are added (/add, or factcheck "
                                    "ingest)", self._store.location)

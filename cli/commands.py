@@ -139,11 +139,12 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
     from factcheck.cli.render import print_report, stdout
     from factcheck.desk import check_in_terminal
     from factcheck.intake import read_article
-    from factcheck.pipeline import check, open_store, reaching_store
+    from factcheck.pipeline import check, open_store
+    from factcheck.sources import is_empty
 
     article = read_article(args.source, settings)  # bad input fails before the store opens
     store = open_store(settings)
-    if reaching_store(store.count)() == 0:
+    if is_empty(store):
         err.print(f"[bold yellow]warning:[/] the collection {plain(store.location)} is empty, so "
                   "no claim can be supported or contradicted: ingest sources first (`factcheck "
                   "ingest PATH`), or point DATA_DIR or CHROMA_HOST at the collection.",

@@ -52,6 +52,18 @@ def ingest_label(paths: list[str]) -> str:
 
 
 @reaching_store
+def is_empty(store: SourceStore) -> bool:
+    """Whether the collection holds nothing (a front warns: no claim can then be judged)."""
+    return store.count() == 0
+
+
+@reaching_store
+def catalogue_in(store: SourceStore) -> Catalogue:
+    """What an open collection holds: sources, totals, ingests that stopped."""
+    return store.catalogue()
+
+
+@reaching_store
 def catalogue_of(settings: Settings) -> tuple[Catalogue, str]:
     """What the collection holds (sources, totals, ingests that stopped) and where it is."""
     store = open_store(settings)
