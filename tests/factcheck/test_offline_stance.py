@@ -192,4 +192,7 @@ def test_a_confident_contrary_reading_drops_a_stated_claim():
     supporting = np.array([[0.9, 0.05, 0.05]], dtype=np.float32)
     assert offline_stance.judge_disagrees(rule, refuting)
     assert not offline_stance.judge_disagrees(rule, supporting)
+
+
+def test_a_claim_of_under_four_words_is_never_read_as_stated():
     assert not stance_rules.stated_rule("Prices rose", ["Prices rose and wages fell."])
