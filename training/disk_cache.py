@@ -7,6 +7,7 @@ The embedding cache holds a MiniLM vector per sentence, the judge cache the cros
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -71,15 +72,36 @@ def embedding_cache(folder: Path) -> DiskCache[str]:
     return DiskCache(folder, embed, 384, "embedded")
 
 
-def judge_cache(folder: Path) -> DiskCache[tuple[str, str]]:
-    """The cross-encoder's readings of (claim, sentence) pairs (loaded on first use)."""
+def judge_cache(folder: Path, weights_file: str | None = None) -> DiskCache[tuple[str, str]]:
+    """The cross-encoder's readings of (claim, sentence) pairs (loaded on first use): the
+    shipped judge's, or those of the judge in weights_file (a path)."""
     model = []
 
     def read(pairs: list[tuple[str, str]]) -> np.ndarray:
         if not model:
-            from factcheck.judge import cross_encoder
+            from factcheck.judge import CrossEncoderJudge, cross_encoder
 
-            model.append(cross_encoder())
+            model.append(CrossEncoderJudge(weights_file=weights_file) if weights_file
+                         else cross_encoder())
         return model[0].probabilities(pairs)
 
     return DiskCache(folder, read, 3, "judged", chunk=2000)
+
+
+class FoldJudges:
+    """Readings of (claim, sentence) pairs, each by the fold judge that never saw its claim
+    (train_judge_scifact.py --folds wrote the judges and each claim's fold)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.fold_of: dict[str, int] = json.loads((folder / "fold_of.json").read_text())
+        self.judges = {f: judge_cache(folder / f"cache-{f}", str(folder / f"judge-{f}.npz"))
+                       for f in sorted(set(self.fold_of.values()))}
+
+    def rows(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        folds = np.array([self.fold_of[claim] for claim, _ in pairs], dtype=int)
+        for f, judges in self.judges.items():
+            mine = np.flatnonzero(folds == f)
+            if len(mine):
+                out[mine] = judges.rows([pairs[i] for i in mine])
+        return out

@@ -99,7 +99,7 @@ def _cross_fitted(scored: list[_Scored], gold: np.ndarray, fold: np.ndarray, k: 
     return pred
 
 
-def _claim_folds(passages: list[ClaimPassage], k: int, seed: int) -> dict[str, int]:
+def claim_folds(passages: list[ClaimPassage], k: int, seed: int) -> dict[str, int]:
     claims = [p.claim for p in passages]
     folds = grouped_folds(claims, k, seed)
     return {claims[i]: f for f, idx in enumerate(folds) for i in idx}
@@ -128,7 +128,7 @@ class _StanceData:
 def _load_stance_data(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, str]], seed: int,
                       k: int) -> _StanceData:
     train, split = load_sentence_groups(data), load_split_passages(data)
-    fold_of = _claim_folds(train + split, k, seed)
+    fold_of = claim_folds(train + split, k, seed)
     return _StanceData(train, split, stance_features(train, cache, judges),
                        stance_features(split, cache, judges),
                        np.array([fold_of[p.claim] for p in train]),

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from disk_cache import embedding_cache, judge_cache
+from disk_cache import FoldJudges, embedding_cache, judge_cache
 from stance_cv import train_stance
 from verdict_fit import train_verdict
 from worthiness_fit import train_checkworthiness
@@ -29,25 +29,11 @@ logger = logging.getLogger("train_offline")
 
 def main(argv: list[str] | None = None) -> int:
     """Train both models, print the cross-validated numbers, write weights and metrics.json."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, default=Path("factcheck/weights"))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/factcheck-embcache"),
-                        help="embeddings of the training texts, kept between runs")
-    parser.add_argument("--judge-cache", type=Path, default=Path("/tmp/factcheck-judgecache"),
-                        help="the cross-encoder's readings of the training pairs, kept between runs")
-    parser.add_argument("--features", nargs="*", default=None,
-                        help="stance feature sets to cross-validate (default: all)")
-    parser.add_argument("--stance-setting", default=None,
-                        help="cross-validate this one stance setting (a key of metrics.json's "
-                             "stance by_setting) instead of the grid")
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--only", choices=["checkworthiness", "stance"], default=None)
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     np.random.seed(args.seed)
     cache, metrics_path = embedding_cache(args.cache), args.out / "metrics.json"
-    judges = judge_cache(args.judge_cache)
+    judges = FoldJudges(args.judge_folds) if args.judge_folds else judge_cache(args.judge_cache)
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     started = time.time()
     if args.only in (None, "checkworthiness"):
@@ -77,6 +63,27 @@ def _headline(metrics: dict) -> dict:
         "stance_abstract_majority_macro_f1": stance.get("abstract_majority_macro_f1"),
         "verdict_cv_macro_f1": metrics.get("verdict", {}).get("macro_f1"),
     }
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=Path("factcheck/weights"))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/factcheck-embcache"),
+                        help="embeddings of the training texts, kept between runs")
+    parser.add_argument("--judge-cache", type=Path, default=Path("/tmp/factcheck-judgecache"),
+                        help="the cross-encoder's readings of the training pairs, kept between runs")
+    parser.add_argument("--judge-folds", type=Path, default=None,
+                        help="read each SciFact claim with the fold judge that never saw it "
+                             "(train_judge_scifact.py --folds wrote them here)")
+    parser.add_argument("--features", nargs="*", default=None,
+                        help="stance feature sets to cross-validate (default: all)")
+    parser.add_argument("--stance-setting", default=None,
+                        help="cross-validate this one stance setting (a key of metrics.json's "
+                             "stance by_setting) instead of the grid")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--only", choices=["checkworthiness", "stance"], default=None)
+    return parser
 
 
 if __name__ == "__main__":

@@ -178,12 +178,19 @@ def fold_measures(scores: np.ndarray, d: WorthinessData, test: np.ndarray) -> di
             "claimbuster_ap": average_precision(scores[cb], d.y[cb])}
 
 
+def set_weights(d: WorthinessData, args) -> np.ndarray:
+    """worthiness_fit's weights, with ClaimBuster's total --claimbuster-weight times CheckThat!'s."""
+    weights = d.weights(args.balance)
+    weights[d.dataset == "claimbuster"] *= args.claimbuster_weight
+    return weights
+
+
 def cross_validate(d: WorthinessData, base: dict, states: list, args) -> dict:
     """Encoder fold models on the chosen folds; every measure for both models and the blends."""
     folds = grouped_folds(d.groups, K, args.seed)
     chosen = range(K) if args.folds == "all" else [int(f) for f in args.folds.split(",")]
     logistic, encoder = baseline_logits(d, args), np.zeros(len(d.y), dtype=np.float32)
-    weights, per_fold, seconds = d.weights(args.balance), {}, []
+    weights, per_fold, seconds = set_weights(d, args), {}, []
     for f in chosen:
         test = folds[f]
         train_rows = np.setdiff1d(np.arange(len(d.y)), test)
@@ -213,17 +220,22 @@ def _summary(d, folds, chosen, logistic, encoder, per_fold, seconds, args) -> di
 def _settings(args) -> dict:
     return {"epochs": args.epochs, "batch": args.batch, "lr": args.lr, "head_lr": 20 * args.lr,
             "trained_from_layer": args.trained_from, "max_tokens": args.max_tokens,
-            "balance": args.balance, "bf16": args.bf16, "seed": args.seed}
+            "balance": args.balance, "claimbuster_weight": args.claimbuster_weight, "bf16": args.bf16, "seed": args.seed}
 
 
 def fit_and_ship(d: WorthinessData, base: dict, states: list, report: dict, args) -> None:
-    """Fit on every sentence; write the trained layers (float16) and the 2-way head."""
+    """Fit on every sentence; write the trained layers (int8 matrices) and the 2-way head."""
     from cross_encoder import shipped
 
+    from factcheck.weights import quantized
+
     model = fresh_model(base, args)
-    seconds = train(model, states, d.y, d.weights(args.balance), np.arange(len(d.y)), args)
-    arrays = {k: v.astype(np.float16) for k, v in shipped(model, args.trained_from).items()
-              if k.startswith("encoder.layer.")}
+    seconds = train(model, states, d.y, set_weights(d, args), np.arange(len(d.y)), args)
+    # Matrices as int8 with per-row scales (six trained layers fit the size budget only so),
+    # biases and norms in float16; the logit gap below measures what that costs.
+    arrays = {k: v if v.dtype == np.int8 or k.endswith(":scale") else v.astype(np.float16)
+              for k, v in quantized({k: v for k, v in shipped(model, args.trained_from).items()
+                                     if k.startswith("encoder.layer.")}).items()}
     w, b = model.head.weight.detach().numpy(), model.head.bias.detach().numpy()
     # Two classes (0, logit): the judge's softmax graph then gives sigmoid(logit) unchanged.
     arrays["head.weight"] = np.vstack([np.zeros_like(w), w]).astype(np.float32)
@@ -243,7 +255,7 @@ def fit_and_ship(d: WorthinessData, base: dict, states: list, report: dict, args
 
 def _runtime_difference(model, states: list, d: WorthinessData, args) -> float:
     """Largest logit gap between the shipped file run by onnxruntime and the torch model (the
-    float16 weights and kept states make a little), on 200 sentences."""
+    int8 matrices and the float16 kept states make a little), on 200 sentences."""
     from factcheck import checkworthiness
 
     rows = np.arange(0, len(d.y), len(d.y) // 200)
@@ -294,6 +306,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--balance", type=float, default=0.5,
                         help="class rebalancing power within each set (worthiness_fit's)")
+    parser.add_argument("--claimbuster-weight", type=float, default=1.0,
+                        help="ClaimBuster's total weight relative to CheckThat!'s")
     parser.add_argument("--trained-from", type=int, default=4, help="first trained layer (0-5)")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from disk_cache import DiskCache
+from disk_cache import DiskCache, FoldJudges
 from logreg import balanced_weights, fit_logreg
 from stance_cv import StanceFolds
 from stance_fit import LABELS
@@ -70,6 +70,8 @@ def claim_calls(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, 
     found = []
     for row, (text, hits), per in zip(rows, claims, split):
         fold = folds.fold_of[row["claim"]]
+        if text and isinstance(judges, FoldJudges):  # read as its source claim is
+            judges.fold_of.setdefault(text, judges.fold_of[row["claim"]])
         best = {"SUPPORTS": 0.0, "REFUTES": 0.0, "NOT_ENOUGH_INFO": 0.0}
         for passage in per:
             vectors = cache.rows([text] + passage)

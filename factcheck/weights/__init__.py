@@ -26,10 +26,39 @@ def embedder() -> Any:
     return local_embedder()
 
 
+# An int8 matrix is stored with its per-row scales under this suffix (quantized for size).
+SCALE_SUFFIX = ":scale"
+
+
 def load_arrays(name: str) -> dict[str, np.ndarray]:
-    """The arrays of the shipped weight file `name` (an .npz beside this module)."""
+    """The arrays of the shipped weight file `name` (an .npz beside this module), int8 matrices
+    turned back into float32."""
     with resources.files(__name__).joinpath(name).open("rb") as handle, np.load(handle) as data:
-        return {key: data[key] for key in data.files}
+        arrays = {key: data[key] for key in data.files}
+    return {key: dequantized(value, arrays.get(key + SCALE_SUFFIX))
+            for key, value in arrays.items() if not key.endswith(SCALE_SUFFIX)}
+
+
+def quantized(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each 2-d float matrix as int8 with a float32 scale per row (its largest |value| / 127);
+    other arrays unchanged. A quarter of float32's size, and load_arrays reads it back."""
+    out: dict[str, np.ndarray] = {}
+    for key, value in matrices.items():
+        if value.ndim != 2 or not np.issubdtype(value.dtype, np.floating):
+            out[key] = value
+            continue
+        scale = np.abs(value).max(axis=1).astype(np.float32) / 127
+        scale[scale == 0] = 1.0
+        out[key] = np.round(value / scale[:, None]).astype(np.int8)
+        out[key + SCALE_SUFFIX] = scale
+    return out
+
+
+def dequantized(value: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+    """An int8 matrix times its row scales; any other array as stored."""
+    if scale is None:
+        return value
+    return value.astype(np.float32) * scale[:, None]
 
 
 def exists(name: str) -> bool:
