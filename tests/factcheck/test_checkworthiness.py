@@ -7,7 +7,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from factcheck import checkworthiness
+from factcheck import checkworthiness, weights
 from factcheck.weights import embedder
 
 FACT = "The unemployment rate fell to 4.1% in March."
@@ -50,5 +50,9 @@ def test_the_fine_tuned_encoder_scores_a_numeric_fact_above_an_opinion():
     logits = checkworthiness.encoder_logits([FACT, opinion])
     assert logits[0] > logits[1]
     trained = np.load(resources.files("factcheck.weights") / checkworthiness.ENCODER_FILE)
-    layers = [k for k in trained.files if k.startswith("encoder.layer.")]
-    assert layers and all(trained[k].dtype == np.float16 for k in layers)
+    matrices = [k for k in trained.files if k.startswith("encoder.layer.") and
+                trained[k].ndim == 2]
+    # All six layers were trained; their matrices ship as int8 with per-row scales (size).
+    assert {k.split(".")[2] for k in matrices} == {str(i) for i in range(6)}
+    assert all(trained[k].dtype == np.int8 and k + weights.SCALE_SUFFIX in trained.files
+               for k in matrices)
