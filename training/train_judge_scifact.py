@@ -1,12 +1,13 @@
-"""The judge's second stage: the shipped judge fine-tuned on SciFact's claim-sentence pairs.
+"""The judge's second stage: the first-stage judge fine-tuned on SciFact's claim-sentence pairs.
 
     pip install torch==2.13.0     # the CPU build; training only, never at run time
+    mkdir -p /tmp/stage1 && python training/train_judge.py --out /tmp/stage1 && cp /tmp/stage1/judge.npz /tmp/judge-stage1.npz
     nice -n 19 python training/train_judge_scifact.py --folds all    # one judge per stance fold
     nice -n 19 python training/train_offline.py --only stance --judge-folds /tmp/factcheck-judge-folds
     nice -n 19 python training/train_judge_scifact.py --final        # ships judge.npz
 
 The first stage (train_judge.py) never sees SciFact, so SciFact numbers are out of domain for
-it. This stage goes on from its weights with SciFact's rationale and non-rationale sentences
+it. This stage goes on from its weights (--first-stage) with SciFact's rationale and non-rationale sentences
 (sentence_pairs_train) mixed with as many of the first stage's own pairs (so it does not forget
 them). To keep the stance and verdict cross-validation honest, --folds trains one judge per
 stance fold, each without that fold's claims; train_offline --judge-folds then reads every claim
@@ -46,15 +47,15 @@ def scifact_pairs(data: Path, seed: int) -> tuple[list[Pair], dict[str, int]]:
     return pairs, fold_of
 
 
-def shipped_judge(base: dict[str, np.ndarray]):
-    """The first stage's judge (factcheck/weights/judge.npz) as a trainable torch model."""
+def first_stage(base: dict[str, np.ndarray], path: Path):
+    """The first stage's judge (train_judge.py's judge.npz at path) as a trainable torch model."""
     import torch
     from cross_encoder import from_base, key_map
 
     from factcheck import weights
 
     model = from_base(base, TRAINED_FROM, 0)
-    trained = weights.load_arrays("judge.npz")
+    trained = weights.load_arrays(str(path.resolve()))  # an absolute path: read from there
     state = model.state_dict()
     for ours, theirs in [*key_map().items(), ("head.weight", "head.weight"),
                          ("head.bias", "head.bias")]:
@@ -65,12 +66,12 @@ def shipped_judge(base: dict[str, np.ndarray]):
 
 
 def fine_tune(pairs: list[Pair], replay: list[Pair], base: dict, args) -> dict[str, np.ndarray]:
-    """The shipped judge trained on pairs plus as many replayed first-stage pairs; the weights."""
+    """The first-stage judge trained on pairs plus as many replayed first-stage pairs."""
     from cross_encoder import shipped
 
     rng = random.Random(args.seed)
     mixed = pairs + rng.sample(replay, min(len(replay), int(args.replay * len(pairs))))
-    model = shipped_judge(base)
+    model = first_stage(base, args.first_stage)
     train(model, encode(tokenizer(), mixed), [p.label for p in mixed], args)
     logger.info("trained on %d pairs in %ss", len(mixed), args.train_seconds)
     return {k: v.astype(np.float16) for k, v in shipped(model, TRAINED_FROM).items()}
@@ -101,7 +102,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.final:
         np.savez_compressed(args.out / "judge.npz", **fine_tune(pairs, replay, base, args))
         _write_metrics(args, len(pairs))
+    if args.final or args.measure:
+        _write_held_out(args)
     return 0
+
+
+def _write_held_out(args: argparse.Namespace) -> None:
+    """The first stage's held-out numbers (claims and files never trained on), for --out's judge."""
+    from train_judge import held_out_report
+
+    from factcheck.judge import CrossEncoderJudge
+
+    _, held = build(args.data / "nli", args.seed)
+    judge = CrossEncoderJudge(weights_file=str((args.out / "judge.npz").resolve()))
+    report = held_out_report(held, judge.probabilities([(p.claim, p.evidence) for p in held]))
+    metrics_path = args.out / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics["judge"]["held_out_before_scifact_stage"] = metrics["judge"].get(
+        "held_out_before_scifact_stage", metrics["judge"]["held_out"])
+    metrics["judge"]["held_out"] = report
+    metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(report, indent=2))
 
 
 def _write_metrics(args: argparse.Namespace, scifact_pairs: int) -> None:
@@ -124,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="where the fold judges and each claim's fold are written")
     parser.add_argument("--folds", default="none", help="'all', 'none' or fold numbers: 0,3")
     parser.add_argument("--final", action="store_true", help="train on every claim and ship")
+    parser.add_argument("--first-stage", type=Path, default=Path("/tmp/judge-stage1.npz"),
+                        help="the judge.npz that train_judge.py wrote (never the shipped one: "
+                             "that is this script's output)")
+    parser.add_argument("--measure", action="store_true",
+                        help="only measure --out's judge on the first stage's held-out pairs")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
