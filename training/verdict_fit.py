@@ -71,7 +71,7 @@ def claim_calls(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, 
     for row, (text, hits), per in zip(rows, claims, split):
         fold = folds.fold_of[row["claim"]]
         if text and isinstance(judges, FoldJudges):  # read as its source claim is
-            judges.fold_of.setdefault(text, judges.fold_of[row["claim"]])
+            judges.fold_of.setdefault(text, fold)
         best = {"SUPPORTS": 0.0, "REFUTES": 0.0, "NOT_ENOUGH_INFO": 0.0}
         for passage in per:
             vectors = cache.rows([text] + passage)
