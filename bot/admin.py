@@ -31,7 +31,7 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/sources: size of the collection, last ingest, and the latest sources."""
     s = services(context)
     try:
-        catalogue = await asyncio.to_thread(lambda: catalogue_in(s.store))
+        catalogue = await asyncio.to_thread(catalogue_in, s.store)
     except CollectionUnavailableError as exc:
         logger.warning("/sources: %s", exc)
         await update.effective_message.reply_text(f"⚠️ {UNAVAILABLE} Try again in a few minutes.")

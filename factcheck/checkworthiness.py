@@ -100,7 +100,7 @@ def _model() -> dict[str, np.ndarray]:
 @cache
 def _blend() -> float:
     """The encoder's share of the logit, chosen by cross-validation (saved with its weights)."""
-    return float(weights.load_arrays(ENCODER_FILE)["head.blend"][0])
+    return float(weights.load_array(ENCODER_FILE, "head.blend")[0])
 
 
 _encoder_lock = threading.Lock()

@@ -31,12 +31,18 @@ SCALE_SUFFIX = ":scale"
 
 
 def load_arrays(name: str) -> dict[str, np.ndarray]:
-    """The arrays of the shipped weight file `name` (an .npz beside this module), int8 matrices
-    turned back into float32."""
+    """The arrays of the shipped weight file `name` (an .npz beside this module; training passes
+    an absolute path), int8 matrices turned back into float32."""
     with resources.files(__name__).joinpath(name).open("rb") as handle, np.load(handle) as data:
         arrays = {key: data[key] for key in data.files}
     return {key: dequantized(value, arrays.get(key + SCALE_SUFFIX))
             for key, value in arrays.items() if not key.endswith(SCALE_SUFFIX)}
+
+
+def load_array(name: str, key: str) -> np.ndarray:
+    """One unquantized array of the weight file `name`, without reading the others."""
+    with resources.files(__name__).joinpath(name).open("rb") as handle, np.load(handle) as data:
+        return data[key]
 
 
 def quantized(matrices: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -32,3 +32,10 @@ def test_shipped_weights_stay_within_25_mb_together():
     # Issue 9's budget for the repository's weight files, all of them together.
     total = sum(path.stat().st_size for path in weights.FOLDER.glob("*.npz"))
     assert total <= 25_000_000, f"{total:,} bytes of weights"
+
+
+def test_load_array_reads_one_array(tmp_path, monkeypatch):
+    np.savez(tmp_path / "two.npz", blend=np.array([0.75], dtype=np.float32),
+             **weights.quantized({"w": np.ones((2, 2), dtype=np.float32)}))
+    monkeypatch.setattr(weights.resources, "files", lambda _: tmp_path)
+    assert weights.load_array("two.npz", "blend").tolist() == [0.75]
