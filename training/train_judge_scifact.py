@@ -90,30 +90,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.bf16 is None:
         args.bf16 = native_bf16()
     pairs, fold_of = scifact_pairs(args.data, args.seed)
-    replay, _ = build(args.data / "nli", args.seed)
+    replay, held = build(args.data / "nli", args.seed)
     base = base_weights()
-    args.fold_dir.mkdir(parents=True, exist_ok=True)
     chosen = [] if args.folds == "none" else (
         range(K) if args.folds == "all" else [int(f) for f in args.folds.split(",")])
     for f in chosen:
         mine = [p for p in pairs if fold_of[p.claim] != f]
+        args.fold_dir.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(args.fold_dir / f"judge-{f}.npz", **fine_tune(mine, replay, base, args))
-    (args.fold_dir / "fold_of.json").write_text(json.dumps(fold_of))
+        (args.fold_dir / "fold_of.json").write_text(json.dumps(fold_of))
     if args.final:
         np.savez_compressed(args.out / "judge.npz", **fine_tune(pairs, replay, base, args))
         _write_metrics(args, len(pairs))
     if args.final or args.measure:
-        _write_held_out(args)
+        _write_held_out(args, held)
     return 0
 
 
-def _write_held_out(args: argparse.Namespace) -> None:
+def _write_held_out(args: argparse.Namespace, held: list[Pair]) -> None:
     """The first stage's held-out numbers (claims and files never trained on), for --out's judge."""
     from train_judge import held_out_report
 
     from factcheck.judge import CrossEncoderJudge
 
-    _, held = build(args.data / "nli", args.seed)
     judge = CrossEncoderJudge(weights_file=str((args.out / "judge.npz").resolve()))
     report = held_out_report(held, judge.probabilities([(p.claim, p.evidence) for p in held]))
     metrics_path = args.out / "metrics.json"
