@@ -9,7 +9,8 @@ from typing import Any
 
 from factcheck.cli.render import stdout, table
 from factcheck.errors import BadInputError
-from factcheck.prompts import Prompt, as_data, load_prompt, shipped_prompts_dir
+from factcheck.models import Passage
+from factcheck.prompts import Prompt, load_prompt, shipped_prompts_dir
 from factcheck.settings import Settings
 
 
@@ -42,8 +43,10 @@ def prompt_names(prompts_dir: Path | None) -> list[str]:
 
 def render_input(prompt: Prompt, path: Path, settings: Settings) -> list[dict[str, str]]:
     """The messages `prompt` sends for the variables in `path`, as role/content dicts."""
+    from factcheck.llm import step_messages  # the LLM stack loads only for this command
+
     variables = _read_variables(prompt, path, settings)
-    return [{"role": role, "content": text} for role, text in prompt.render(**variables)]
+    return [{"role": role, "content": text} for role, text in step_messages(prompt, **variables)]
 
 
 def _run_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -78,28 +81,19 @@ def _read_variables(prompt: Prompt, path: Path, settings: Settings) -> dict[str,
         raise BadInputError(f"{path}: cannot be read ({exc.strerror})") from exc
     if prompt.name == "claims" and not text.lstrip().startswith("{"):
         # The claims step is fed the article itself; the cap comes from the settings as in a check.
-        return {"article": as_data(text), "max_claims": settings.max_claims}
+        return {"article": text, "max_claims": settings.max_claims}
     try:
         variables = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInputError(f"{path}: not JSON ({exc.msg}); give the prompt's variables") from exc
     if not isinstance(variables, dict):
         raise BadInputError(f"{path}: give a JSON object of the prompt's variables")
-    if prompt.name == "stance" and isinstance(variables.get("passages"), list):
-        variables["passages"] = _numbered(variables["passages"])
-    if prompt.name == "stance" and isinstance(variables.get("claim"), str):
-        variables["claim"] = as_data(variables["claim"])  # as the stance step sends it
+    if isinstance(variables.get("passages"), list):
+        variables["passages"] = _passages(variables["passages"])
     return variables
 
 
-def _numbered(passages: list[Any]) -> str:
-    """Number a list of passages (texts or Passage-like dicts) the way the stance step does."""
-    from factcheck.llm import number_passages
-    from factcheck.models import Passage
-
-    items = [
-        Passage(id=str(n), text=p) if isinstance(p, str) else Passage.model_validate(
-            {"id": str(n)} | p)
-        for n, p in enumerate(passages, start=1)
-    ]
-    return number_passages(items)
+def _passages(passages: list[Any]) -> list[Passage]:
+    """A JSON list of passages (texts or Passage-like dicts) as the stance step's Passages."""
+    return [Passage(id=str(n), text=p) if isinstance(p, str) else Passage.model_validate(
+        {"id": str(n)} | p) for n, p in enumerate(passages, start=1)]

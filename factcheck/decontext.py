@@ -68,8 +68,6 @@ _FUNCTION = _DETERMINERS | {
     "over", "after", "before", "since", "than", "not", "no", "it", "he", "she", "they",
 }
 _TOKEN = re.compile(r"[A-Za-z](?:\.[A-Za-z])+\.?|[\w’'-]+|[^\w\s]")
-_SUBJECT_NP = re.compile(
-    r"^(The|This|That|These|Those)\s+((?:[\w-]+\s+)?)([\w-]+)(?=['’]s\b|\s|,|$)")
 _EVENT_ANAPHOR = re.compile(
     r"\b(the|this|that|last week['’]s|yesterday['’]s)\s+((?:[a-z-]+\s+)?)(" +
     "|".join(sorted(EVENT_NOUNS)) + r")\b(?!\s+(?:in|at|on|near|of)\s+(?:the\s+)?[A-Z0-9])",

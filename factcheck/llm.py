@@ -1,7 +1,8 @@
 """The LLM's three questions: an article's claims, a claim's stance over passages, a summary's
 lede, each from its prompt file, over any OpenAI-compatible server (llm_ask asks them).
 
-Article, claim and passage text go between the prompts' data markers (prompts.as_data); a claim
+Article, claim, passage and summary-facts text go between the prompts' data markers
+(step_messages, prompts.as_data); a claim
 whose source sentence is not in the article is dropped, and the rest go through the offline rules
 (claims.reviewed: dropped, split or worded as offline); a judgement whose quote is not in its
 passage takes no side (crosscheck.py then holds the rest against the offline judge).
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from factcheck import claims, textmatch
 from factcheck.llm_ask import ask
 from factcheck.models import Article, Claim, Disagreement, Evidence, Passage, Stance
-from factcheck.prompts import as_data, load_prompt
+from factcheck.prompts import Prompt, PromptError, Role, as_data, load_prompt
 from factcheck.sentences import split_sentences
 from factcheck.settings import Settings
 
@@ -77,12 +78,28 @@ class SummaryLede(BaseModel):
     lede: str
 
 
-# The models named by the prompt files' `output_schema`.
-ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
-    "ClaimsAnswer": ClaimsAnswer,
-    "StanceAnswer": StanceAnswer,
-    "SummaryLede": SummaryLede,
-}
+# Variables whose text comes from outside (articles, sources, chats): sent between data markers.
+DATA_VARIABLES = ("article", "claim", "facts")
+
+
+def step_prompt(name: str, answer: type[BaseModel], settings: Settings) -> Prompt:
+    """Prompt `name` as the settings choose it, checked to ask for the answer the step reads."""
+    prompt = load_prompt(name, settings.prompts_dir)
+    if prompt.output_schema != answer.__name__:
+        raise PromptError(f"prompt {name} names output_schema {prompt.output_schema!r}, but its "
+                          f"step reads {answer.__name__}; set output_schema: {answer.__name__}")
+    return prompt
+
+
+def step_messages(prompt: Prompt, **variables: Any) -> list[tuple[Role, str]]:
+    """The messages a step sends: its outside text marked as data, its passages numbered
+    (`factcheck prompts render` shows the same)."""
+    for name in DATA_VARIABLES:
+        if isinstance(variables.get(name), str):
+            variables[name] = as_data(variables[name])
+    if isinstance(variables.get("passages"), list):
+        variables["passages"] = number_passages(variables["passages"])
+    return prompt.render(**variables)
 
 
 def prompt_fingerprints(settings: Settings) -> dict[str, str]:
@@ -100,8 +117,8 @@ def extract_claims_llm(article: Article, settings: Settings, rules: bool = True)
     """
     if not article.text.strip():
         return []
-    prompt = load_prompt("claims", settings.prompts_dir)
-    messages = prompt.render(article=as_data(article.text), max_claims=settings.max_claims)
+    prompt = step_prompt("claims", ClaimsAnswer, settings)
+    messages = step_messages(prompt, article=article.text, max_claims=settings.max_claims)
     answer = ask(messages, ClaimsAnswer, settings, prompt=f"{prompt.name} {prompt.fingerprint}")
     return _to_claims(answer, article, settings.max_claims, rules)
 
@@ -135,8 +152,8 @@ def judge_llm(claim: Claim, passages: list[Passage], settings: Settings) -> list
     """One judgement per passage, in the passages' order, from a single LLM call."""
     if not passages:
         return []
-    prompt = load_prompt("stance", settings.prompts_dir)
-    messages = prompt.render(claim=as_data(claim.text), passages=number_passages(passages))
+    prompt = step_prompt("stance", StanceAnswer, settings)
+    messages = step_messages(prompt, claim=claim.text, passages=passages)
 
     def all_judged(answer: StanceAnswer) -> str | None:
         missing = set(range(1, len(passages) + 1)) - {j.passage for j in answer.judgements}
@@ -154,8 +171,8 @@ def judge_llm(claim: Claim, passages: list[Passage], settings: Settings) -> list
 
 def write_summary_lede(facts: str, settings: Settings) -> str:
     """Two or three sentences of prose over a summary's facts (the caller checks its numbers)."""
-    prompt = load_prompt("summary", settings.prompts_dir)
-    answer = ask(prompt.render(facts=facts), SummaryLede, settings,
+    prompt = step_prompt("summary", SummaryLede, settings)
+    answer = ask(step_messages(prompt, facts=facts), SummaryLede, settings,
                   lambda a: None if a.lede.strip() else "the lede is empty",
                   prompt=f"{prompt.name} {prompt.fingerprint}")
     return " ".join(answer.lede.split())

@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from factcheck.errors import FactcheckError
 
 Role = Literal["system", "user", "assistant"]
-# The data markers of the shipped prompts (<article>, <claim>, <passage ...>), opening or closing.
-_MARKER = re.compile(r"</?\s*(?:article|claim|passage)\b", re.IGNORECASE)
+# The data markers of the shipped prompts (<article>, <claim>, <passage ...>, <facts>), opening
+# or closing.
+_MARKER = re.compile(r"</?\s*(?:article|claim|passage|facts)\b", re.IGNORECASE)
 
 
 class PromptError(FactcheckError):

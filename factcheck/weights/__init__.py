@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,12 +29,18 @@ def embedder() -> Any:
 
 # An int8 matrix is stored with its per-row scales under this suffix (quantized for size).
 SCALE_SUFFIX = ":scale"
+# One weight file read at a time: np.load parses each array's header with ast.literal_eval, and
+# CPython 3.11 shares its AST-building state between threads, so two models loading at once (the
+# judge and the check-worthiness encoder do, in the pipeline's and the bot's worker threads) can
+# fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905).
+_READING = threading.Lock()
 
 
 def load_arrays(name: str) -> dict[str, np.ndarray]:
     """The arrays of the shipped weight file `name` (an .npz beside this module; training passes
     an absolute path), int8 matrices turned back into float32."""
-    with resources.files(__name__).joinpath(name).open("rb") as handle, np.load(handle) as data:
+    with _READING, resources.files(__name__).joinpath(name).open("rb") as handle, \
+            np.load(handle) as data:
         arrays = {key: data[key] for key in data.files}
     return {key: dequantized(value, arrays.get(key + SCALE_SUFFIX))
             for key, value in arrays.items() if not key.endswith(SCALE_SUFFIX)}
@@ -41,7 +48,8 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
 
 def load_array(name: str, key: str) -> np.ndarray:
     """One unquantized array of the weight file `name`, without reading the others."""
-    with resources.files(__name__).joinpath(name).open("rb") as handle, np.load(handle) as data:
+    with _READING, resources.files(__name__).joinpath(name).open("rb") as handle, \
+            np.load(handle) as data:
         return data[key]
 
 

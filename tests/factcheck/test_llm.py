@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from fakes.openai_server import bag_of_words, openai_server_fixture  # noqa: F401
 
-from factcheck.errors import LLMError
-from factcheck.llm import ANSWER_SCHEMAS, extract_claims_llm, judge_llm, prompt_fingerprints
+from factcheck import llm
+from factcheck.errors import FactcheckError, LLMError
+from factcheck.llm import extract_claims_llm, judge_llm, prompt_fingerprints
 from factcheck.llm_openai import OpenAIEmbedder
 from factcheck.models import Article, Claim, Passage, Stance
 from factcheck.prompts import load_prompt
@@ -306,13 +307,25 @@ def test_a_prompts_dir_changes_what_is_sent(openai_server, tmp_path: Path):
     assert prompt_fingerprints(settings)["stance"] == load_prompt("stance", tmp_path).fingerprint
 
 
-@pytest.mark.parametrize("name", ["claims", "stance"])
+def test_a_prompt_variant_asking_for_another_answer_is_refused_before_any_request(
+        openai_server, tmp_path: Path):
+    server, _ = openai_server
+    shipped = Path(__file__).resolve().parents[2] / "prompts" / "stance.yaml"
+    text = shipped.read_text(encoding="utf-8").replace("output_schema: StanceAnswer",
+                                                       "output_schema: ClaimsAnswer")
+    (tmp_path / "stance.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(FactcheckError, match="set output_schema: StanceAnswer"):
+        judge_llm(CLAIM, PASSAGES[:1], server.settings(prompts_dir=tmp_path))
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("name", ["claims", "stance", "summary"])
 def test_prompt_examples_fit_the_answer_schema(name):
     prompt = load_prompt(name)
-    schema = ANSWER_SCHEMAS[prompt.output_schema]
+    schema = getattr(llm, prompt.output_schema)
     for example in prompt.examples:
         answer = schema.model_validate(example.output)
-        source = example.input.get("article") or example.input["passages"]
+        source = example.input.get("article") or example.input.get("passages") or ""
         for item in getattr(answer, "claims", []) + getattr(answer, "judgements", []):
             # The examples must show what the prompt asks: sentences copied exactly.
             assert getattr(item, "source_sentence", None) or item.quote in source
