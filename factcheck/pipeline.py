@@ -150,7 +150,7 @@ def _check_claims(
     hits = store.search_many([c.text for c in claims], k=settings.top_k)
     timings["search"] += _lap(searching)
     passages = [
-        [_passage(h) for h in claim_hits if _related(h, settings.min_similarity)]
+        [_passage(h) for h in claim_hits if related(h, settings.min_similarity)]
         for claim_hits in hits
     ]
     judging = time.perf_counter()
@@ -185,7 +185,8 @@ def _ordered(evidence: list[Evidence]) -> list[Evidence]:
     return sorted(evidence, key=lambda e: (e.stance.value == "NOT_ENOUGH_INFO", -e.confidence))
 
 
-def _related(hit: Hit, min_similarity: float) -> bool:
+def related(hit: Hit, min_similarity: float) -> bool:
+    """Whether a search hit is close enough to be judged (training applies the same test)."""
     # Search always returns its k best, even from a collection that knows nothing of the
     # topic; judging those would cost time and invite false verdicts.
     return hit.similarity is None or hit.similarity >= min_similarity

@@ -41,6 +41,7 @@ def retrieved_claims(data: Path, cache: DiskCache[str]) -> tuple[list[dict], lis
     from factcheck.claims import extract_claims_offline
     from factcheck.eval_corpus import corpus_store
     from factcheck.models import Article
+    from factcheck.pipeline import related
     from factcheck.settings import Settings
 
     settings = Settings(_env_file=None, data_dir=cache.folder, engine="offline",
@@ -52,9 +53,9 @@ def retrieved_claims(data: Path, cache: DiskCache[str]) -> tuple[list[dict], lis
              for r in rows]
     with corpus_store(data / "scifact" / "corpus.jsonl", settings) as store:
         hits = store.search_many([t or "" for t in texts], k=settings.top_k)
-    related = [[h for h in found if h.similarity is None or h.similarity >= settings.min_similarity]
-               if text else [] for text, found in zip(texts, hits)]
-    return rows, list(zip(texts, related))
+    kept = [[h for h in found if related(h, settings.min_similarity)] if text else []
+            for text, found in zip(texts, hits)]
+    return rows, list(zip(texts, kept))
 
 
 def claim_calls(data: Path, cache: DiskCache[str], judges: DiskCache[tuple[str, str]],
