@@ -27,6 +27,7 @@ from factcheck.bot import admin, buttons, digests, handlers
 from factcheck.bot.journal import JournalApplication, JournalQueue, replay_pending
 from factcheck.bot.services import Collection, Services
 from factcheck.bot.transport import PatientRequest
+from factcheck.engines import engine_for
 from factcheck.errors import BadInputError, CollectionUnavailableError
 from factcheck.history import open_history
 from factcheck.settings import Settings
@@ -115,6 +116,7 @@ async def _post_init(app: Application) -> None:
     except CollectionUnavailableError as exc:  # the bot serves the rest; checks say so
         logger.warning("%s: checks and /sources say the collection is unavailable until it is "
                        "back", exc)
+    await _warm_up(settings)
     history = open_history(settings)
     app.bot_data["services"] = Services.build(settings, collection, history)
     restored = digests.restore(app)  # schedules survive restarts: they are chat settings
@@ -122,6 +124,16 @@ async def _post_init(app: Application) -> None:
     await app.bot.set_my_commands(COMMANDS)
     logger.info("bot @%s ready, %d digest(s) scheduled, %d interrupted update(s) run again "
                 "(engine %s)", app.bot.username, restored, replayed, settings.resolved_engine())
+
+
+async def _warm_up(settings: Settings) -> None:
+    """Load the engine's models before serving, so that the first check waits no longer than
+    the next (about 2 s offline); a model that fails to load fails its check, as without this."""
+    try:
+        await asyncio.to_thread(engine_for(settings).warm_up)
+    except Exception:
+        logger.exception("loading the %s engine's models failed; checks will try again",
+                         settings.resolved_engine())
 
 
 async def _post_shutdown(app: Application) -> None:

@@ -48,6 +48,11 @@ def score(sentences: list[str], embeddings: np.ndarray | None = None) -> np.ndar
     return _sigmoid(logits + blend * encoder_logits(sentences))
 
 
+def load_models() -> None:
+    """Load the logistic model and the sentence classifier now instead of at the first score."""
+    _model(), _blend(), _encoder()
+
+
 def encoder_logits(sentences: list[str]) -> np.ndarray:
     """The fine-tuned MiniLM sentence classifier's logit of each sentence."""
     p = np.maximum(_encoder().probabilities(list(sentences)).astype(np.float64), 1e-37)

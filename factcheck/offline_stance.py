@@ -89,6 +89,15 @@ def judge_offline(claim: str, passages: list[Passage], embedder: Any = None,
     return found
 
 
+def load_models() -> None:
+    """Load the stance model and the cross-encoder now instead of at the first judgement."""
+    from factcheck.judge import cross_encoder
+
+    _model()
+    if judge_available():
+        cross_encoder()
+
+
 def judge_available() -> bool:
     """Whether the cross-encoder's weights ship with this install."""
     return weights.exists(JUDGE_FILE)

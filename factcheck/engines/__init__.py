@@ -56,6 +56,10 @@ class Engine(Protocol):
     def usage(self, counts: Counts) -> LLMUsage | None:
         """Counted calls and tokens priced for its model; None from an engine that calls none."""
 
+    def warm_up(self) -> None:
+        """Load its models and modules now (seconds), so that a server's first check is as fast
+        as the next."""
+
 
 # Engine name (the resolved ENGINE setting) -> the engine's class.
 ENGINES: dict[EngineName, Callable[[Settings], Engine]] = {

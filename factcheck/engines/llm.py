@@ -73,3 +73,10 @@ class LlmEngine:
     def usage(self, counts: Counts) -> LLMUsage | None:
         """The calls and tokens with their estimated cost."""
         return cost.priced(self.settings, *counts)
+
+    def warm_up(self) -> None:
+        """Import the LLM client stack and load the offline judge its sides are held against."""
+        import factcheck.llm  # noqa: F401  (langchain and openai: about a second)
+        from factcheck.offline_stance import load_models
+
+        load_models()

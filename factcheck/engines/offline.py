@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from factcheck import checkworthiness, claims
+from factcheck import checkworthiness, claims, offline_stance
 from factcheck.claims import Extracted
 from factcheck.cost import Counts
 from factcheck.models import Article, Claim, Evidence, LLMUsage, Passage
@@ -66,3 +66,8 @@ class OfflineEngine:
     def usage(self, counts: Counts) -> LLMUsage | None:
         """None: the offline engine makes no paid calls."""
         return None
+
+    def warm_up(self) -> None:
+        """Load the check-worthiness and stance models (about 2 s on 2 cores)."""
+        checkworthiness.load_models()
+        offline_stance.load_models()

@@ -36,6 +36,7 @@ from fakes.telegram_server import TelegramTestServer
 from pydantic import SecretStr
 
 from factcheck import pipeline
+from factcheck.engines.offline import OfflineEngine
 from factcheck.errors import StoreError
 from factcheck.history import SQLiteHistory, open_history
 
@@ -111,6 +112,19 @@ def test_commands_are_registered_and_help_says_what_it_cannot_do(start_bot, tele
     start_bot()
     assert {c["command"] for c in telegram_server.commands} >= {"check", "sources", "cancel",
                                                                  "help", "add"}
+    telegram_server.send_command(ALICE, ALICE, "help")
+    assert "What I cannot do" in telegram_server.wait_for_text(ALICE, "cannot")["text"]
+
+
+def test_a_model_that_fails_to_load_at_start_does_not_stop_the_bot(start_bot, telegram_server,
+                                                                   monkeypatch, caplog):
+    def broken(self) -> None:
+        raise OSError("judge.npz: truncated")
+
+    monkeypatch.setattr(OfflineEngine, "warm_up", broken)
+    with caplog.at_level(logging.ERROR, logger="factcheck.bot.app"):
+        start_bot()
+    assert "loading the offline engine's models failed" in caplog.text
     telegram_server.send_command(ALICE, ALICE, "help")
     assert "What I cannot do" in telegram_server.wait_for_text(ALICE, "cannot")["text"]
 

@@ -108,3 +108,14 @@ def test_the_llm_judge_is_its_stance_held_against_the_offline_judge(openai_serve
     assert alone[0].stance is Stance.SUPPORTS and alone[0].disagreement is None
     assert judged[0].stance is Stance.NOT_ENOUGH_INFO
     assert judged[0].disagreement.reason == "offline_judge_disagrees"
+
+
+def test_the_offline_engines_warm_up_loads_its_models_before_the_first_check():
+    from factcheck import checkworthiness, judge, offline_stance
+
+    loaders = [judge._shared, checkworthiness._shared_encoder, checkworthiness._model,
+               offline_stance._model]
+    for loader in loaders:
+        loader.cache_clear()
+    OfflineEngine(Settings()).warm_up()
+    assert [loader.cache_info().currsize for loader in loaders] == [1, 1, 1, 1]
