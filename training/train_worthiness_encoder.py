@@ -127,11 +127,14 @@ def train(model, states: list, y: np.ndarray, w: np.ndarray, rows: np.ndarray, a
     model.train()
     started, running = time.time(), 0.0
     for step, index in enumerate(plan):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            logits = logits_of(model, states, index, args).float()
-        loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, target[index], reduction="none") * weight[index].float()).mean()
+        x, mask = padded(states, list(index))
+        x.requires_grad_(args.adversarial > 0)
+        loss = _loss(model, x, mask, target[index], weight[index], args)
         loss.backward()
+        if args.adversarial > 0:  # FGM: the same batch again, each token pushed up its loss
+            push = x.grad / x.grad.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+            _loss(model, (x + args.adversarial * push).detach(), mask, target[index],
+                  weight[index], args).backward()
         torch.nn.utils.clip_grad_norm_(layers + head, 1.0)
         optimizer.step()
         schedule.step()
@@ -141,6 +144,16 @@ def train(model, states: list, y: np.ndarray, w: np.ndarray, rows: np.ndarray, a
             logger.info("step %d/%d loss %.3f (%.0fs)", step, len(plan), running,
                         time.time() - started)
     return time.time() - started
+
+
+def _loss(model, x, mask, target, weight, args):
+    """Weighted binary cross-entropy of a padded batch of lower-layer states."""
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        logits = model.classify(model.encode(x, mask, args.trained_from, 6), mask)[:, 0].float()
+    return (torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, target, reduction="none") * weight.float()).mean()
 
 
 def predict(model, states: list, rows: np.ndarray, args) -> np.ndarray:
@@ -220,7 +233,8 @@ def _summary(d, folds, chosen, logistic, encoder, per_fold, seconds, args) -> di
 def _settings(args) -> dict:
     return {"epochs": args.epochs, "batch": args.batch, "lr": args.lr, "head_lr": 20 * args.lr,
             "trained_from_layer": args.trained_from, "max_tokens": args.max_tokens,
-            "balance": args.balance, "claimbuster_weight": args.claimbuster_weight, "bf16": args.bf16, "seed": args.seed}
+            "balance": args.balance, "claimbuster_weight": args.claimbuster_weight, "adversarial": args.adversarial,
+            "bf16": args.bf16, "seed": args.seed}
 
 
 def fit_and_ship(d: WorthinessData, base: dict, states: list, report: dict, args) -> None:
@@ -310,6 +324,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="ClaimBuster's total weight relative to CheckThat!'s")
     parser.add_argument("--trained-from", type=int, default=0, help="first trained layer (0-5)")
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--adversarial", type=float, default=0.0,
+                        help="FGM: also train on each batch with every token's input moved this "
+                             "far (L2) up the loss gradient; 0 = off")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                         help="bf16 autocast (default: where the CPU has native bf16)")
