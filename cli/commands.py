@@ -48,8 +48,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 1
+    except OSError as exc:
+        if exc.filename is None:
+            return _fail(args, exc, 1, prefix=f"unexpected error ({type(exc).__name__}): ")
+        return _fail(args, _path_problem(exc), 1)
     except Exception as exc:  # the last line of defence: one readable line, details with --debug
         return _fail(args, exc, 1, prefix=f"unexpected error ({type(exc).__name__}): ")
+
+
+def _path_problem(exc: OSError) -> FactcheckError:
+    """A file or folder the system refused, said as which one and what to check."""
+    problem = FactcheckError(f"{exc.filename}: {(exc.strerror or str(exc)).lower()}. Check that "
+                             "path and its permissions (DATA_DIR, RUNS_DIR or the file you named)")
+    problem.__cause__ = exc  # --debug shows where it came from
+    return problem
 
 
 def _fail(args: argparse.Namespace, exc: BaseException, code: int, prefix: str = "") -> int:

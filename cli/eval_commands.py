@@ -58,8 +58,6 @@ def _add_measure(sub: argparse.ArgumentParser, kind: str, files: list[str]) -> N
                          help="sentence pairs '<claim>-<doc>-<i>' marking rationale "
                               "sentences (SciFact's sentence_pairs_train.jsonl)")
     if kind == "retrieval":
-        sub.add_argument("--k", type=int, default=10,
-                         help="how many passages each claim's search returns (default 10)")
         sub.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid",
                          help="search mode: hybrid, or one of its halves for comparison")
     sub.add_argument("--engine", choices=ENGINES,
@@ -79,7 +77,7 @@ def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     recorder = runs.Recorder()
     with stage_bars() as progress:
         result = _measure(args, settings, recorder, progress)
-    options = {"k": args.k, "mode": args.mode} if args.kind == "retrieval" else {}
+    options = {"mode": args.mode} if args.kind == "retrieval" else {}
     record = runs.build_record(args.kind, files, settings, result, recorder, before, options)
     path = runs.save_run(record, settings.runs_dir)
     # stdout is the evaluation contract; the record's path goes to stderr.
@@ -97,7 +95,7 @@ def _measure(
 ) -> dict:
     if args.kind == "retrieval":
         return evaluation.eval_retrieval(
-            args.corpus, args.claims, settings, args.k, args.mode, recorder, progress
+            args.corpus, args.claims, settings, args.mode, recorder, progress
         )
     if args.kind == "stance":
         return evaluation.eval_stance(args.pairs, settings, recorder, progress)

@@ -81,7 +81,8 @@ def eval_claims(
 
 def load_claim_set(labels: Path, settings: Settings) -> list[tuple[Article, list[GoldSentence]]]:
     """Each article of the set (read as the product reads it) with its located sentences."""
-    rows = read_jsonl(labels, ("article", "sentence", "claim"))
+    rows = read_jsonl(labels, ("article", "sentence", "claim"),
+                      {"claim": [True, False], "self_contained": [True, False]})
     names = list(dict.fromkeys(r["article"] for r in rows))
     found = []
     for name in names:

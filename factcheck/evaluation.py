@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -24,21 +24,24 @@ from factcheck.runs import Prediction, Recorder
 from factcheck.settings import Settings
 
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
+BINARY = [0, 1]  # a check-worthiness label
+LABELLED = {"label": STANCES}
 
 
 def eval_retrieval(
-    corpus: Path, claims: Path, settings: Settings, k: int = 10, mode: Mode = "hybrid",
+    corpus: Path, claims: Path, settings: Settings, mode: Mode = "hybrid",
     recorder: Recorder | None = None, progress: EvalProgress | None = None,
 ) -> dict:
     """nDCG@10, recall@5/@10 and MRR@10 of search over an evaluation collection of `corpus`.
 
-    `mode` "lexical" or "dense" measures one half of the hybrid search the same way.
+    `mode` "lexical" or "dense" measures one half of the hybrid search the same way. Search
+    returns 30 chunks per claim, so that 10 distinct documents are ranked.
     """
     rows = [r for r in read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
     started = time.perf_counter()
     with corpus_store(corpus, settings, progress) as store:
         report_progress(progress, "examples", 0, len(rows))
-        results = store.search_many([r["claim"] for r in rows], k=max(k, 10) * 3, mode=mode)
+        results = store.search_many([r["claim"] for r in rows], k=30, mode=mode)
         report_progress(progress, "examples", len(rows), len(rows))
     ranked = [[hit.source_id for hit in hits] for hits in results]
     if recorder:
@@ -61,7 +64,7 @@ def eval_stance(
     progress: EvalProgress | None = None,
 ) -> dict:
     """Accuracy and macro-F1 of the stance of each passage on its claim."""
-    rows = read_jsonl(pairs, ("id", "claim", "passage", "label"))
+    rows = read_jsonl(pairs, ("id", "claim", "passage", "label"), LABELLED)
     engine = engine_for(settings)
     predicted = _map_concurrently(partial(_stance_of, engine), rows, engine.concurrency,
                                   recorder, progress)
@@ -75,7 +78,7 @@ def eval_checkworthiness(
     """MAP and P@10 of ranking each group's sentences by check-worthiness."""
     scorer = engine_for(settings).score_checkworthiness
     groups: dict[str, list[dict]] = defaultdict(list)
-    for row in read_jsonl(sentences, ("id", "group", "text", "label")):
+    for row in read_jsonl(sentences, ("id", "group", "text", "label"), {"label": BINARY}):
         groups[str(row["group"])].append(row)
     aps, p10s = [], []
     total, done = sum(len(g) for g in groups.values()), 0
@@ -101,7 +104,7 @@ def eval_verdicts(
     """The whole pipeline on each claim as its own article; verdicts mapped to SciFact labels."""
     from factcheck.pipeline import check
 
-    rows = read_jsonl(claims, ("id", "claim", "label"))
+    rows = read_jsonl(claims, ("id", "claim", "label"), LABELLED)
     with corpus_store(corpus, settings, progress) as store:
         def verdict_of(row: dict) -> str:
             report = check(Article(text=row["claim"], source=f"claim {row['id']}"), settings, store)
@@ -125,7 +128,7 @@ def eval_scifact(
     given rationale sentences, label + rationale; the pipeline retrieves and judges."""
     from factcheck.pipeline import check
 
-    rows = read_jsonl(claims, ("id", "claim", "label"))
+    rows = read_jsonl(claims, ("id", "claim", "label"), LABELLED)
     with corpus_store(corpus, settings, progress) as store:
         def abstracts_of(row: dict) -> str:
             article = Article(text=row["claim"], source=f"claim {row['id']}")
@@ -154,7 +157,7 @@ def read_rationales(path: Path) -> dict[tuple[str, str], set[str]]:
     """Gold rationale sentences per (claim id, document id), from sentence-pair rows whose id is
     '<claim>-<document>-<sentence>' (SciFact's sentence_pairs_train.jsonl)."""
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in read_jsonl(path, ("id", "passage", "label")):
+    for row in read_jsonl(path, ("id", "passage", "label"), LABELLED):
         if row["label"] != "NOT_ENOUGH_INFO":
             claim, doc, _ = str(row["id"]).rsplit("-", 2)
             found[(claim, doc)].add(_normal(row["passage"]))
@@ -196,21 +199,30 @@ def _normal(sentence: str) -> str:
     return " ".join(sentence.lower().split())
 
 
-def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
-    """Read a JSONL file; a malformed line is a BadInputError naming the file and line."""
+def read_jsonl(path: Path, required: tuple[str, ...],
+               choices: Mapping[str, Sequence[object]] | None = None) -> list[dict]:
+    """Read a JSONL file, every row before any work: a malformed line, a missing key or a value
+    outside its `choices` is a BadInputError naming the file and line."""
+    if path.is_dir():
+        raise BadInputError(f"{path} is a folder: give the JSONL file")
     if not path.is_file():
         raise BadInputError(f"{path}: no such file")
     rows = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                rows.append(_parse_line(path, number, line, required))
+    try:
+        with path.open(encoding="utf-8-sig") as lines:  # -sig: a byte-order mark is no error
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    rows.append(_parse_line(path, number, line, required, choices or {}))
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                            "save it as UTF-8") from exc
     if not rows:
         raise BadInputError(f"{path}: no rows")
     return rows
 
 
-def _parse_line(path: Path, number: int, line: str, required: tuple[str, ...]) -> dict:
+def _parse_line(path: Path, number: int, line: str, required: tuple[str, ...],
+                choices: Mapping[str, Sequence[object]]) -> dict:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -218,6 +230,10 @@ def _parse_line(path: Path, number: int, line: str, required: tuple[str, ...]) -
     missing = [key for key in required if not isinstance(row, dict) or key not in row]
     if missing:
         raise BadInputError(f"{path}, line {number}: missing {', '.join(map(repr, missing))}")
+    for key, allowed in choices.items():
+        if key in row and row[key] not in allowed:
+            raise BadInputError(f"{path}, line {number}: {key} {row[key]!r} is not one of "
+                                f"{', '.join(map(json.dumps, allowed))}")
     return row
 
 

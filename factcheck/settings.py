@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from factcheck.errors import BadInputError
 
 
 def _id_list(value: Any) -> Any:
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0, description="Seconds one question to the LLM (or one batch of OpenAI embeddings) may take, all its retries included (a deadline, not a per-read timeout).")
     llm_max_retries: int = Field(3, ge=0, description="Retries of a failed or malformed LLM answer (lost connections, 429, 5xx, a garbled, empty or cut-off answer), within LLM_TIMEOUT.")
     llm_max_tokens: int = Field(4096, gt=0, description="Most tokens of one LLM answer (max_tokens on every call); an answer of more than 32 bytes a token (plus 64 KiB) is cut off as it arrives, however the server counts.")
-    llm_concurrency: int = Field(4, description="Claims judged by the LLM at the same time.")
+    llm_concurrency: int = Field(4, ge=1, description="Claims judged by the LLM at the same time.")
     prompts_dir: Path | None = Field(None, description="Folder of prompt YAML files to use instead of the shipped ones.")
     llm_cache: bool = Field(True, description="Keep LLM answers on disk by (model, prompt, input) and reuse them.")
     llm_cache_db: Path | None = Field(None, description="SQLite file of cached LLM answers; default DATA_DIR/llm_cache.sqlite.")
@@ -91,7 +93,7 @@ class Settings(BaseSettings):
     sync_interval: float = Field(2.0, ge=0.0, description="Seconds a long-lived process (the bot) searches before looking again whether another machine changed the collection; 0 = before every search.")
     embeddings: Literal["local", "openai"] = Field("local", description="'local' runs all-MiniLM-L6-v2 on this machine.")
     openai_embedding_model: str = Field("text-embedding-3-small", description="Used when EMBEDDINGS=openai.")
-    top_k: int = Field(5, description="Passages judged per claim.")
+    top_k: int = Field(5, ge=1, description="Passages judged per claim.")
     min_similarity: float = Field(
         0.3,
         description="Passages less similar to a claim (cosine) are not judged. 0.3 suits the "
@@ -99,10 +101,10 @@ class Settings(BaseSettings):
     )
 
     # Pipeline
-    max_claims: int = Field(25, description="Most claims checked per article.")
-    max_article_chars: int = Field(200_000, description="Longer articles are refused.")
+    max_claims: int = Field(25, ge=1, description="Most claims checked per article.")
+    max_article_chars: int = Field(200_000, ge=1, description="Longer articles are refused.")
     fetch_timeout: float = Field(15.0, description="Seconds allowed for a whole download (a URL, or a file sent to the bot), however slowly the server sends.")
-    fetch_max_bytes: int = Field(5_000_000, description="Largest download accepted: a page behind a link, or a file sent to the bot (cut off as it streams in, whatever size it states).")
+    fetch_max_bytes: int = Field(5_000_000, ge=1, description="Largest download accepted: a page behind a link, or a file sent to the bot (cut off as it streams in, whatever size it states).")
     allow_private_urls: bool = Field(False, description="Allow fetching from private, loopback and link-local addresses.")
 
     # Telegram bot
@@ -117,7 +119,7 @@ class Settings(BaseSettings):
     allowed_chat_ids: IdList = Field(default_factory=list, description="Chats (users, groups, channels) the bot serves, comma-separated; empty = everyone.")
     admin_user_ids: IdList = Field(default_factory=list, description="Users who may /add sources and change chat settings, comma-separated.")
     rate_limit_per_minute: int = Field(5, description="Checks one user may start per minute.")
-    max_concurrent_checks: int = Field(2, description="Checks running at the same time; later ones wait in a queue.")
+    max_concurrent_checks: int = Field(2, ge=1, description="Checks running at the same time; later ones wait in a queue.")
     max_queued_checks: int = Field(20, description="Checks waiting in the queue before new ones are refused.")
     status_edit_interval: float = Field(2.0, description="Seconds between edits of a check's status message (Telegram limits edits).")
     history_db: Path | None = Field(None, description="SQLite file of stored checks, chat settings and feedback; default DATA_DIR/history.sqlite.")
@@ -136,8 +138,26 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once; a bad value is one line naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise BadInputError(f"{_problems(exc)}. Fix it in .env or the environment") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """'MAX_CLAIMS='abc': input should be a valid integer; ...', a union's choices merged."""
+    by_field: dict[str, list[dict]] = {}
+    for error in exc.errors():
+        by_field.setdefault(str(error["loc"][0]), []).append(dict(error))
+    found = []
+    for name, errors in by_field.items():
+        if all(e["type"] == "literal_error" for e in errors):
+            need = "input should be " + " or ".join(e["ctx"]["expected"] for e in errors)
+        else:
+            need = errors[0]["msg"].lower()
+        found.append(f"{name.upper()}={errors[0].get('input')!r}: {need}")
+    return "; ".join(found)
 
 
 _MACHINE_DEFAULTS = {"data_dir"}  # defaults that depend on the machine: left empty, described

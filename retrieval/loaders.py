@@ -191,7 +191,8 @@ def _load_file(path: Path) -> Iterator[Document]:
 
 def _parse_corpus_line(raw: bytes, path: Path, line_no: int) -> Document:
     try:
-        row = json.loads(raw.decode("utf-8"))
+        # utf-8-sig on the first line: a byte-order mark, as some Windows editors save, is no error
+        row = json.loads(raw.decode("utf-8-sig" if line_no == 1 else "utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CorpusLineError(path, line_no, "not JSON") from None
     if not isinstance(row, dict):

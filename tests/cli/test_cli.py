@@ -237,3 +237,32 @@ def test_error_lines_print_no_escapes_and_no_markup(capsys):
     code, _, err = run(capsys, "check", "http://127.0.0.1:9/\x1b]0;pwned\x07[bold]x[/bold]")
     assert code == 2
     assert "\x1b" not in err and "\x07" not in err and "[bold]x[/bold]" in err
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    ("ENGINE", "bogus", "ENGINE='bogus': input should be 'auto' or 'offline' or 'llm'"),
+    ("MAX_CLAIMS", "abc", "MAX_CLAIMS='abc': input should be a valid integer"),
+    ("MAX_CLAIMS", "-1", "MAX_CLAIMS='-1': input should be greater than or equal to 1"),
+])
+def test_a_bad_setting_is_one_line_naming_the_variable(capsys, monkeypatch, variable, value, said):
+    from factcheck.settings import get_settings
+
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    code, _, err = run(capsys, "check", "Five people were killed in the strike.")
+    get_settings.cache_clear()
+    assert code == 2 and said in err and "Fix it in .env or the environment" in err
+    assert "pydantic" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_data_dir_that_is_a_file_is_named_in_one_line(capsys, monkeypatch, tmp_path):
+    from factcheck.settings import get_settings
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "file"))
+    get_settings.cache_clear()
+    code, _, err = run(capsys, "eval", "retrieval", "--corpus", str(DATA / "corpus.jsonl"),
+                       "--claims", str(DATA / "claims.jsonl"))
+    get_settings.cache_clear()
+    assert code == 1 and f"{tmp_path / 'file'}" in err and "unexpected" not in err
+    assert "Check that path and its permissions" in err

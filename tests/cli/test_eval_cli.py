@@ -75,6 +75,35 @@ def test_eval_malformed_line_is_bad_input(capsys, tmp_path, line):
     assert "line 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("kind", "flag", "line", "said"), [
+    ("stance", "--pairs", '{"id": 1, "claim": "x", "passage": "y", "label": "MAYBE"}',
+     "line 2: label 'MAYBE' is not one of \"SUPPORTS\", \"REFUTES\", \"NOT_ENOUGH_INFO\""),
+    ("checkworthiness", "--sentences", '{"id": 1, "group": "g", "text": "x", "label": "perhaps"}',
+     "line 1: label 'perhaps' is not one of 0, 1"),
+])
+def test_a_label_outside_its_set_is_refused_before_any_work(capsys, tmp_path, kind, flag, line,
+                                                            said):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"id": 0, "claim": "a", "passage": "b", "group": "g", "text": "t", '
+                    '"label": "SUPPORTS"}\n' * (kind == "stance") + line + "\n")
+    assert main(["eval", kind, flag, str(rows), "--json"]) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_an_eval_file_is_read_as_utf8_with_or_without_a_byte_order_mark(capsys, tmp_path):
+    pairs = (DATA / "pairs.jsonl").read_bytes()
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + pairs)
+    assert eval_json(capsys, "stance", "--pairs", str(marked))["n"] == 10
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes('{"id": 1, "claim": "Caf\u00e9", "passage": "x", "label": "SUPPORTS"}\n'
+                      .encode("latin-1"))
+    assert main(["eval", "stance", "--pairs", str(latin)]) == 2
+    assert "not UTF-8 text" in capsys.readouterr().err
+    assert main(["eval", "stance", "--pairs", str(tmp_path)]) == 2
+    assert "is a folder: give the JSONL file" in capsys.readouterr().err
+
+
 def test_eval_checkworthiness_with_the_llm_scores_each_sentence_by_its_claims(
     capsys, openai_server, monkeypatch
 ):

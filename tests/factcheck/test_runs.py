@@ -106,7 +106,7 @@ def test_retrieval_run_records_each_claims_ranking(capsys, tmp_path):
                  "--claims", str(claims), "--json"]) == 0
     capsys.readouterr()
     (record,) = saved_runs(tmp_path)
-    assert record["options"] == {"k": 10, "mode": "hybrid"}
+    assert record["options"] == {"mode": "hybrid"}
     assert len(record["predictions"]) == record["metrics"]["n"] == 10
     first = record["predictions"][0]
     assert isinstance(first["gold"], list) and 0 < len(first["predicted"]) <= 10

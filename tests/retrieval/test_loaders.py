@@ -238,6 +238,12 @@ def test_jsonl_corpus_gives_one_document_per_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_jsonl_corpus_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "d1", "text": "One."}).encode() + b"\n")
+    assert [d.id for d in load_path(corpus)] == ["d1"]
+
+
 @pytest.mark.parametrize(
     ("bad_line", "reason"),
     [
