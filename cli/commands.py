@@ -31,7 +31,8 @@ DISTRIBUTION = "factcheck-bot"  # pyproject.toml's project name: where --version
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code (0 ok, 2 bad input, 1 other)."""
+    """Entry point of the console script; returns the exit code (0 ok, 2 bad input, 130
+    interrupted, 1 other)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(args, exc, 1)
     except KeyboardInterrupt:
         err.print("interrupted")
-        return 1
+        return 130  # the shell's code for a program stopped by Ctrl-C
     except OSError as exc:
         if exc.filename is None:
             return _fail(args, exc, 1, prefix=f"unexpected error ({type(exc).__name__}): ")

@@ -25,7 +25,8 @@ def read_sources(paths: list[str], settings: Settings) -> list[Document]:
     fails first); nothing to ingest is bad input."""
     documents = [doc for path in paths for doc in _documents(path, settings)]
     if not documents:
-        raise BadInputError("nothing to ingest: no supported file (.txt .md .html .pdf .jsonl) found")
+        raise BadInputError("nothing to ingest: no text in the files given, or no supported file "
+                            "(.txt .md .html .pdf .jsonl) among them")
     return documents
 
 

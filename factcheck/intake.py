@@ -312,7 +312,7 @@ def _no_such_file(source: str) -> BadInputError:
         )
     return BadInputError(
         f"no such file: {source}. Give a file path, an http(s) URL, '-' for standard input, "
-        "or the article's text."
+        "or the article's text (a text of one word is read as a file name)."
     )
 
 

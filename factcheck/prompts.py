@@ -112,7 +112,11 @@ def _locate(name: str, prompts_dir: Path | None) -> Path:
         raise PromptError(
             "the shipped prompts are not installed; reinstall the package or set PROMPTS_DIR"
         )
-    return shipped / filename  # if missing, load_prompt reports this path
+    if not (shipped / filename).is_file():
+        where = f"in {prompts_dir} or " if prompts_dir is not None else ""
+        raise PromptError(f"no prompt named {name!r} (no {filename} {where}among the shipped "
+                          "prompts); `factcheck prompts list` shows the names")
+    return shipped / filename
 
 
 def _placeholders(template: str, path: Path) -> set[str]:

@@ -266,3 +266,14 @@ def test_a_data_dir_that_is_a_file_is_named_in_one_line(capsys, monkeypatch, tmp
     get_settings.cache_clear()
     assert code == 1 and f"{tmp_path / 'file'}" in err and "unexpected" not in err
     assert "Check that path and its permissions" in err
+
+
+def test_ctrl_c_exits_130_with_one_word(capsys, monkeypatch):
+    from factcheck.cli import commands
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "_settings", interrupted)
+    code, _, err = run(capsys, "sources")
+    assert code == 130 and err.strip() == "interrupted"

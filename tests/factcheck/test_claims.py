@@ -180,3 +180,11 @@ def test_the_cap_keeps_the_best_scored_and_counts_what_it_left_out():
     assert {c.text for c in capped.claims} <= {c.text for c in everything}
     roomy = OfflineEngine(Settings(_env_file=None, max_claims=200)).extract_claims(article)
     assert roomy.left_out == 0 and len(roomy.claims) == len(everything)
+
+
+def test_a_sentence_the_article_repeats_is_one_claim():
+    sentence = "Five people were killed in the strike on Monday, officials said."
+    text = "\n\n".join([sentence, "The town's mayor called for calm.", sentence.upper(), sentence])
+    found = candidates(text)
+    assert [c.text for c in found].count(sentence) == 1
+    assert found[0].start == 0  # the first one, with its span
