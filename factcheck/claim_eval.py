@@ -88,7 +88,7 @@ def load_claim_set(labels: Path, settings: Settings) -> list[tuple[Article, list
     for name in names:
         path = labels.parent / name
         if not path.is_file():
-            raise BadInputError(f"{labels}: article {name} is not beside it")
+            raise BadInputError(f"{labels}: article {name} is not beside it (no file {path})")
         article = read_article(str(path), settings)
         article = article.model_copy(update={"source": name})
         found.append((article, _locate(article.text, name, [r for r in rows if r["article"] == name])))
