@@ -82,6 +82,7 @@ def _print_catalogue(catalogue: Catalogue, location: str) -> None:
     console = stdout()
     partial = {source for record in catalogue.stopped() for source in record.pending}
     listing = table("source", "title", "chunks", "ingested")
+    listing.columns[0].overflow = "fold"  # whole, for `sources remove ID`: wrapped, never cut
     for info in catalogue.sources:
         flag = " (partly written?)" if info.source_id in partial else ""
         listing.add_row(safe(info.source_id + flag), safe(info.title or ""), str(info.chunks),

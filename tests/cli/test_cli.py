@@ -277,3 +277,13 @@ def test_ctrl_c_exits_130_with_one_word(capsys, monkeypatch):
     monkeypatch.setattr(commands, "_settings", interrupted)
     code, _, err = run(capsys, "sources")
     assert code == 130 and err.strip() == "interrupted"
+
+
+def test_the_sources_table_shows_a_long_id_whole_for_sources_remove(capsys, tmp_path):
+    folder = tmp_path / ("a_long_folder_name_" * 4)
+    folder.mkdir()
+    (folder / "report.txt").write_text("Five people were killed in the strike on Monday.")
+    assert run(capsys, "ingest", str(folder))[0] == 0
+    code, out, _ = run(capsys, "sources")
+    cells = "".join(line.split("│")[1].strip() for line in out.splitlines() if "│" in line)
+    assert code == 0 and (folder / "report.txt").resolve().as_uri() in cells
