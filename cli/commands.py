@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "openai", "trafilatura"):
+    for noisy in ("httpx", "chromadb", "openai", "trafilatura", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.ERROR)
     try:
         settings = _settings(args)

@@ -54,7 +54,7 @@ def _documents(path: str, settings: Settings) -> list[Document]:
     try:
         return list(load_path(Path(path)))
     except (CorpusLineError, ValueError) as exc:
-        raise BadInputError(f"{path}: {exc}. Nothing was ingested; fix the file and run again.") from exc
+        raise BadInputError(f"{path}: {exc}. Nothing was ingested; fix what it names and run again.") from exc
 
 
 def _url_document(url: str, settings: Settings,

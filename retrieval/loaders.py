@@ -162,17 +162,32 @@ def load_jsonl(path: Path) -> Iterator[Document]:
             yield replace(document, origin=origin)
 
 
+SHOWN_PROBLEMS = 5  # unreadable files of a folder named in its error; the rest are counted
+
+
 def _load_folder(folder: Path) -> Iterator[Document]:
+    """Every supported file's documents; the files that cannot be read are all named at the
+    end, in one error, so that one run shows every file to fix."""
+    problems = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
             continue  # .git, .DS_Store and other hidden files are never sources
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             logger.info("skipping %s: not a supported file type", path)
-        elif path.suffix.lower() == CORPUS_SUFFIX:
-            yield from load_jsonl(path)
-        else:
-            yield from _load_file(path)
+            continue
+        try:
+            read = load_jsonl if path.suffix.lower() == CORPUS_SUFFIX else _load_file
+            documents = list(read(path))
+        except (UnreadableFileError, CorpusLineError) as exc:
+            problems.append(str(exc))
+            continue
+        yield from documents
+    if problems:
+        more = len(problems) - SHOWN_PROBLEMS
+        raise UnreadableFileError(f"{len(problems)} file(s) cannot be read: "
+                                  + "; ".join(problems[:SHOWN_PROBLEMS])
+                                  + (f"; and {more} more" if more > 0 else ""))
 
 
 def _load_file(path: Path) -> Iterator[Document]:

@@ -197,6 +197,18 @@ def test_binary_file_in_a_folder_is_an_error_naming_it(tmp_path: Path) -> None:
         list(load_path(tmp_path))
 
 
+def test_every_unreadable_file_of_a_folder_is_named_in_one_error(tmp_path: Path) -> None:
+    (tmp_path / "fine.txt").write_text("Fine.")
+    for name in ("a.txt", "b.pdf", "c.md"):
+        (tmp_path / name).write_bytes(b"\x00\x01\x02")
+    (tmp_path / "d.jsonl").write_text("{not json\n")
+    with pytest.raises(UnreadableFileError) as caught:
+        list(load_path(tmp_path))
+    said = str(caught.value)
+    assert said.startswith("4 file(s) cannot be read: ")
+    assert all(name in said for name in ("a.txt", "b.pdf", "c.md", "d.jsonl: line 1"))
+
+
 def test_empty_file_is_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
