@@ -174,7 +174,7 @@ def _load_folder(folder: Path) -> Iterator[Document]:
         if any(part.startswith(".") for part in relative.parts):
             continue  # .git, .DS_Store and other hidden files are never sources
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            logger.info("skipping %s: not a supported file type", path)
+            logger.warning("skipping %s: not a supported file type", path)
             continue
         try:
             read = load_jsonl if path.suffix.lower() == CORPUS_SUFFIX else _load_file

@@ -209,6 +209,15 @@ def test_every_unreadable_file_of_a_folder_is_named_in_one_error(tmp_path: Path)
     assert all(name in said for name in ("a.txt", "b.pdf", "c.md", "d.jsonl: line 1"))
 
 
+def test_a_file_of_another_type_in_a_folder_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "fine.txt").write_text("Fine.")
+    (tmp_path / "table.csv").write_text("a,b\n")
+    assert [d.text for d in load_path(tmp_path)] == ["Fine."]
+    assert "skipping" in caplog.text and "table.csv: not a supported file type" in caplog.text
+
+
 def test_empty_file_is_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
