@@ -86,7 +86,9 @@ def read_text(data: bytes, hint: str, label: str) -> tuple[str | None, str]:
     try:
         return extract_text(data, hint)
     except UnreadableFileError as exc:
-        raise BadInputError(f"cannot read {label}: {exc}. {_FORMATS}.") from exc
+        wrong_encoding = isinstance(exc.__cause__, UnicodeDecodeError)  # the format is right
+        raise BadInputError(f"cannot read {label}: {exc}" + ("." if wrong_encoding else
+                                                              f". {_FORMATS}.")) from exc
 
 
 def fetch_text(url: str, settings: Settings, interrupt: Callable[[], None] | None = None

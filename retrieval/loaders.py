@@ -79,8 +79,11 @@ def decode_text(data: bytes, encoding: str = "utf-8") -> str:
         raise UnreadableFileError(_nul_bytes_problem(data))
     try:
         text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise UnreadableFileError(f"it is not {encoding} text ({exc.__class__.__name__})") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(f"it is not {encoding} text (byte {data[exc.start]:#04x} at "
+                                  f"position {exc.start}): save it as UTF-8") from exc
+    except LookupError as exc:
+        raise UnreadableFileError(f"it is in an unknown encoding ({encoding})") from exc
     sample = text[:65536]
     controls = sum(1 for c in sample if unicodedata.category(c) == "Cc" and c not in "\n\r\t\f")
     if sample and controls / len(sample) > _MAX_CONTROL_SHARE:

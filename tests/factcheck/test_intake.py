@@ -385,6 +385,16 @@ def test_utf16_and_utf32_files_with_a_byte_order_mark_are_read(
     assert upload.text == "The toll in Köln is 120."
 
 
+def test_a_text_file_in_another_encoding_is_told_to_be_saved_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "article.txt"
+    path.write_bytes("Café owners said five people were killed.".encode("latin-1"))
+    with pytest.raises(BadInputError) as caught:
+        read_article(str(path), _settings())
+    said = str(caught.value)
+    assert "not utf-8 text (byte 0xe9 at position 3): save it as UTF-8." in said
+    assert "Give a .txt" not in said  # the format is right; only the encoding is not
+
+
 def test_too_long_article_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "huge.txt"
     path.write_text("The toll is 120. " * 100)
