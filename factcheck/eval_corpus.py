@@ -120,6 +120,8 @@ def _ingest(store: SourceStore, corpus: Path, progress: EvalProgress | None) -> 
         documents = list(load_path(corpus))
     except (CorpusLineError, ValueError) as exc:
         raise BadInputError(f"{corpus}: {exc}") from exc
+    if not documents:  # every score would be 0, measuring nothing
+        raise BadInputError(f"{corpus}: no documents to search; give the corpus the claims cite")
     store.ingest(documents, lambda done, total: report_progress(progress, "ingest", done, total))
 
 

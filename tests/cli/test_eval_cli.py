@@ -166,3 +166,11 @@ def test_read_rationales_takes_claim_and_document_from_the_row_id(tmp_path):
         {"id": "7-123-0", "claim": "c", "passage": "Not this one.", "label": "NOT_ENOUGH_INFO"},
         {"id": "7-123-1", "claim": "c", "passage": "This  one.", "label": "SUPPORTS"}]) + "\n")
     assert evaluation.read_rationales(path) == {("7", "123"): {"this one."}}
+
+
+def test_an_empty_corpus_is_refused_before_it_measures_nothing(capsys, tmp_path):
+    empty = tmp_path / "corpus.jsonl"
+    empty.write_text("\n")
+    assert main(["eval", "retrieval", "--corpus", str(empty),
+                 "--claims", str(DATA / "claims.jsonl")]) == 2
+    assert "no documents to search" in capsys.readouterr().err
