@@ -75,13 +75,13 @@ def best_scored(found: list[Candidate], text: str, max_claims: int) -> list[Clai
 
 def candidates(text: str, title: str | None = None) -> list[Candidate]:
     """Every statement of the article that is a claim, worded to read alone, in order, each
-    once (an article that repeats a sentence has one claim of it); `title` is the one its source
-    gave (Article.title), if any."""
+    once (an article that repeats a sentence has one claim of it; two that read alike but lean
+    on different context are two); `title` is the one its source gave (Article.title), if any."""
     found, seen = [], set()
     for candidate in (c for reading in _read(text, title)[0] for c in reading.found):
-        wording = " ".join(candidate.text.casefold().split())
-        if wording not in seen:
-            seen.add(wording)
+        said = (" ".join(candidate.text.casefold().split()), candidate.context)
+        if said not in seen:
+            seen.add(said)
             found.append(candidate)
     return found
 

@@ -208,14 +208,15 @@ def read_jsonl(path: Path, required: tuple[str, ...],
     if not path.is_file():
         raise BadInputError(f"{path}: no such file")
     rows = []
-    try:
-        with path.open(encoding="utf-8-sig") as lines:  # -sig: a byte-order mark is no error
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    rows.append(_parse_line(path, number, line, required, choices or {}))
-    except UnicodeDecodeError as exc:
-        raise BadInputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                            "save it as UTF-8") from exc
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:  # utf-8-sig on the first line: a byte-order mark is no error
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadInputError(f"{path}, line {number}: not UTF-8 text (byte "
+                                    f"{raw[exc.start]:#04x}); save the file as UTF-8") from exc
+            if line.strip():
+                rows.append(_parse_line(path, number, line, required, choices or {}))
     if not rows:
         raise BadInputError(f"{path}: no rows")
     return rows

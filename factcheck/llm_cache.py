@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -136,7 +137,12 @@ def cache_for(settings: Settings) -> LLMCache | None:
     """The cache these settings use, or None when caching is off (replay-only forces it on)."""
     if not (settings.llm_cache or settings.llm_replay_only):
         return None
-    return _open(cache_path(settings).resolve(), int(settings.llm_cache_max_mb * 1_000_000))
+    with _opening:  # claims asked at once open it once: two connections switching a new file
+        # to WAL at the same moment fail with "database is locked", whatever the busy timeout
+        return _open(cache_path(settings).resolve(), int(settings.llm_cache_max_mb * 1_000_000))
+
+
+_opening = threading.Lock()
 
 
 @lru_cache(maxsize=8)

@@ -155,7 +155,8 @@ def _problems(exc: ValidationError) -> str:
         if all(e["type"] == "literal_error" for e in errors):
             need = "input should be " + " or ".join(e["ctx"]["expected"] for e in errors)
         else:
-            need = errors[0]["msg"].lower()
+            message = errors[0]["msg"].removeprefix("Value error, ")
+            need = message[:1].lower() + message[1:]
         found.append(f"{name.upper()}={errors[0].get('input')!r}: {need}")
     return "; ".join(found)
 

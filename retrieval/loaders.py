@@ -185,6 +185,9 @@ def _load_folder(folder: Path) -> Iterator[Document]:
         except (UnreadableFileError, CorpusLineError) as exc:
             problems.append(str(exc))
             continue
+        except OSError as exc:  # permission denied, a file gone while read
+            problems.append(f"{path}: {(exc.strerror or str(exc)).lower()}")
+            continue
         yield from documents
     if problems:
         more = len(problems) - SHOWN_PROBLEMS

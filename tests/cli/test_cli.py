@@ -243,6 +243,7 @@ def test_error_lines_print_no_escapes_and_no_markup(capsys):
     ("ENGINE", "bogus", "ENGINE='bogus': input should be 'auto' or 'offline' or 'llm'"),
     ("MAX_CLAIMS", "abc", "MAX_CLAIMS='abc': input should be a valid integer"),
     ("MAX_CLAIMS", "-1", "MAX_CLAIMS='-1': input should be greater than or equal to 1"),
+    ("TIMEZONE", "Mars/Phobos", "TIMEZONE='Mars/Phobos': unknown time zone 'Mars/Phobos'"),
 ])
 def test_a_bad_setting_is_one_line_naming_the_variable(capsys, monkeypatch, variable, value, said):
     from factcheck.settings import get_settings

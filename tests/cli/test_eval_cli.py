@@ -99,7 +99,7 @@ def test_an_eval_file_is_read_as_utf8_with_or_without_a_byte_order_mark(capsys, 
     latin.write_bytes('{"id": 1, "claim": "Caf\u00e9", "passage": "x", "label": "SUPPORTS"}\n'
                       .encode("latin-1"))
     assert main(["eval", "stance", "--pairs", str(latin)]) == 2
-    assert "not UTF-8 text" in capsys.readouterr().err
+    assert "line 1: not UTF-8 text (byte 0xe9); save the file as UTF-8" in capsys.readouterr().err
     assert main(["eval", "stance", "--pairs", str(tmp_path)]) == 2
     assert "is a folder: give the JSONL file" in capsys.readouterr().err
 

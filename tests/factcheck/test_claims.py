@@ -182,6 +182,13 @@ def test_the_cap_keeps_the_best_scored_and_counts_what_it_left_out():
     assert roomy.left_out == 0 and len(roomy.claims) == len(everything)
 
 
+def test_two_statements_worded_alike_that_lean_on_different_context_are_two():
+    text = ("Unemployment in Spain was 12 percent in 2022. The figure rose by 2 points last year. "
+            "Inflation in Italy was 8 percent in 2022. The figure rose by 2 points last year.")
+    rose = [c for c in candidates(text) if "rose by 2 points" in c.text]
+    assert len(rose) == 2 and rose[0].start < rose[1].start
+
+
 def test_a_sentence_the_article_repeats_is_one_claim():
     sentence = "Five people were killed in the strike on Monday, officials said."
     text = "\n\n".join([sentence, "The town's mayor called for calm.", sentence.upper(), sentence])

@@ -181,3 +181,22 @@ def test_cache_survives_reopening(tmp_path):
     assert reopened.get("m", "1:a", [("user", "x")]) == "answer"
     assert reopened.get("m", "1:a", [("user", "y")]) is None
     assert len(reopened) == 1
+
+
+def test_claims_asked_at_once_open_a_new_cache_file_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from factcheck.settings import Settings
+
+    for n in range(5):  # each a new file: the moment two connections would switch it to WAL
+        settings = Settings(llm_cache_db=tmp_path / f"cache-{n}.sqlite")
+        start = Barrier(8)
+
+        def open_it(_: int) -> llm_cache.LLMCache | None:
+            start.wait()
+            return llm_cache.cache_for(settings)
+
+        with ThreadPoolExecutor(8) as pool:
+            opened = list(pool.map(open_it, range(8)))
+        assert len({id(cache) for cache in opened}) == 1 and opened[0] is not None

@@ -209,6 +209,24 @@ def test_every_unreadable_file_of_a_folder_is_named_in_one_error(tmp_path: Path)
     assert all(name in said for name in ("a.txt", "b.pdf", "c.md", "d.jsonl: line 1"))
 
 
+def test_a_file_that_cannot_be_opened_is_named_with_the_others(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "fine.txt").write_text("Fine.")
+    (tmp_path / "locked.txt").write_text("Locked.")
+    (tmp_path / "broken.txt").write_bytes(b"\x00\x01\x02")
+    read_bytes = Path.read_bytes
+
+    def refuse_locked(path: Path) -> bytes:
+        if path.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse_locked)
+    with pytest.raises(UnreadableFileError) as caught:
+        list(load_path(tmp_path))
+    assert str(caught.value).startswith("2 file(s) cannot be read: ")
+    assert f"{tmp_path / 'locked.txt'}: permission denied" in str(caught.value)
+
+
 def test_a_file_of_another_type_in_a_folder_is_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
