@@ -189,14 +189,12 @@ def test_claims_asked_at_once_open_a_new_cache_file_once(tmp_path):
 
     from factcheck.settings import Settings
 
+    def open_together(settings: Settings, start: Barrier) -> llm_cache.LLMCache | None:
+        start.wait()
+        return llm_cache.cache_for(settings)
+
     for n in range(5):  # each a new file: the moment two connections would switch it to WAL
-        settings = Settings(llm_cache_db=tmp_path / f"cache-{n}.sqlite")
-        start = Barrier(8)
-
-        def open_it(_: int) -> llm_cache.LLMCache | None:
-            start.wait()
-            return llm_cache.cache_for(settings)
-
+        settings, start = Settings(llm_cache_db=tmp_path / f"cache-{n}.sqlite"), Barrier(8)
         with ThreadPoolExecutor(8) as pool:
-            opened = list(pool.map(open_it, range(8)))
+            opened = list(pool.map(open_together, [settings] * 8, [start] * 8))
         assert len({id(cache) for cache in opened}) == 1 and opened[0] is not None
