@@ -50,7 +50,9 @@ def score(sentences: list[str], embeddings: np.ndarray | None = None) -> np.ndar
 
 def load_models() -> None:
     """Load the logistic model and the sentence classifier now instead of at the first score."""
-    _model(), _blend(), _encoder()
+    _model()
+    _blend()
+    _encoder()
 
 
 def encoder_logits(sentences: list[str]) -> np.ndarray:

@@ -26,6 +26,7 @@ from factcheck.settings import Settings
 STANCES = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
 BINARY = [0, 1]  # a check-worthiness label
 LABELLED = {"label": STANCES}
+SEARCH_DEPTH = 30  # chunks searched per claim in eval retrieval: 10 distinct documents to rank
 
 
 def eval_retrieval(
@@ -34,14 +35,13 @@ def eval_retrieval(
 ) -> dict:
     """nDCG@10, recall@5/@10 and MRR@10 of search over an evaluation collection of `corpus`.
 
-    `mode` "lexical" or "dense" measures one half of the hybrid search the same way. Search
-    returns 30 chunks per claim, so that 10 distinct documents are ranked.
+    `mode` "lexical" or "dense" measures one half of the hybrid search the same way.
     """
     rows = [r for r in read_jsonl(claims, ("id", "claim", "gold_ids")) if r["gold_ids"]]
     started = time.perf_counter()
     with corpus_store(corpus, settings, progress) as store:
         report_progress(progress, "examples", 0, len(rows))
-        results = store.search_many([r["claim"] for r in rows], k=30, mode=mode)
+        results = store.search_many([r["claim"] for r in rows], k=SEARCH_DEPTH, mode=mode)
         report_progress(progress, "examples", len(rows), len(rows))
     ranked = [[hit.source_id for hit in hits] for hits in results]
     if recorder:

@@ -28,6 +28,7 @@ from factcheck.retrieval.loaders import (
     CORPUS_SUFFIX,
     SUPPORTED_SUFFIXES,
     UnreadableFileError,
+    WrongEncodingError,
     extract_text,
     normalize_text,
 )
@@ -85,10 +86,10 @@ def read_text(data: bytes, hint: str, label: str) -> tuple[str | None, str]:
     bytes that are no text, HTML or PDF are bad input, named by `label`."""
     try:
         return extract_text(data, hint)
+    except WrongEncodingError as exc:  # the format is right; the message says what to do
+        raise BadInputError(f"cannot read {label}: {exc}.") from exc
     except UnreadableFileError as exc:
-        wrong_encoding = isinstance(exc.__cause__, UnicodeDecodeError)  # the format is right
-        raise BadInputError(f"cannot read {label}: {exc}" + ("." if wrong_encoding else
-                                                              f". {_FORMATS}.")) from exc
+        raise BadInputError(f"cannot read {label}: {exc}. {_FORMATS}.") from exc
 
 
 def fetch_text(url: str, settings: Settings, interrupt: Callable[[], None] | None = None

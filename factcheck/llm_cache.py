@@ -133,6 +133,9 @@ def cache_path(settings: Settings) -> Path:
     return settings.llm_cache_db or settings.data_dir / "llm_cache.sqlite"
 
 
+_opening = threading.Lock()
+
+
 def cache_for(settings: Settings) -> LLMCache | None:
     """The cache these settings use, or None when caching is off (replay-only forces it on)."""
     if not (settings.llm_cache or settings.llm_replay_only):
@@ -140,9 +143,6 @@ def cache_for(settings: Settings) -> LLMCache | None:
     with _opening:  # claims asked at once open it once: two connections switching a new file
         # to WAL at the same moment fail with "database is locked", whatever the busy timeout
         return _open(cache_path(settings).resolve(), int(settings.llm_cache_max_mb * 1_000_000))
-
-
-_opening = threading.Lock()
 
 
 @lru_cache(maxsize=8)

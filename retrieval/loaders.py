@@ -49,6 +49,10 @@ class UnreadableFileError(ValueError):
     """The bytes are not text, HTML or PDF that can be read (binary, undecodable, damaged)."""
 
 
+class WrongEncodingError(UnreadableFileError):
+    """Text of a readable format in another encoding than the one it was read as."""
+
+
 class CorpusLineError(ValueError):
     """One line of a corpus `.jsonl` file is malformed; the message names the file and line."""
 
@@ -80,7 +84,7 @@ def decode_text(data: bytes, encoding: str = "utf-8") -> str:
     try:
         text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
     except UnicodeDecodeError as exc:
-        raise UnreadableFileError(f"it is not {encoding} text (byte {data[exc.start]:#04x} at "
+        raise WrongEncodingError(f"it is not {encoding} text (byte {data[exc.start]:#04x} at "
                                   f"position {exc.start}): save it as UTF-8") from exc
     except LookupError as exc:
         raise UnreadableFileError(f"it is in an unknown encoding ({encoding})") from exc

@@ -106,7 +106,11 @@ def fresh_model(base: dict, args):
 
 def logits_of(model, states: list, rows: np.ndarray, args):
     """The model's logit per row; model.train() before for a gradient, eval() for scores."""
-    x, mask = padded(states, list(rows))
+    return _logits(model, *padded(states, list(rows)), args)
+
+
+def _logits(model, x, mask, args):
+    """The logit of each padded row of lower-layer states."""
     return model.classify(model.encode(x, mask, args.trained_from, 6), mask)[:, 0]
 
 
@@ -151,7 +155,7 @@ def _loss(model, x, mask, target, weight, args):
     import torch
 
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-        logits = model.classify(model.encode(x, mask, args.trained_from, 6), mask)[:, 0].float()
+        logits = _logits(model, x, mask, args).float()
     return (torch.nn.functional.binary_cross_entropy_with_logits(
         logits, target, reduction="none") * weight.float()).mean()
 
